@@ -1,0 +1,22 @@
+with
+
+order_items as (
+
+    select * from {{ ref('stg_shop__order_items') }}
+
+),
+
+summed as (
+
+    select
+        order_id,
+        count(*) as item_count,
+        sum(quantity) as unit_count,
+        sum(line_amount) as order_amount
+
+    from order_items
+    group by order_id
+
+)
+
+select * from summed

@@ -1,0 +1,92 @@
+"""The one dbt project, and preparing its manifest once for every code location.
+
+Three code locations load at the same time. If each ran ``dbt parse`` (dagster-dbt's
+``prepare_if_dev``) they would race on ``target/`` (dagster#33993). Instead the manifest is
+rebuilt only when the project's files changed since the last parse, under a file lock, so
+the first location to load parses and the others read its manifest. A packaged project
+(deployments) is never parsed at load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import sys
+import time
+from functools import cache
+from pathlib import Path
+
+from dagster_dbt import DbtCliResource, DbtProject
+from filelock import FileLock
+
+log = logging.getLogger(__name__)
+
+# Files whose change changes the manifest. Anything else (target/, logs/) is ignored.
+_PROJECT_FILE_SUFFIXES = {".sql", ".yml", ".yaml", ".md", ".csv", ".py"}
+_PROJECT_FOLDERS = ("models", "snapshots", "macros", "data-tests", "seeds", "analyses")
+_FINGERPRINT_FILE = "manifest.fingerprint"
+
+
+class ManifestError(RuntimeError):
+    """The dbt project could not be parsed; the message carries dbt's own error."""
+
+
+def dbt_executable() -> str:
+    """The dbt installed beside this Python, so a code server need not have the venv on PATH."""
+    beside_python = Path(sys.executable).parent / "dbt"
+    return str(beside_python) if beside_python.is_file() else shutil.which("dbt") or "dbt"
+
+
+def dbt_cli(project: DbtProject) -> DbtCliResource:
+    """The dbt CLI resource every location and the manifest preparation use."""
+    return DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
+
+
+@cache
+def get_dbt_project(project_dir: Path, target: str) -> DbtProject:
+    """The cached DbtProject for a folder and target."""
+    return DbtProject(project_dir=project_dir, profiles_dir=project_dir, target=target)
+
+
+def project_fingerprint(project_dir: Path) -> str:
+    """A hash of every file that shapes the manifest, so an edit is noticed without mtimes."""
+    digest = hashlib.sha256()
+    files = [project_dir / "dbt_project.yml", project_dir / "profiles.yml"]
+    for folder in _PROJECT_FOLDERS:
+        root = project_dir / folder
+        if root.is_dir():
+            files.extend(p for p in root.rglob("*") if p.suffix in _PROJECT_FILE_SUFFIXES)
+    for path in sorted(p for p in files if p.is_file()):
+        digest.update(str(path.relative_to(project_dir)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def prepare_manifest(project: DbtProject) -> Path:
+    """Return an up-to-date manifest.json, running ``dbt parse`` only if the project changed."""
+    manifest_path = project.manifest_path
+    target_dir = manifest_path.parent
+    target_dir.mkdir(parents=True, exist_ok=True)
+    fingerprint_path = target_dir / _FINGERPRINT_FILE
+    with FileLock(str(target_dir / "manifest.lock"), timeout=600):
+        fingerprint = project_fingerprint(project.project_dir)
+        if (
+            manifest_path.is_file()
+            and fingerprint_path.is_file()
+            and fingerprint_path.read_text() == fingerprint
+        ):
+            return manifest_path
+        started = time.monotonic()
+        log.info("dbt project %s changed: running dbt parse", project.project_dir)
+        error = (
+            dbt_cli(project)
+            .cli(["parse", "--quiet"], target_path=project.target_path, raise_on_error=False)
+            .get_error()
+        )
+        if error is not None:
+            raise ManifestError(f"dbt parse failed in {project.project_dir}: {error}")
+        fingerprint_path.write_text(fingerprint)
+        log.info("dbt parse done in %.1f s", time.monotonic() - started)
+    return manifest_path
+

@@ -1,0 +1,29 @@
+"""The one rule that names raw tables and their asset keys.
+
+An ingest asset in shared_ingest and the dbt source it feeds must be the same node in the
+asset graph, so both take their key from here.
+"""
+
+from dagster import AssetKey
+
+RAW_KEY_PREFIX = "raw"
+
+
+def source_asset_key(source_name: str, table_name: str) -> AssetKey:
+    """Key of a source-system table: the ingest asset that loads it and the dbt source that reads it."""
+    return AssetKey([RAW_KEY_PREFIX, source_name, table_name])
+
+
+def raw_schema(source_name: str) -> str:
+    """Warehouse schema (BigQuery dataset) that holds a source system's raw tables."""
+    return f"raw_{source_name}"
+
+
+def dbt_node_asset_key(group: str, name: str) -> AssetKey:
+    """Key of a dbt model or snapshot: its owning domain, then its name."""
+    return AssetKey([group, name])
+
+
+def snapshot_pool(domain: str) -> str:
+    """Concurrency pool that keeps one domain's dbt snapshots from running at the same time."""
+    return f"{domain}_snapshots"

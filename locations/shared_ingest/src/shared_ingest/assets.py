@@ -1,0 +1,47 @@
+"""One ingest asset per source table, keyed exactly like the dbt source that reads it."""
+
+
+from dagster import AssetExecutionContext, AssetsDefinition, ConfigurableResource, MaterializeResult, MetadataValue, asset
+
+from shared_ingest.landing import files_to_load
+from shared_ingest.loaders import DuckDBLoader
+from shared_ingest.tables import SOURCE_TABLES, SourceTable
+
+INGEST_OWNERS = ["team:platform"]
+
+
+class LandingZone(ConfigurableResource):
+    """Where the source systems drop their daily exports (a folder, or a bucket in production)."""
+
+    root: str
+
+
+def build_ingest_asset(table: SourceTable) -> AssetsDefinition:
+    """The asset that replaces ``raw_<source>.<table>`` with what has landed for it."""
+
+    @asset(
+        key=table.asset_key,
+        group_name=table.schema,
+        description=table.description,
+        owners=INGEST_OWNERS,
+        kinds={"csv", "duckdb"},
+        tags={"source_system": table.source},
+    )
+    def _ingest(context: AssetExecutionContext, landing: LandingZone, warehouse: DuckDBLoader) -> MaterializeResult:
+        files = files_to_load(landing.root, table)
+        context.log.info(f"loading {len(files)} file(s) into {table.schema}.{table.name}")
+        result = warehouse.replace_table(table, files)
+        context.log.info(f"{table.schema}.{table.name}: {result.rows} rows in {result.seconds:.2f} s")
+        return MaterializeResult(
+            metadata={
+                "dagster/row_count": result.rows,
+                "files": MetadataValue.json(result.files),
+                "load_seconds": round(result.seconds, 3),
+            }
+        )
+
+    return _ingest
+
+
+def build_ingest_assets() -> list[AssetsDefinition]:
+    return [build_ingest_asset(table) for table in SOURCE_TABLES]

@@ -1,0 +1,167 @@
+"""The source systems' tables: columns, primary key and how each day's export relates to the last.
+
+One catalogue serves the generator (what to write), the loader (the raw table's schema) and
+the ingest assets (one per table, keyed by the dbt source key rule).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from dagster import AssetKey
+from dataplatform.keys import raw_schema, source_asset_key
+
+# "state": each day's file is the whole table as of that day; the raw table is the newest file.
+# "events": each day's file holds that day's new rows; the raw table is every file together.
+History = Literal["state", "events"]
+
+
+@dataclass(frozen=True)
+class SourceTable:
+    source: str
+    name: str
+    columns: dict[str, str]  # column -> DuckDB type, in file order
+    primary_key: str
+    history: History
+    description: str
+
+    @property
+    def asset_key(self) -> AssetKey:
+        return source_asset_key(self.source, self.name)
+
+    @property
+    def schema(self) -> str:
+        return raw_schema(self.source)
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.source}.{self.name}"
+
+
+SOURCE_TABLES: tuple[SourceTable, ...] = (
+    SourceTable(
+        "shop",
+        "customers",
+        {
+            "customer_id": "BIGINT",
+            "full_name": "VARCHAR",
+            "email": "VARCHAR",
+            "tier": "VARCHAR",
+            "city": "VARCHAR",
+            "country": "VARCHAR",
+            "signup_date": "DATE",
+            "updated_at": "TIMESTAMP",
+        },
+        "customer_id",
+        "state",
+        "Shop customers as of the latest export; tier and address change from day to day.",
+    ),
+    SourceTable(
+        "shop",
+        "orders",
+        {
+            "order_id": "BIGINT",
+            "customer_id": "BIGINT",
+            "ordered_at": "TIMESTAMP",
+            "status": "VARCHAR",
+            "channel": "VARCHAR",
+        },
+        "order_id",
+        "events",
+        "Shop orders, every day's export appended.",
+    ),
+    SourceTable(
+        "shop",
+        "order_items",
+        {
+            "order_item_id": "BIGINT",
+            "order_id": "BIGINT",
+            "product_id": "BIGINT",
+            "quantity": "INTEGER",
+            "unit_price": "DECIMAL(12,2)",
+        },
+        "order_item_id",
+        "events",
+        "Shop order lines, every day's export appended.",
+    ),
+    SourceTable(
+        "shop",
+        "payments",
+        {
+            "payment_id": "BIGINT",
+            "order_id": "BIGINT",
+            "method": "VARCHAR",
+            "amount": "DECIMAL(12,2)",
+            "paid_at": "TIMESTAMP",
+        },
+        "payment_id",
+        "events",
+        "Shop payments, every day's export appended.",
+    ),
+    SourceTable(
+        "erp",
+        "products",
+        {
+            "product_id": "BIGINT",
+            "sku": "VARCHAR",
+            "product_name": "VARCHAR",
+            "category": "VARCHAR",
+            "supplier_id": "BIGINT",
+            "unit_cost": "DECIMAL(12,2)",
+            "list_price": "DECIMAL(12,2)",
+            "updated_at": "TIMESTAMP",
+        },
+        "product_id",
+        "state",
+        "ERP product catalogue as of the latest export; list prices change from day to day.",
+    ),
+    SourceTable(
+        "erp",
+        "suppliers",
+        {
+            "supplier_id": "BIGINT",
+            "supplier_name": "VARCHAR",
+            "country": "VARCHAR",
+            "lead_time_days": "INTEGER",
+        },
+        "supplier_id",
+        "state",
+        "ERP suppliers as of the latest export.",
+    ),
+    SourceTable(
+        "erp",
+        "warehouses",
+        {
+            "warehouse_id": "BIGINT",
+            "warehouse_name": "VARCHAR",
+            "city": "VARCHAR",
+            "country": "VARCHAR",
+        },
+        "warehouse_id",
+        "state",
+        "ERP warehouses as of the latest export.",
+    ),
+    SourceTable(
+        "erp",
+        "stock_movements",
+        {
+            "movement_id": "BIGINT",
+            "product_id": "BIGINT",
+            "warehouse_id": "BIGINT",
+            "movement_type": "VARCHAR",
+            "quantity": "INTEGER",
+            "moved_at": "TIMESTAMP",
+        },
+        "movement_id",
+        "events",
+        "ERP stock movements (signed quantities), every day's export appended.",
+    ),
+)
+
+
+def get_table(source: str, name: str) -> SourceTable:
+    for table in SOURCE_TABLES:
+        if (table.source, table.name) == (source, name):
+            return table
+    raise KeyError(f"no source table {source}.{name}")
