@@ -10,17 +10,17 @@ the first location to load parses and the others read its manifest. A packaged p
 from __future__ import annotations
 
 import hashlib
-import logging
 import shutil
 import sys
 import time
 from functools import cache
 from pathlib import Path
 
+from dagster import get_dagster_logger
 from dagster_dbt import DbtCliResource, DbtProject
 from filelock import FileLock
 
-log = logging.getLogger(__name__)
+log = get_dagster_logger("dbt_project")
 
 # Files whose change changes the manifest. Anything else (target/, logs/) is ignored.
 _PROJECT_FILE_SUFFIXES = {".sql", ".yml", ".yaml", ".md", ".csv", ".py"}

@@ -58,7 +58,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def prepare_home(repo: Path, home: Path) -> Path:
+def prepare_home(instance_config: Path, home: Path) -> Path:
     """A git-ignored instance home configured by the repo's dagster.yaml (copied on every start).
 
     The instance's storage is created here, once, before the webserver and the daemon start:
@@ -67,7 +67,7 @@ def prepare_home(repo: Path, home: Path) -> Path:
     from dagster import DagsterInstance
 
     home.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(repo / "dagster.yaml", home / "dagster.yaml")
+    shutil.copyfile(instance_config, home / "dagster.yaml")
     with DagsterInstance.from_config(str(home)):
         pass
     return home
@@ -117,7 +117,8 @@ def up(host: str, port: int) -> int:
     local = Path(os.environ.get("PLATFORM_LOCAL_DIR") or repo / ".local")
     logs = local / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    os.environ["DAGSTER_HOME"] = str(prepare_home(repo, local / "dagster_home"))
+    instance_config = Path(os.environ.get("PLATFORM_DAGSTER_YAML") or repo / "dagster.yaml")
+    os.environ["DAGSTER_HOME"] = str(prepare_home(instance_config, local / "dagster_home"))
     prepare_data(settings)
 
     children: list[subprocess.Popen] = []

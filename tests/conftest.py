@@ -1,0 +1,35 @@
+"""Shared fixtures: a throwaway warehouse, landing zone and settings per test.
+
+Tiers follow folders (tests/unit, tests/definitions, tests/e2e, tests/platform) and get their
+marker automatically, so `pytest -m unit` or `pytest tests/unit` run one tier. Domain markers
+(`-m sales`) pick what one team owns.
+"""
+
+from pathlib import Path
+
+import pytest
+from dataplatform.settings import Settings, resolve_settings
+
+REPO = Path(__file__).resolve().parents[1]
+TIERS = ("unit", "definitions", "e2e", "platform")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        tier = Path(item.fspath).relative_to(REPO / "tests").parts[0]
+        if tier in TIERS:
+            item.add_marker(getattr(pytest.mark, tier))
+
+
+@pytest.fixture
+def platform_env(tmp_path, monkeypatch) -> Settings:
+    """Dev settings pointing at a fresh warehouse and landing zone under tmp_path."""
+    monkeypatch.setenv("PLATFORM_ENV", "dev")
+    monkeypatch.setenv("PLATFORM_LOCAL_DIR", str(tmp_path / "local"))
+    monkeypatch.setenv("PLATFORM_SCHEDULES", "stopped")
+    for name in ("DUCKDB_PATH", "LANDING_ROOT", "DBT_TARGET", "DBT_PROJECT_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    settings = resolve_settings()
+    for name, value in settings.dbt_env().items():
+        monkeypatch.setenv(name, value)
+    return settings

@@ -1,0 +1,103 @@
+"""Each location loads on its own; together they own every dbt node exactly once.
+
+Every location is loaded in a fresh interpreter, as its code server would be, so a location
+that silently imports another one fails here.
+"""
+
+import json
+import os
+
+import pytest
+from support import DOMAINS, LOCATIONS, REPO, describe_location
+
+pytestmark = pytest.mark.usefixtures("platform_env")
+
+
+@pytest.fixture(scope="module")
+def described(tmp_path_factory):
+    env = {**os.environ, "PLATFORM_SCHEDULES": "stopped",
+           "PLATFORM_LOCAL_DIR": str(tmp_path_factory.mktemp("local"))}
+    return {name: describe_location(name, env) for name in LOCATIONS}
+
+
+@pytest.fixture(scope="module")
+def manifest(described):
+    return json.loads((REPO / "dbt" / "target" / "manifest.json").read_text())
+
+
+@pytest.mark.parametrize("name", LOCATIONS)
+def test_a_location_loads_without_the_others(described, name):
+    others = {m.split(".")[0] for m in described[name]["modules"]} - {name}
+    assert not others, f"{name} imported {others}"
+    assert described[name]["assets"], f"{name} defines no asset"
+
+
+def test_no_asset_key_is_defined_twice(described):
+    seen = {}
+    for name, location in described.items():
+        for key in location["assets"]:
+            assert key not in seen, f"{key} is defined by both {seen[key]} and {name} (dagster#18534)"
+            seen[key] = name
+
+
+def test_every_dbt_node_is_owned_by_exactly_one_domain(described, manifest):
+    owned = {
+        domain: {a["dbt_unique_id"] for a in described[domain]["assets"].values()} for domain in DOMAINS
+    }
+    assert not owned["sales"] & owned["inventory"]
+    dbt_nodes = {uid for uid, n in manifest["nodes"].items() if n["resource_type"] in ("model", "snapshot")}
+    assert owned["sales"] | owned["inventory"] == dbt_nodes
+    for domain in DOMAINS:
+        for uid in owned[domain]:
+            assert manifest["nodes"][uid]["config"]["group"] == domain
+
+
+def test_every_dbt_source_is_an_ingest_asset(described, manifest):
+    source_keys = {f"raw/{s['source_name']}/{s['name']}" for s in manifest["sources"].values()}
+    assert source_keys == set(described["shared_ingest"]["assets"])
+
+
+def test_no_asset_depends_on_a_key_nobody_defines(described):
+    defined = {key for location in described.values() for key in location["assets"]}
+    for name, location in described.items():
+        for key, asset in location["assets"].items():
+            missing = set(asset["deps"]) - defined
+            assert not missing, f"{name}: {key} depends on undefined {missing}"
+
+
+def test_inventory_reads_sales_public_order_items(described):
+    assert "sales/order_items" in described["inventory"]["assets"]["inventory/days_of_supply"]["deps"]
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_snapshots_are_in_the_domain_pool_and_models_in_none(described, domain):
+    for key, asset in described[domain]["assets"].items():
+        is_snapshot = asset["dbt_unique_id"].startswith("snapshot.")
+        assert asset["pool"] == (f"{domain}_snapshots" if is_snapshot else None), key
+    assert any(a["dbt_unique_id"].startswith("snapshot.") for a in described[domain]["assets"].values())
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_groups_and_owners_follow_the_dbt_group(described, domain):
+    for key, asset in described[domain]["assets"].items():
+        assert key.startswith(f"{domain}/")
+        assert asset["group"] == domain
+        assert asset["owners"] == [f"{domain}-data@example.com"]
+
+
+def test_dbt_tests_are_asset_checks(described, manifest):
+    checks = {c for d in DOMAINS for c in described[d]["checks"]}
+    assert "sales/orders:unique_orders_order_id" in checks
+    assert "sales/daily_revenue:assert_daily_revenue_matches_raw_order_items" in checks
+    assert "inventory/days_of_supply:relationships_days_of_supply_product_id__product_id__ref_products_" in checks
+    tests = [n for n in manifest["nodes"].values() if n["resource_type"] == "test"]
+    assert len(checks) == len(tests)
+
+
+def test_each_location_has_its_own_schedules(described):
+    schedules = {name: set(loc["schedules"]) for name, loc in described.items()}
+    assert schedules["sales"] == {"sales_build_daily", "sales_snapshots_daily"}
+    assert schedules["inventory"] == {"inventory_build_daily", "inventory_snapshots_daily"}
+    assert "ingest_sources_daily" in schedules["shared_ingest"]
+    all_names = [s for loc in described.values() for s in loc["schedules"]]
+    assert len(all_names) == len(set(all_names))

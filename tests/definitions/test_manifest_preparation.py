@@ -1,0 +1,57 @@
+"""The manifest is parsed once, however many locations load at the same time (dagster#33993)."""
+
+import shutil
+import subprocess
+import sys
+
+from support import REPO
+
+PREPARE = r"""
+import logging, sys, time
+logging.basicConfig(level=logging.INFO)
+from pathlib import Path
+from dataplatform.dbt_project import get_dbt_project, prepare_manifest
+start = float(sys.argv[2])
+while time.time() < start:
+    time.sleep(0.01)
+print(prepare_manifest(get_dbt_project(Path(sys.argv[1]), "dev")))
+"""
+
+
+def scratch_project(tmp_path):
+    project = tmp_path / "dbt"
+    shutil.copytree(REPO / "dbt", project, ignore=shutil.ignore_patterns("target", "logs"))
+    return project
+
+
+def test_three_locations_loading_at_once_parse_once(tmp_path, platform_env):
+    import time
+
+    project = scratch_project(tmp_path)
+    start = str(time.time() + 3)
+    processes = [
+        subprocess.Popen([sys.executable, "-c", PREPARE, str(project), start],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    outputs = [p.communicate(timeout=300) for p in processes]
+    assert all(p.returncode == 0 for p in processes), [err[-2000:] for _, err in outputs]
+    parses = sum(err.count("running dbt parse") for _, err in outputs)
+    assert parses == 1, [err for _, err in outputs]
+    assert (project / "target" / "manifest.json").is_file()
+
+
+def test_an_edit_is_picked_up_on_the_next_load(tmp_path, platform_env):
+    import json
+
+    from dataplatform.dbt_project import get_dbt_project, prepare_manifest
+
+    project = scratch_project(tmp_path)
+    dbt_project = get_dbt_project(project, "dev")
+    manifest = json.loads(prepare_manifest(dbt_project).read_text())
+    assert "model.warehouse.order_counts" not in manifest["nodes"]
+    (project / "models" / "sales" / "marts" / "order_counts.sql").write_text(
+        "select order_date, count(*) as orders from {{ ref('orders') }} group by order_date\n"
+    )
+    manifest = json.loads(prepare_manifest(dbt_project).read_text())
+    assert manifest["nodes"]["model.warehouse.order_counts"]["config"]["group"] == "sales"

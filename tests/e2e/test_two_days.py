@@ -1,0 +1,124 @@
+"""Day 1 and day 2 through the real locations: ingest, snapshots and builds on a fresh DuckDB.
+
+Each location runs its own implicit asset job in dependency order (ingest, sales, inventory),
+exactly as the daemon would, and the warehouse is reconciled against the generated input.
+"""
+
+from decimal import Decimal
+
+import numpy as np
+import pytest
+from inventory.definitions import defs as inventory_defs
+from sales.definitions import defs as sales_defs
+from shared_ingest.definitions import defs as ingest_defs
+from shared_ingest.generator import day_tables, generate_day
+from support import query, scalar
+
+SCALE, SEED = 0.3, 42
+
+
+def run_all_locations() -> None:
+    for load in (ingest_defs, sales_defs, inventory_defs):
+        result = load().resolve_implicit_global_asset_job_def().execute_in_process()
+        assert result.success
+        failed_checks = [
+            e.asset_check_evaluation_data.check_name
+            for e in result.all_events
+            if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed
+        ]
+        assert not failed_checks
+
+
+def cents(values: np.ndarray) -> Decimal:
+    return Decimal(int(values.sum())) / 100
+
+
+@pytest.fixture(scope="module")
+def two_days(tmp_path_factory):
+    """Run day 1, snapshot the warehouse figures, then day 2; yield both."""
+    mp = pytest.MonkeyPatch()
+    local = tmp_path_factory.mktemp("local")
+    mp.setenv("PLATFORM_LOCAL_DIR", str(local))
+    mp.setenv("PLATFORM_SCHEDULES", "stopped")
+    mp.setenv("DUCKDB_PATH", str(local / "warehouse.duckdb"))
+    for name in ("LANDING_ROOT", "DBT_TARGET", "PLATFORM_ENV"):
+        mp.delenv(name, raising=False)
+    db = local / "warehouse.duckdb"
+    landing = str(local / "landing")
+
+    generate_day(landing, 1, scale=SCALE, seed=SEED)
+    run_all_locations()
+    day1 = {
+        "orders": scalar(db, "select count(*) from sales.orders"),
+        "customers_current": query(db, "select customer_id, tier, city from sales.customers order by 1"),
+        "daily_revenue": query(db, "select order_date, gross_revenue from sales.daily_revenue"),
+        "products": query(db, "select product_id, list_price from inventory.products order by 1"),
+    }
+    generate_day(landing, 2, scale=SCALE, seed=SEED)
+    run_all_locations()
+    yield db, day1
+    mp.undo()
+
+
+def test_day1_raw_tables_hold_exactly_the_generated_rows(two_days):
+    db, _ = two_days
+    generated = {**day_tables(SEED, SCALE, 1)}
+    day2 = day_tables(SEED, SCALE, 2)
+    for table in ("orders", "order_items", "payments", "stock_movements"):
+        expected = generated[table][next(iter(generated[table]))].size + day2[table][next(iter(day2[table]))].size
+        assert scalar(db, f"select count(*) from raw_{'erp' if table == 'stock_movements' else 'shop'}.{table}") == expected
+    assert scalar(db, "select count(*) from raw_shop.customers") == day2["customers"]["customer_id"].size
+
+
+def test_revenue_reconciles_with_the_generated_order_lines(two_days):
+    db, day1 = two_days
+    d1, d2 = day_tables(SEED, SCALE, 1)["order_items"], day_tables(SEED, SCALE, 2)["order_items"]
+    expected = cents(d1["quantity"] * d1["unit_price"]) + cents(d2["quantity"] * d2["unit_price"])
+    assert scalar(db, "select sum(gross_revenue) from sales.daily_revenue") == expected
+    assert [r[1] for r in day1["daily_revenue"]] == [cents(d1["quantity"] * d1["unit_price"])]
+    assert scalar(db, "select count(*) from sales.daily_revenue") == 2
+
+
+def test_orders_mart_covers_both_days(two_days):
+    db, day1 = two_days
+    n1 = day_tables(SEED, SCALE, 1)["orders"]["order_id"].size
+    n2 = day_tables(SEED, SCALE, 2)["orders"]["order_id"].size
+    assert day1["orders"] == n1
+    assert scalar(db, "select count(*) from sales.orders") == n1 + n2
+
+
+def test_customer_snapshot_recorded_the_day_two_changes(two_days):
+    db, day1 = two_days
+    c1, c2 = day_tables(SEED, SCALE, 1)["customers"], day_tables(SEED, SCALE, 2)["customers"]
+    n1 = c1["customer_id"].size
+    changed = np.flatnonzero((c1["tier"] != c2["tier"][:n1]) | (c1["city"] != c2["city"][:n1])) + 1
+    assert changed.size > 0
+    closed = query(db, "select customer_id from sales_snapshots.customers_snapshot where dbt_valid_to is not null order by 1")
+    assert [r[0] for r in closed] == changed.tolist()
+    assert scalar(db, "select count(*) from sales_snapshots.customers_snapshot") == c2["customer_id"].size + changed.size
+    assert scalar(db, """
+        select count(*) from (select customer_id from sales_snapshots.customers_snapshot
+        where dbt_valid_to is null group by customer_id having count(*) > 1)""") == 0
+    assert scalar(db, "select sum(change_count) from sales.customers") == changed.size
+    moved = {r[0]: r[1:] for r in query(db, "select customer_id, tier, city from sales.customers")}
+    before = {r[0]: r[1:] for r in day1["customers_current"]}
+    assert {cid for cid in before if before[cid] != moved[cid]} == set(changed.tolist())
+
+
+def test_product_snapshot_recorded_the_price_changes(two_days):
+    db, day1 = two_days
+    p1, p2 = day_tables(SEED, SCALE, 1)["products"], day_tables(SEED, SCALE, 2)["products"]
+    changed = np.flatnonzero(p1["list_price"] != p2["list_price"]) + 1
+    closed = query(db, "select product_id from inventory_snapshots.products_snapshot where dbt_valid_to is not null order by 1")
+    assert [r[0] for r in closed] == changed.tolist()
+    now = dict(query(db, "select product_id, list_price from inventory.products"))
+    assert {pid for pid, price in day1["products"] if now[pid] != price} == set(changed.tolist())
+
+
+def test_stock_and_days_of_supply_reconcile(two_days):
+    db, _ = two_days
+    moves = [day_tables(SEED, SCALE, d)["stock_movements"]["quantity"] for d in (1, 2)]
+    assert scalar(db, "select sum(quantity_on_hand) from inventory.stock_levels") == int(sum(m.sum() for m in moves))
+    products = day_tables(SEED, SCALE, 2)["products"]["product_id"].size
+    assert scalar(db, "select count(*) from inventory.days_of_supply") == products
+    assert scalar(db, "select count(*) from inventory.days_of_supply where days_of_supply < 0") == 0

@@ -1,0 +1,164 @@
+"""Start the real platform (the quickstart's launcher) on a throwaway home, and talk to it."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from dagster import DagsterInstance, DagsterRunStatus
+from support import REPO
+
+DONE = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Platform:
+    process: subprocess.Popen
+    url: str
+    local: Path
+    log: Path
+
+    @property
+    def warehouse(self) -> Path:
+        return self.local / "warehouse.duckdb"
+
+    def instance(self) -> DagsterInstance:
+        return DagsterInstance.from_config(str(self.local / "dagster_home"))
+
+    def graphql(self, query: str, variables: dict | None = None) -> dict:
+        body = json.dumps({"query": query, "variables": variables or {}}).encode()
+        request = urllib.request.Request(f"{self.url}/graphql", body, {"content-type": "application/json"})
+        with urllib.request.urlopen(request, timeout=120) as response:
+            payload = json.load(response)
+        assert "errors" not in payload, payload["errors"]
+        return payload["data"]
+
+    def launch_job(self, location: str, job: str) -> str:
+        data = self.graphql(
+            """mutation($p: ExecutionParams!) { launchRun(executionParams: $p) {
+                 __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }""",
+            {"p": {"selector": {"repositoryLocationName": location, "repositoryName": "__repository__",
+                                "jobName": job}, "mode": "default"}},
+        )["launchRun"]
+        assert data["__typename"] == "LaunchRunSuccess", data
+        return data["run"]["runId"]
+
+    def materialize_all(self) -> str:
+        """What "Materialize all" on the global asset graph does: an asset backfill of every key."""
+        keys = [n["assetKey"] for n in self.graphql("{ assetNodes { assetKey { path } } }")["assetNodes"]]
+        data = self.graphql(
+            """mutation($p: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $p) {
+                 __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }""",
+            {"p": {"assetSelection": keys, "allPartitions": True, "title": "Materialize all"}},
+        )["launchPartitionBackfill"]
+        assert data["__typename"] == "LaunchBackfillSuccess", data
+        return data["backfillId"]
+
+    def wait_for_runs(self, run_ids: list[str], timeout: float = 900) -> list:
+        deadline = time.monotonic() + timeout
+        with self.instance() as instance:
+            while time.monotonic() < deadline:
+                runs = [instance.get_run_by_id(r) for r in run_ids]
+                if all(r.status in DONE for r in runs):
+                    return runs
+                time.sleep(2)
+        raise TimeoutError(f"runs not done after {timeout} s: {[(r.run_id, r.status) for r in runs]}")
+
+    def wait_for_backfill(self, backfill_id: str, timeout: float = 900) -> list:
+        deadline = time.monotonic() + timeout
+        with self.instance() as instance:
+            while time.monotonic() < deadline:
+                backfill = instance.get_backfill(backfill_id)
+                if backfill.status.value not in ("REQUESTED",):
+                    runs = instance.get_runs(filters=_backfill_filter(backfill_id))
+                    return backfill, self.wait_for_runs([r.run_id for r in runs])
+                time.sleep(2)
+        raise TimeoutError(f"backfill {backfill_id} still running after {timeout} s")
+
+
+def _backfill_filter(backfill_id: str):
+    from dagster import RunsFilter
+    from dagster._core.storage.tags import BACKFILL_ID_TAG
+
+    return RunsFilter(tags={BACKFILL_ID_TAG: backfill_id})
+
+
+def step_windows(instance: DagsterInstance, run_id: str) -> dict[str, tuple[float, float]]:
+    """Start and end time of every step of a run, from its event log."""
+    starts, ends = {}, {}
+    for record in instance.all_logs(run_id):
+        event = record.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.event_type_value == "STEP_START":
+            starts[event.step_key] = record.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
+            ends[event.step_key] = record.timestamp
+    return {step: (starts[step], ends[step]) for step in starts if step in ends}
+
+
+def run_window(instance: DagsterInstance, run_id: str) -> tuple[float, float]:
+    stats = instance.get_run_stats(run_id)
+    return stats.start_time, stats.end_time
+
+
+def overlaps(windows: list[tuple[float, float]]) -> bool:
+    ordered = sorted(windows)
+    return any(later[0] < earlier[1] for earlier, later in zip(ordered, ordered[1:]))
+
+
+def start_platform(local: Path, instance_config: Path | None = None, timeout: float = 300) -> Platform:
+    """`python -m dataplatform.launcher up` (what `python3 tasks.py up` runs) on its own port and home."""
+    port = free_port()
+    env = {**os.environ, "PLATFORM_LOCAL_DIR": str(local), "PLATFORM_SCHEDULES": "stopped", "PLATFORM_ENV": "dev"}
+    for name in ("DAGSTER_HOME", "DUCKDB_PATH", "LANDING_ROOT", "DBT_TARGET"):
+        env.pop(name, None)
+    if instance_config:
+        env["PLATFORM_DAGSTER_YAML"] = str(instance_config)
+    local.mkdir(parents=True, exist_ok=True)
+    log = local / "launcher.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dataplatform.launcher", "up", "--port", str(port)],
+        env=env, cwd=REPO, stdout=open(log, "wb"), stderr=subprocess.STDOUT,
+        preexec_fn=lambda: (os.setpgid(0, 0), signal.signal(signal.SIGINT, signal.SIG_DFL),
+                            signal.signal(signal.SIGTERM, signal.SIG_DFL)),
+    )
+    platform = Platform(process, f"http://127.0.0.1:{port}", local, log)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"platform exited with {process.returncode}:\n{log.read_text()[-4000:]}")
+        try:
+            entries = platform.graphql(
+                "{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus } } } }"
+            )["workspaceOrError"]["locationEntries"]
+            if len(entries) == 3 and all(e["loadStatus"] == "LOADED" for e in entries):
+                return platform
+        except OSError:
+            pass
+        time.sleep(1)
+    stop_platform(platform)
+    raise TimeoutError(f"platform did not start in {timeout} s:\n{log.read_text()[-4000:]}")
+
+
+def stop_platform(platform: Platform) -> None:
+    try:
+        os.killpg(platform.process.pid, signal.SIGTERM)
+        platform.process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(platform.process.pid, signal.SIGKILL)
+        platform.process.wait()
+    except ProcessLookupError:
+        pass

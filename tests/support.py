@@ -1,0 +1,61 @@
+"""Helpers the test tiers share: running the locations, reading the warehouse."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+REPO = Path(__file__).resolve().parents[1]
+LOCATIONS = ("shared_ingest", "sales", "inventory")
+DOMAINS = ("sales", "inventory")
+
+
+def query(database: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def scalar(database: Path, sql: str):
+    return query(database, sql)[0][0]
+
+
+DESCRIBE_LOCATION = r"""
+import json, sys, importlib
+name = sys.argv[1]
+defs = importlib.import_module(f"{name}.definitions").defs()
+repo = defs.get_repository_def()
+graph = repo.asset_graph
+assets = {}
+for key in graph.get_all_asset_keys():
+    node = graph.get(key)
+    if not node.is_materializable:
+        continue
+    assets_def = graph.assets_def_for_key(key)
+    assets[key.to_user_string()] = {
+        "deps": sorted(k.to_user_string() for k in node.parent_keys),
+        "group": node.group_name,
+        "owners": list(node.owners),
+        "pool": assets_def.op.pool if assets_def.is_executable else None,
+        "dbt_unique_id": (assets_def.metadata_by_key.get(key) or {}).get("dagster_dbt/unique_id"),
+    }
+checks = sorted(c.to_user_string() for c in graph.asset_check_keys)
+print(json.dumps({
+    "assets": assets,
+    "checks": checks,
+    "schedules": sorted(s.name for s in repo.schedule_defs),
+    "jobs": sorted(j.name for j in repo.get_all_jobs() if not j.name.startswith("__")),
+    "modules": sorted(m for m in sys.modules if m.split(".")[0] in {"shared_ingest", "sales", "inventory"}),
+}))
+"""
+
+
+def describe_location(name: str, env: dict | None = None) -> dict:
+    """Load one code location in a fresh interpreter (no other location imported) and describe it."""
+    result = subprocess.run(
+        [sys.executable, "-c", DESCRIBE_LOCATION, name],
+        capture_output=True, text=True, env=env, timeout=300, cwd=REPO,
+    )
+    assert result.returncode == 0, f"location {name} failed to load:\n{result.stderr[-4000:]}"
+    return json.loads(result.stdout.strip().splitlines()[-1])

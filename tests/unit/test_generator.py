@@ -1,0 +1,60 @@
+"""The source-data generator: deterministic, and the data moves from one day to the next."""
+
+import numpy as np
+import pytest
+from shared_ingest.generator import Volume, day_tables, generate_day, next_day
+from shared_ingest.landing import day_file, files_to_load, latest_day
+from shared_ingest.tables import SOURCE_TABLES, get_table
+
+
+def test_same_seed_same_data():
+    first, second = day_tables(7, 0.1, 3), day_tables(7, 0.1, 3)
+    for name in first:
+        for column in first[name]:
+            np.testing.assert_array_equal(first[name][column], second[name][column])
+
+
+def test_another_seed_other_data():
+    assert not np.array_equal(day_tables(1, 0.1, 1)["orders"]["customer_id"], day_tables(2, 0.1, 1)["orders"]["customer_id"])
+
+
+def test_day_two_changes_customers_and_prices_and_adds_orders():
+    day1, day2 = day_tables(42, 0.1, 1), day_tables(42, 0.1, 2)
+    n1 = day1["customers"]["customer_id"].size
+    assert day2["customers"]["customer_id"].size == n1 + Volume.for_scale(0.1).new_customers_per_day
+    changed = (day1["customers"]["tier"] != day2["customers"]["tier"][:n1]) | (
+        day1["customers"]["city"] != day2["customers"]["city"][:n1]
+    )
+    assert changed.any()
+    assert (day1["products"]["list_price"] != day2["products"]["list_price"]).any()
+    assert not set(day1["orders"]["order_id"]) & set(day2["orders"]["order_id"])
+    assert not set(day1["stock_movements"]["movement_id"]) & set(day2["stock_movements"]["movement_id"])
+
+
+def test_keys_are_unique_and_lines_reference_orders():
+    tables = day_tables(42, 0.5, 1)
+    for table in SOURCE_TABLES:
+        if table.primary_key in tables[table.name]:
+            keys = tables[table.name][table.primary_key]
+            assert np.unique(keys).size == keys.size, table.qualified_name
+    assert set(tables["order_items"]["order_id"]) <= set(tables["orders"]["order_id"])
+
+
+def test_scale_must_be_positive():
+    with pytest.raises(ValueError, match="scale must be positive"):
+        Volume.for_scale(0)
+
+
+def test_files_land_per_table_and_day(tmp_path):
+    root = str(tmp_path)
+    assert next_day(root) == 1
+    rows = generate_day(root, 1, scale=0.05)
+    generate_day(root, 2, scale=0.05)
+    assert next_day(root) == 3
+    customers, orders = get_table("shop", "customers"), get_table("shop", "orders")
+    assert latest_day(root, customers) == 2
+    assert files_to_load(root, customers) == [day_file(root, customers, 2)]
+    assert files_to_load(root, orders) == [day_file(root, orders, 1), day_file(root, orders, 2)]
+    header, *lines = open(day_file(root, orders, 1)).read().splitlines()
+    assert header.split(",") == list(orders.columns)
+    assert len(lines) == rows["shop.orders"]

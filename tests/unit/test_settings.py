@@ -1,0 +1,40 @@
+"""The environment resolver: read from the environment when called, never at import."""
+
+from pathlib import Path
+
+import pytest
+from dataplatform.execution import platform_executor, schedule_status
+from dataplatform.settings import SettingsError, resolve_settings
+from dagster import DefaultScheduleStatus, in_process_executor
+
+
+def test_dev_defaults_live_under_the_local_dir(tmp_path):
+    settings = resolve_settings({"PLATFORM_LOCAL_DIR": str(tmp_path)})
+    assert settings.env == "dev"
+    assert settings.dbt_target == "dev"
+    assert settings.duckdb_path == (tmp_path / "warehouse.duckdb").resolve()
+    assert settings.landing_root == str(tmp_path / "landing")
+    assert settings.dbt_project_dir == Path(__file__).resolve().parents[2] / "dbt"
+    assert settings.dbt_env() == {"DBT_TARGET": "dev", "DUCKDB_PATH": str(settings.duckdb_path)}
+
+
+def test_explicit_variables_win(tmp_path):
+    settings = resolve_settings({"DUCKDB_PATH": str(tmp_path / "w.duckdb"), "LANDING_ROOT": "/data/in"})
+    assert settings.duckdb_path == tmp_path / "w.duckdb"
+    assert settings.landing_root == "/data/in"
+
+
+def test_unknown_environment_is_named():
+    with pytest.raises(SettingsError, match="PLATFORM_ENV must be one of dev, prod, got 'staging'"):
+        resolve_settings({"PLATFORM_ENV": "staging"})
+
+
+def test_dev_runs_steps_in_process_one_writer():
+    settings = resolve_settings({})
+    assert settings.single_writer
+    assert platform_executor(settings) is in_process_executor
+
+
+def test_schedules_can_be_started_stopped():
+    assert schedule_status(resolve_settings({})) == DefaultScheduleStatus.RUNNING
+    assert schedule_status(resolve_settings({"PLATFORM_SCHEDULES": "stopped"})) == DefaultScheduleStatus.STOPPED

@@ -1,0 +1,43 @@
+"""The translator turns dbt nodes into keys, groups and owners by one rule."""
+
+import pytest
+from dagster import AssetKey
+from dataplatform.translator import PlatformTranslator, UngroupedNodeError
+
+
+def node(resource_type="model", name="orders", group="sales", **extra):
+    return {
+        "resource_type": resource_type,
+        "name": name,
+        "unique_id": f"{resource_type}.warehouse.{name}",
+        "original_file_path": f"models/{group}/marts/{name}.sql",
+        "config": {"group": group},
+        **extra,
+    }
+
+
+def test_source_key_matches_the_ingest_rule():
+    props = {"resource_type": "source", "source_name": "erp", "name": "products", "unique_id": "source.warehouse.erp.products"}
+    translator = PlatformTranslator()
+    assert translator.get_asset_key(props) == AssetKey(["raw", "erp", "products"])
+    assert translator.get_group_name(props) is None
+
+
+@pytest.mark.parametrize("resource_type", ["model", "snapshot"])
+def test_models_and_snapshots_are_keyed_and_grouped_by_domain(resource_type):
+    translator = PlatformTranslator()
+    props = node(resource_type, "customers_snapshot", "sales")
+    assert translator.get_asset_key(props) == AssetKey(["sales", "customers_snapshot"])
+    assert translator.get_group_name(props) == "sales"
+
+
+def test_a_node_without_group_is_refused_with_its_file():
+    props = node(group=None)
+    with pytest.raises(UngroupedNodeError, match="models/None/marts/orders.sql"):
+        PlatformTranslator().get_asset_key(props)
+
+
+def test_owners_come_from_the_dbt_group():
+    props = node(group="sales", group_props=None)
+    props["group"] = {"name": "sales", "owner": {"email": "sales-data@example.com"}}
+    assert PlatformTranslator().get_owners(props) == ["sales-data@example.com"]
