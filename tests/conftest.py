@@ -1,6 +1,6 @@
 """Shared fixtures: a throwaway warehouse, landing zone and settings per test.
 
-Tiers follow folders (tests/unit, tests/definitions, tests/e2e, tests/platform) and get their
+Tiers follow folders (tests/unit, definitions, e2e, deploy, platform) and get their
 marker automatically, so `pytest -m unit` or `pytest tests/unit` run one tier. Domain markers
 (`-m sales`) pick what one team owns.
 """
@@ -11,7 +11,7 @@ import pytest
 from dataplatform.settings import Settings, resolve_settings
 
 REPO = Path(__file__).resolve().parents[1]
-TIERS = ("unit", "definitions", "e2e", "platform")
+TIERS = ("unit", "definitions", "e2e", "deploy", "platform")
 
 
 def pytest_collection_modifyitems(items):

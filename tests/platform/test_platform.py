@@ -36,6 +36,22 @@ def test_snapshot_pools_have_limit_one_before_any_run(platform):
             assert (info.limit, info.using_default_limit) == (1, True), info
 
 
+def test_one_graph_where_raw_sources_are_the_ingest_assets(platform):
+    """A dbt source must not shadow the ingest asset of the same key (dagster#21760)."""
+    nodes = platform.graphql("""{ assetNodes { assetKey { path } isMaterializable
+        repository { location { name } } dependencyKeys { path } } }""")["assetNodes"]
+    by_key = {"/".join(n["assetKey"]["path"]): n for n in nodes}
+    raw = {k: n for k, n in by_key.items() if k.startswith("raw/")}
+    assert len(raw) == 8
+    assert {n["repository"]["location"]["name"] for n in raw.values()} == {"shared_ingest"}
+    assert all(n["isMaterializable"] for n in raw.values())
+    assert len(nodes) == len(by_key), "an asset key appears twice in the global graph"
+    deps = lambda key: {"/".join(d["path"]) for d in by_key[key]["dependencyKeys"]}
+    assert deps("sales/stg_shop__orders") == {"raw/shop/orders"}
+    assert deps("inventory/stg_erp__products") == {"raw/erp/products"}
+    assert "sales/order_items" in deps("inventory/days_of_supply")
+
+
 def test_materialize_all_runs_ingest_then_sales_then_inventory(platform):
     backfill, runs = platform.wait_for_backfill(platform.materialize_all())
     assert backfill.status.value == "COMPLETED_SUCCESS", backfill.status

@@ -49,9 +49,10 @@ def get_dbt_project(project_dir: Path, target: str) -> DbtProject:
     return DbtProject(project_dir=project_dir, profiles_dir=project_dir, target=target)
 
 
-def project_fingerprint(project_dir: Path) -> str:
-    """A hash of every file that shapes the manifest, so an edit is noticed without mtimes."""
-    digest = hashlib.sha256()
+def project_fingerprint(project_dir: Path, target: str) -> str:
+    """A hash of the target and of every file that shapes the manifest, so an edit (or another
+    target, whose manifest names other relations) is noticed without relying on mtimes."""
+    digest = hashlib.sha256(target.encode())
     files = [project_dir / "dbt_project.yml", project_dir / "profiles.yml"]
     for folder in _PROJECT_FOLDERS:
         root = project_dir / folder
@@ -70,7 +71,7 @@ def prepare_manifest(project: DbtProject) -> Path:
     target_dir.mkdir(parents=True, exist_ok=True)
     fingerprint_path = target_dir / _FINGERPRINT_FILE
     with FileLock(str(target_dir / "manifest.lock"), timeout=600):
-        fingerprint = project_fingerprint(project.project_dir)
+        fingerprint = project_fingerprint(project.project_dir, project.target or "")
         if (
             manifest_path.is_file()
             and fingerprint_path.is_file()
@@ -90,3 +91,21 @@ def prepare_manifest(project: DbtProject) -> Path:
         log.info("dbt parse done in %.1f s", time.monotonic() - started)
     return manifest_path
 
+
+
+def main() -> None:
+    """``python -m dataplatform.dbt_project prepare``: parse at image build, not at start."""
+    import argparse
+
+    from dataplatform.settings import resolve_settings
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("command", choices=["prepare"])
+    parser.parse_args()
+    settings = resolve_settings()
+    settings.export_dbt_env()
+    print(prepare_manifest(get_dbt_project(settings.require_dbt_project(), settings.dbt_target)))
+
+
+if __name__ == "__main__":
+    main()

@@ -89,7 +89,7 @@ def build_domain_definitions(
     """Everything a domain location defines, from its dbt group and two cron strings."""
     settings = settings or resolve_settings()
     settings.export_dbt_env()
-    project = get_dbt_project(settings.dbt_project_dir, settings.dbt_target)
+    project = get_dbt_project(settings.require_dbt_project(), settings.dbt_target)
     manifest = json.loads(prepare_manifest(project).read_text())
     if count_nodes(manifest, domain, "model") == 0:
         raise ValueError(f"dbt group {domain!r} owns no model in {project.project_dir}")

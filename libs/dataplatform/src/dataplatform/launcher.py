@@ -85,7 +85,7 @@ def prepare_data(settings: Settings) -> None:
 
     settings.export_dbt_env()
     log.info("preparing the dbt manifest (dbt parse if the project changed)")
-    prepare_manifest(get_dbt_project(settings.dbt_project_dir, settings.dbt_target))
+    prepare_manifest(get_dbt_project(settings.require_dbt_project(), settings.dbt_target))
     try:
         from shared_ingest.generator import generate_day, next_day
     except ImportError:

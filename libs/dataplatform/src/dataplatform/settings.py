@@ -28,15 +28,33 @@ def find_repo_root(start: Path | None = None) -> Path | None:
 
 
 @dataclass(frozen=True)
+class BigQuerySettings:
+    """Where the production warehouse is and how to authenticate to it."""
+
+    project: str
+    location: str
+    method: str  # "service-account" (keyfile) or "oauth" (application default credentials)
+    keyfile: str | None
+
+    def dbt_env(self) -> dict[str, str]:
+        env = {"BIGQUERY_PROJECT": self.project, "BIGQUERY_LOCATION": self.location,
+               "BIGQUERY_AUTH_METHOD": self.method}
+        if self.keyfile:
+            env["BIGQUERY_KEYFILE"] = self.keyfile
+        return env
+
+
+@dataclass(frozen=True)
 class Settings:
     """Where the warehouse, the landing files and the dbt project are, for one environment."""
 
     env: str
-    dbt_project_dir: Path
+    dbt_project_dir: Path | None  # None where no dbt runs (shared_ingest deployed alone)
     dbt_target: str
     landing_root: str
     duckdb_path: Path | None
     schedules_running: bool
+    bigquery: BigQuerySettings | None = None
 
     @property
     def single_writer(self) -> bool:
@@ -48,7 +66,18 @@ class Settings:
         env = {"DBT_TARGET": self.dbt_target}
         if self.duckdb_path is not None:
             env["DUCKDB_PATH"] = str(self.duckdb_path)
+        if self.bigquery is not None:
+            env.update(self.bigquery.dbt_env())
         return env
+
+    def require_dbt_project(self) -> Path:
+        """The dbt project folder, or one clear error where none is configured."""
+        if self.dbt_project_dir is None or not (self.dbt_project_dir / "dbt_project.yml").is_file():
+            raise SettingsError(
+                f"no dbt project at {self.dbt_project_dir}: set DBT_PROJECT_DIR to the folder "
+                "holding dbt_project.yml (images ship it, see deploy/Dockerfile)"
+            )
+        return self.dbt_project_dir
 
     def export_dbt_env(self) -> None:
         """Make the dbt subprocesses that dagster-dbt starts see this environment's profile."""
@@ -66,17 +95,49 @@ def resolve_settings(environ: Mapping[str, str] | None = None) -> Settings:
     local_dir = Path(environ.get("PLATFORM_LOCAL_DIR") or (repo_root or Path.cwd()) / ".local")
 
     dbt_dir = environ.get("DBT_PROJECT_DIR") or (repo_root / "dbt" if repo_root else None)
-    if dbt_dir is None:
-        raise SettingsError(
-            "DBT_PROJECT_DIR is not set and no checkout was found around "
-            f"{Path(__file__).parent}: set DBT_PROJECT_DIR to the dbt project folder"
-        )
+    dbt_dir = Path(dbt_dir).resolve() if dbt_dir else None
 
+    if env == "prod":
+        return _prod_settings(environ, dbt_dir)
     return Settings(
         env=env,
-        dbt_project_dir=Path(dbt_dir).resolve(),
+        dbt_project_dir=dbt_dir,
         dbt_target=environ.get("DBT_TARGET", env),
         landing_root=environ.get("LANDING_ROOT") or str(local_dir / "landing"),
         duckdb_path=Path(environ.get("DUCKDB_PATH") or local_dir / "warehouse.duckdb").resolve(),
         schedules_running=environ.get("PLATFORM_SCHEDULES", "running") == "running",
+    )
+
+
+# Production reads these; every missing one is named in one error at load.
+PROD_REQUIRED = ("BIGQUERY_PROJECT", "LANDING_ROOT")
+BIGQUERY_METHODS = ("service-account", "oauth")
+
+
+def _prod_settings(environ: Mapping[str, str], dbt_dir: Path | None) -> Settings:
+    missing = [name for name in PROD_REQUIRED if not environ.get(name)]
+    method = environ.get("BIGQUERY_AUTH_METHOD", "oauth")
+    if method == "service-account" and not environ.get("BIGQUERY_KEYFILE"):
+        missing.append("BIGQUERY_KEYFILE (BIGQUERY_AUTH_METHOD=service-account)")
+    problems = [f"missing: {', '.join(missing)}"] if missing else []
+    if method not in BIGQUERY_METHODS:
+        problems.append(f"BIGQUERY_AUTH_METHOD must be one of {', '.join(BIGQUERY_METHODS)}, got {method!r}")
+    landing = environ.get("LANDING_ROOT", "")
+    if landing and not landing.startswith("gs://"):
+        problems.append(f"LANDING_ROOT must be a gs:// bucket path in prod, got {landing!r}")
+    if problems:
+        raise SettingsError("PLATFORM_ENV=prod cannot start: " + "; ".join(problems))
+    return Settings(
+        env="prod",
+        dbt_project_dir=dbt_dir,
+        dbt_target=environ.get("DBT_TARGET", "prod"),
+        landing_root=landing,
+        duckdb_path=None,
+        schedules_running=environ.get("PLATFORM_SCHEDULES", "running") == "running",
+        bigquery=BigQuerySettings(
+            project=environ["BIGQUERY_PROJECT"],
+            location=environ.get("BIGQUERY_LOCATION", "EU"),
+            method=method,
+            keyfile=environ.get("BIGQUERY_KEYFILE"),
+        ),
     )

@@ -331,3 +331,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 __all__ = ["Volume", "generate_day", "next_day", "day_tables", "get_table"]
+
+
+if __name__ == "__main__":
+    main()
