@@ -155,15 +155,24 @@ def up(host: str, port: int) -> int:
             stop(child)
 
 
+def stop_on_signal(*_) -> None:
+    """First Ctrl-C or SIGTERM starts the shutdown; repeats do not interrupt it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
 def main() -> None:
-    restore_default_signals()
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGINT, stop_on_signal)
+    signal.signal(signal.SIGTERM, stop_on_signal)
     parser = argparse.ArgumentParser(description="Run the data platform locally.")
     parser.add_argument("command", choices=["up"])
     parser.add_argument("--host", default=os.environ.get("DAGSTER_WEBSERVER_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("DAGSTER_WEBSERVER_PORT", "3000")))
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    for name in ("platform", "shared_ingest"):
+        logging.getLogger(name).setLevel(logging.INFO)
     sys.exit(up(args.host, args.port))
 
 
