@@ -41,42 +41,29 @@ def count_nodes(manifest: Mapping[str, Any], domain: str, resource_type: str) ->
     )
 
 
-def build_dbt_model_assets(
-    domain: str, project: DbtProject, manifest: Mapping[str, Any]
+def build_dbt_assets(
+    name: str,
+    project: DbtProject,
+    manifest: Mapping[str, Any],
+    select: str,
+    exclude: str | None = None,
+    pool: str | None = None,
 ) -> AssetsDefinition:
-    """The domain's models and their tests (as asset checks), built by one ``dbt build``."""
+    """One ``dbt build`` over a selection; its dbt tests become asset checks."""
 
     @dbt_assets(
         manifest=manifest,
         project=project,
-        select=domain_selection(domain),
-        exclude="resource_type:snapshot",
-        name=f"{domain}_dbt_models",
+        select=select,
+        exclude=exclude,
+        name=name,
         dagster_dbt_translator=PlatformTranslator(),
+        pool=pool,
     )
-    def _models(context: AssetExecutionContext, dbt: DbtCliResource):
+    def _dbt(context: AssetExecutionContext, dbt: DbtCliResource):
         yield from dbt.cli(["build"], context=context).stream()
 
-    return _models
-
-
-def build_dbt_snapshot_assets(
-    domain: str, project: DbtProject, manifest: Mapping[str, Any]
-) -> AssetsDefinition:
-    """The domain's snapshots, in the domain's pool so two never run at once."""
-
-    @dbt_assets(
-        manifest=manifest,
-        project=project,
-        select=domain_snapshot_selection(domain),
-        name=f"{domain}_dbt_snapshots",
-        dagster_dbt_translator=PlatformTranslator(),
-        pool=snapshot_pool(domain),
-    )
-    def _snapshots(context: AssetExecutionContext, dbt: DbtCliResource):
-        yield from dbt.cli(["build"], context=context).stream()
-
-    return _snapshots
+    return _dbt
 
 
 def build_domain_definitions(
@@ -94,10 +81,17 @@ def build_domain_definitions(
     if count_nodes(manifest, domain, "model") == 0:
         raise ValueError(f"dbt group {domain!r} owns no model in {project.project_dir}")
 
-    assets = [build_dbt_model_assets(domain, project, manifest)]
-    jobs = [define_asset_job(f"{domain}_build", selection=AssetSelection.assets(assets[0]))]
+    # Snapshots are a separate op in the domain's pool: an op has one pool, and models must not
+    # wait for another run's snapshot. Snapshots read sources only, so the two ops never form a cycle.
+    models = build_dbt_assets(
+        f"{domain}_dbt_models", project, manifest, domain_selection(domain), exclude="resource_type:snapshot"
+    )
+    assets = [models]
+    jobs = [define_asset_job(f"{domain}_build", selection=AssetSelection.assets(models))]
     if count_nodes(manifest, domain, "snapshot"):
-        snapshots = build_dbt_snapshot_assets(domain, project, manifest)
+        snapshots = build_dbt_assets(
+            f"{domain}_dbt_snapshots", project, manifest, domain_snapshot_selection(domain), pool=snapshot_pool(domain)
+        )
         assets.append(snapshots)
         jobs.append(define_asset_job(f"{domain}_snapshots", selection=AssetSelection.assets(snapshots)))
 
