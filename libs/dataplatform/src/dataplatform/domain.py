@@ -16,7 +16,7 @@ from dagster import (
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from dataplatform.dbt_project import dbt_cli, get_dbt_project, prepare_manifest
-from dataplatform.execution import platform_executor, schedule_status
+from dataplatform.execution import RETRY_FROM_ASSET_FAILURE, platform_executor, schedule_status
 from dataplatform.keys import snapshot_pool
 from dataplatform.settings import Settings, resolve_settings
 from dataplatform.translator import PlatformTranslator
@@ -87,13 +87,15 @@ def build_domain_definitions(
         f"{domain}_dbt_models", project, manifest, domain_selection(domain), exclude="resource_type:snapshot"
     )
     assets = [models]
-    jobs = [define_asset_job(f"{domain}_build", selection=AssetSelection.assets(models))]
+    jobs = [define_asset_job(f"{domain}_build", selection=AssetSelection.assets(models), tags=RETRY_FROM_ASSET_FAILURE)]
     if count_nodes(manifest, domain, "snapshot"):
         snapshots = build_dbt_assets(
             f"{domain}_dbt_snapshots", project, manifest, domain_snapshot_selection(domain), pool=snapshot_pool(domain)
         )
         assets.append(snapshots)
-        jobs.append(define_asset_job(f"{domain}_snapshots", selection=AssetSelection.assets(snapshots)))
+        jobs.append(
+            define_asset_job(f"{domain}_snapshots", selection=AssetSelection.assets(snapshots), tags=RETRY_FROM_ASSET_FAILURE)
+        )
 
     crons = {f"{domain}_build": build_cron, f"{domain}_snapshots": snapshot_cron}
     schedules = [

@@ -5,6 +5,10 @@ from dagster import DefaultScheduleStatus, ExecutorDefinition, in_process_execut
 from dataplatform.settings import Settings
 
 
+# Where the instance retries failed runs (deploy/dagster.yaml), re-run only the failed assets.
+RETRY_FROM_ASSET_FAILURE = {"dagster/retry_strategy": "FROM_ASSET_FAILURE"}
+
+
 def platform_executor(settings: Settings) -> ExecutorDefinition:
     """DuckDB lets one process write its file: run a run's steps one after another, in the run's
     own process. (Runs themselves queue on the instance's run limit, see dagster.yaml.)"""

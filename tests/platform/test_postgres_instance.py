@@ -1,0 +1,132 @@
+"""The production instance config (deploy/dagster.yaml) on a real PostgreSQL server.
+
+The real platform (code servers, daemon, webserver) runs on an instance built from
+deploy/dagster.yaml, connected through the DAGSTER_PG_* variables to a throwaway PostgreSQL
+cluster. Only the run queue is narrowed to 1, because the test warehouse is DuckDB (one writer).
+The storages are dagster-postgres ones, the schema is migrated, runs and schedule state of two
+code locations land in Postgres (read back with psycopg2, not only through Dagster), runs go
+through the daemon's queue, and the snapshot pools have limit 1 from the start.
+"""
+
+import pytest
+import yaml
+from dagster import DagsterEventType, DagsterRunStatus
+from dagster._core.run_coordinator import QueuedRunCoordinator
+from dagster._core.scheduler.instigation import InstigatorStatus, InstigatorType
+from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
+from platform_support import overlaps, run_window, start_platform, stop_platform
+from postgres_support import postgres_server
+from support import REPO
+
+DEPLOY_CONFIG = REPO / "deploy" / "dagster.yaml"
+SCHEDULES = (("shared_ingest", "ingest_sources_daily"), ("sales", "sales_build_daily"))
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def platform(postgres, tmp_path_factory):
+    local = tmp_path_factory.mktemp("pg_platform")
+    config = yaml.safe_load(DEPLOY_CONFIG.read_text())
+    config["concurrency"]["runs"]["max_concurrent_runs"] = 1
+    instance_config = local / "dagster.yaml"
+    instance_config.write_text(yaml.safe_dump(config))
+    # The platform's processes and this test's DagsterInstance read the connection from here.
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in postgres.env().items():
+            env.setenv(name, value)
+        platform = start_platform(local / "home", instance_config)
+        try:
+            yield platform
+        finally:
+            stop_platform(platform)
+
+
+@pytest.fixture(scope="module")
+def runs(platform):
+    """One run from each of two locations, launched together through the run queue."""
+    run_ids = [platform.launch_job("shared_ingest", "ingest_sources"), platform.launch_job("sales", "sales_snapshots")]
+    return run_ids, platform.wait_for_runs(run_ids)
+
+
+def test_the_instance_runs_on_postgres_with_its_schema_migrated(platform, postgres):
+    home_config = (platform.local / "dagster_home" / "dagster.yaml").read_text()
+    assert "env: DAGSTER_PG_PASSWORD" in home_config and postgres.password not in home_config
+    with platform.instance() as instance:
+        assert isinstance(instance.run_storage, PostgresRunStorage)
+        assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
+        assert isinstance(instance.schedule_storage, PostgresScheduleStorage)
+        assert instance.run_storage.postgres_url.startswith("postgresql+psycopg2://")
+        assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
+        assert instance.run_monitoring_enabled and instance.run_retries_enabled
+        assert instance.run_retries_retry_on_asset_or_op_failure
+        assert not instance.get_settings("telemetry")["enabled"]
+    tables = {t for (t,) in postgres.query("select table_name from information_schema.tables where table_schema = 'public'")}
+    assert {"runs", "event_logs", "jobs", "instigators", "concurrency_limits", "alembic_version"} <= tables
+    assert postgres.query("select count(*) from alembic_version")[0][0] >= 1
+
+
+def test_snapshot_pools_have_limit_one_from_the_start(platform):
+    with platform.instance() as instance:
+        assert instance.global_op_concurrency_default_limit == 1
+        for pool in ("sales_snapshots", "inventory_snapshots"):
+            info = instance.event_log_storage.get_concurrency_info(pool)
+            assert (info.limit, info.using_default_limit) == (1, True), info
+
+
+def test_runs_of_two_locations_go_through_the_daemon_and_are_stored_in_postgres(platform, postgres, runs):
+    run_ids, finished = runs
+    assert [r.status for r in finished] == [DagsterRunStatus.SUCCESS] * 2, [(r.run_id, r.status) for r in finished]
+    rows = postgres.query("select run_id, pipeline_name, status from runs where run_id = any(%s)", (run_ids,))
+    assert sorted(rows) == sorted(zip(run_ids, ["ingest_sources", "sales_snapshots"], ["SUCCESS"] * 2))
+    # Queued by the webserver, then taken off the queue and launched by the daemon (RUN_STARTING is
+    # the daemon's dequeue event); Postgres stores the legacy PIPELINE_* names.
+    lifecycle = [DagsterEventType.RUN_ENQUEUED, DagsterEventType.RUN_STARTING, DagsterEventType.RUN_START,
+                 DagsterEventType.RUN_SUCCESS]
+    for run_id in run_ids:
+        events = [e for (e,) in postgres.query(
+            "select dagster_event_type from event_logs where run_id = %s and dagster_event_type = any(%s) order by id",
+            (run_id, [e.value for e in lifecycle]))]
+        assert events == [e.value for e in lifecycle], events
+    # The daemon keeps its heartbeats there too: it runs on this instance, not on a SQLite one.
+    daemons = {d for (d,) in postgres.query("select daemon_type from daemon_heartbeats")}
+    assert {"QUEUED_RUN_COORDINATOR", "SCHEDULER", "MONITORING"} <= daemons, daemons
+    with platform.instance() as instance:
+        ingest, snapshots = (run_window(instance, r) for r in run_ids)
+        assert not overlaps([ingest, snapshots]) and ingest[1] <= snapshots[0]
+        info = instance.event_log_storage.get_concurrency_info("sales_snapshots")
+        assert (info.limit, info.claimed_slots) == (1, []), info
+
+
+def test_schedules_of_two_locations_are_stored_in_postgres(platform, postgres, runs):
+    # Tests run with PLATFORM_SCHEDULES=stopped: start two schedules as a user would in the UI.
+    ids = {}
+    for location, name in SCHEDULES:
+        result = platform.graphql(
+            """mutation($s: ScheduleSelector!) { startSchedule(scheduleSelector: $s) {
+                 __typename ... on ScheduleStateResult { scheduleState { id status } } ... on PythonError { message } } }""",
+            {"s": {"repositoryLocationName": location, "repositoryName": "__repository__", "scheduleName": name}},
+        )["startSchedule"]
+        assert result["__typename"] == "ScheduleStateResult", result
+        assert result["scheduleState"]["status"] == "RUNNING"
+        ids[name] = result["scheduleState"]["id"]
+    try:
+        with platform.instance() as instance:
+            states = instance.all_instigator_state(instigator_type=InstigatorType.SCHEDULE)
+            running = {(s.origin.repository_origin.code_location_origin.location_name, s.name)
+                       for s in states if s.status == InstigatorStatus.RUNNING}
+        assert set(SCHEDULES) <= running
+        bodies = [body for (body,) in postgres.query(
+            "select instigator_body from instigators where instigator_type = 'SCHEDULE' and status = 'RUNNING'")]
+        for _, name in SCHEDULES:
+            assert sum(f'"{name}"' in body for body in bodies) == 1, (name, bodies)
+    finally:
+        # Stopped again, so the daemon never launches a scheduled run while the module runs.
+        for schedule_id in ids.values():
+            platform.graphql(
+                """mutation($id: String!) { stopRunningSchedule(id: $id) { __typename } }""", {"id": schedule_id})
+    assert not postgres.query("select 1 from instigators where status = 'RUNNING'")
