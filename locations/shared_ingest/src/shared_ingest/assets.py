@@ -4,7 +4,7 @@
 from dagster import AssetExecutionContext, AssetsDefinition, ConfigurableResource, MaterializeResult, MetadataValue, asset
 
 from shared_ingest.landing import files_to_load
-from shared_ingest.loaders import DuckDBLoader
+from shared_ingest.loaders import WarehouseLoader
 from shared_ingest.tables import SOURCE_TABLES, SourceTable
 
 INGEST_OWNERS = ["team:platform"]
@@ -16,18 +16,22 @@ class LandingZone(ConfigurableResource):
     root: str
 
 
-def build_ingest_asset(table: SourceTable) -> AssetsDefinition:
-    """The asset that replaces ``raw_<source>.<table>`` with what has landed for it."""
+def build_ingest_asset(table: SourceTable, warehouse_kind: str = "duckdb") -> AssetsDefinition:
+    """The asset that replaces ``raw_<source>.<table>`` with what has landed for it.
+
+    Key, group and owners never depend on the environment; only the ``kinds`` badge names the
+    warehouse, and the ``warehouse`` resource the environment supplies does the load.
+    """
 
     @asset(
         key=table.asset_key,
         group_name=table.schema,
         description=table.description,
         owners=INGEST_OWNERS,
-        kinds={"csv", "duckdb"},
+        kinds={"csv", warehouse_kind},
         tags={"source_system": table.source},
     )
-    def _ingest(context: AssetExecutionContext, landing: LandingZone, warehouse: DuckDBLoader) -> MaterializeResult:
+    def _ingest(context: AssetExecutionContext, landing: LandingZone, warehouse: WarehouseLoader) -> MaterializeResult:
         files = files_to_load(landing.root, table)
         context.log.info(f"loading {len(files)} file(s) into {table.schema}.{table.name}")
         result = warehouse.replace_table(table, files)
@@ -43,5 +47,5 @@ def build_ingest_asset(table: SourceTable) -> AssetsDefinition:
     return _ingest
 
 
-def build_ingest_assets() -> list[AssetsDefinition]:
-    return [build_ingest_asset(table) for table in SOURCE_TABLES]
+def build_ingest_assets(warehouse_kind: str = "duckdb") -> list[AssetsDefinition]:
+    return [build_ingest_asset(table, warehouse_kind) for table in SOURCE_TABLES]

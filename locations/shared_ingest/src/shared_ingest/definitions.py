@@ -1,19 +1,31 @@
 """The shared_ingest code location: one ingest asset per source table, and their schedule."""
 
 import dagster as dg
-from dataplatform.execution import platform_executor, schedule_status
+from dataplatform.execution import RETRY_FROM_ASSET_FAILURE, platform_executor, schedule_status
 from dataplatform.settings import Settings, resolve_settings
 
 from shared_ingest.assets import LandingZone, build_ingest_assets
-from shared_ingest.loaders import DuckDBLoader
+from shared_ingest.loaders import BigQueryLoader, DuckDBLoader, WarehouseLoader
 from shared_ingest.simulation import simulate_source_day, simulation_schedule
+
+
+def warehouse_loader(settings: Settings) -> tuple[WarehouseLoader, str]:
+    """The loader for this environment's warehouse, and its name for the assets' kinds badge."""
+    if settings.bigquery is not None:
+        bq = settings.bigquery
+        keyfile = bq.keyfile if bq.method == "service-account" else None
+        return BigQueryLoader(project=bq.project, location=bq.location, keyfile=keyfile), "bigquery"
+    return DuckDBLoader(database=str(settings.duckdb_path)), "duckdb"
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     """Ingest assets, the daily ingest schedule and, in dev, the source-system simulation."""
     settings = settings or resolve_settings()
-    assets = build_ingest_assets()
-    ingest = dg.define_asset_job("ingest_sources", selection=dg.AssetSelection.assets(*assets))
+    warehouse, warehouse_kind = warehouse_loader(settings)
+    assets = build_ingest_assets(warehouse_kind)
+    ingest = dg.define_asset_job(
+        "ingest_sources", selection=dg.AssetSelection.assets(*assets), tags=RETRY_FROM_ASSET_FAILURE
+    )
     jobs = [ingest]
     schedules = [
         dg.ScheduleDefinition(
@@ -33,7 +45,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         schedules=schedules,
         resources={
             "landing": LandingZone(root=settings.landing_root),
-            "warehouse": DuckDBLoader(database=str(settings.duckdb_path)),
+            "warehouse": warehouse,
         },
         executor=platform_executor(settings),
     )

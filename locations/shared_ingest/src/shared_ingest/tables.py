@@ -16,6 +16,19 @@ from dataplatform.keys import raw_schema, source_asset_key
 # "events": each day's file holds that day's new rows; the raw table is every file together.
 History = Literal["state", "events"]
 
+# The catalogue's DuckDB column types in BigQuery: what a BigQuery load job declares.
+BIGQUERY_TYPES = {"BIGINT": "INT64", "INTEGER": "INT64", "VARCHAR": "STRING", "DATE": "DATE", "TIMESTAMP": "TIMESTAMP"}
+
+
+def bigquery_type(duckdb_type: str) -> str:
+    """The BigQuery type of a catalogue column, so both warehouses load the same schema."""
+    if duckdb_type.startswith("DECIMAL("):
+        return "NUMERIC"  # exact decimal (38, 9): holds every DECIMAL(12,2) amount unchanged
+    try:
+        return BIGQUERY_TYPES[duckdb_type]
+    except KeyError:
+        raise KeyError(f"no BigQuery type for catalogue column type {duckdb_type!r}") from None
+
 
 @dataclass(frozen=True)
 class SourceTable:
@@ -33,6 +46,11 @@ class SourceTable:
     @property
     def schema(self) -> str:
         return raw_schema(self.source)
+
+    @property
+    def bigquery_columns(self) -> dict[str, str]:
+        """Column -> BigQuery type, in file order."""
+        return {column: bigquery_type(kind) for column, kind in self.columns.items()}
 
     @property
     def qualified_name(self) -> str:

@@ -1,0 +1,120 @@
+"""The prod (BigQuery) dbt target parses, lists and compiles offline, with a throwaway key.
+
+dbt runs on a scratch copy of the project, so the repo's dbt/target is never touched. Nothing
+may reach Google: NO_GCE_CHECK stops google-auth probing the metadata server, the key is a
+fresh RSA key that no token endpoint would accept, `--no-populate-cache` skips the catalog
+queries, and every dbt call has a timeout.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from dataplatform.dbt_project import dbt_executable
+from support import REPO
+
+DBT_TIMEOUT_SECONDS = 300
+# Variables that would make this test depend on the machine it runs on.
+_MACHINE_VARIABLES = ("PLATFORM_", "BIGQUERY_", "DBT_", "DUCKDB_", "GOOGLE_", "CLOUDSDK_")
+
+
+def _dummy_keyfile(path: Path) -> Path:
+    """A syntactically valid service-account key: google-auth parses it without any network."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    path.write_text(json.dumps({
+        "type": "service_account", "project_id": "dummy", "private_key_id": "0" * 40, "private_key": pem,
+        "client_email": "dbt@dummy.iam.gserviceaccount.com", "client_id": "1",
+        "token_uri": "https://oauth2.googleapis.com/token",
+    }))
+    return path
+
+
+def _start(project: Path, env: dict[str, str], *args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [dbt_executable(), *args, "--project-dir", str(project), "--profiles-dir", str(project)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=project,
+    )
+
+
+def _finish(process: subprocess.Popen) -> str:
+    """dbt's stdout once it succeeded; killed (and failing the test) after the timeout."""
+    try:
+        stdout, stderr = process.communicate(timeout=DBT_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise
+    assert process.returncode == 0, f"dbt {' '.join(process.args[1:])} failed:\n{stdout[-4000:]}\n{stderr[-2000:]}"
+    return stdout
+
+
+def _listed(stdout: str) -> set[str]:
+    return {json.loads(line)["unique_id"] for line in stdout.splitlines() if line.startswith("{")}
+
+
+LS = ("ls", "--quiet", "--output", "json", "--output-keys", "unique_id")
+
+
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory) -> Iterator[dict]:
+    """One scratch project per target, and the environment each target's dbt runs with."""
+    root = tmp_path_factory.mktemp("prod_target")
+    base = {k: v for k, v in os.environ.items() if not k.startswith(_MACHINE_VARIABLES)}
+    base |= {"NO_GCE_CHECK": "true", "DO_NOT_TRACK": "1"}
+    envs = {
+        "dev": base | {"DBT_TARGET": "dev", "DUCKDB_PATH": str(root / "warehouse.duckdb")},
+        "prod": base | {"DBT_TARGET": "prod", "BIGQUERY_PROJECT": "dummy", "BIGQUERY_LOCATION": "EU",
+                        "BIGQUERY_AUTH_METHOD": "service-account",
+                        "BIGQUERY_KEYFILE": str(_dummy_keyfile(root / "key.json"))},
+    }
+    dirs = {}
+    for target in envs:
+        dirs[target] = root / target / "dbt"
+        shutil.copytree(REPO / "dbt", dirs[target], ignore=shutil.ignore_patterns("target", "logs"))
+    dev_ls = _start(dirs["dev"], envs["dev"], *LS)  # its own copy: runs beside the prod commands
+    yield {"dirs": dirs, "envs": envs, "dev_ls": dev_ls}
+    if dev_ls.poll() is None:
+        dev_ls.kill()
+        dev_ls.communicate()
+
+
+def _run(projects: dict, target: str, *args: str) -> str:
+    return _finish(_start(projects["dirs"][target], projects["envs"][target], *args))
+
+
+def test_prod_target_parses_with_the_bigquery_adapter(projects):
+    _run(projects, "prod", "parse")
+    manifest = json.loads((projects["dirs"]["prod"] / "target" / "manifest.json").read_text())
+    assert manifest["metadata"]["adapter_type"] == "bigquery"
+    orders = manifest["sources"]["source.warehouse.shop.orders"]
+    assert (orders["database"], orders["schema"]) == ("dummy", "raw_shop")
+
+
+def test_prod_target_lists_the_same_nodes_as_dev(projects):
+    prod, dev = _listed(_run(projects, "prod", *LS)), _listed(_finish(projects["dev_ls"]))
+    assert prod == dev
+    assert {"model.warehouse.days_of_supply", "snapshot.warehouse.customers_snapshot",
+            "source.warehouse.erp.stock_movements"} <= prod
+
+
+def test_prod_target_compiles_offline_to_bigquery_sql(projects):
+    assert "target='prod'" in _run(projects, "prod", "compile", "--no-populate-cache")
+    compiled = projects["dirs"]["prod"] / "target" / "compiled" / "warehouse" / "models"
+    days_of_supply = (compiled / "inventory" / "marts" / "days_of_supply.sql").read_text()
+    # dbt.dateadd: DuckDB would say `+ cast(-28 as bigint) * interval 1 day`.
+    assert "datetime_add(" in days_of_supply and "interval -28 day" in days_of_supply
+    assert "bigint" not in days_of_supply.lower()
+    # dbt.type_string: DuckDB would say TEXT.
+    stock_levels = (compiled / "inventory" / "marts" / "stock_levels.sql").read_text()
+    assert "cast(levels.product_id as string)" in stock_levels and "TEXT" not in stock_levels
+    # Relations are project.dataset.table in backticks, not DuckDB's double quotes.
+    orders = (compiled / "sales" / "staging" / "shop" / "stg_shop__orders.sql").read_text()
+    assert "`dummy`.`raw_shop`.`orders`" in orders
