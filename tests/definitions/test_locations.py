@@ -74,6 +74,8 @@ def test_snapshots_are_in_the_domain_pool_and_models_in_none(described, domain):
     for key, asset in described[domain]["assets"].items():
         is_snapshot = asset["dbt_unique_id"].startswith("snapshot.")
         assert asset["pool"] == (f"{domain}_snapshots" if is_snapshot else None), key
+        if is_snapshot:  # snapshots read sources only, so the snapshot op never waits on the model op
+            assert all(dep.startswith("raw/") for dep in asset["deps"]), key
     assert any(a["dbt_unique_id"].startswith("snapshot.") for a in described[domain]["assets"].values())
 
 
