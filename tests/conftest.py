@@ -5,6 +5,7 @@ marker automatically, so `pytest -m unit` or `pytest tests/unit` run one tier. D
 (`-m sales`) pick what one team owns.
 """
 
+import os
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,18 @@ def pytest_collection_modifyitems(items):
         tier = Path(item.fspath).relative_to(REPO / "tests").parts[0]
         if tier in TIERS:
             item.add_marker(getattr(pytest.mark, tier))
+
+
+@pytest.fixture(scope="session")
+def dev_locations(tmp_path_factory) -> dict[str, dict]:
+    """Each location loaded alone in a fresh interpreter on dev settings, described (see support)."""
+    from support import LOCATIONS, describe_location
+
+    env = {**os.environ, "PLATFORM_SCHEDULES": "stopped", "PLATFORM_ENV": "dev",
+           "PLATFORM_LOCAL_DIR": str(tmp_path_factory.mktemp("local"))}
+    for name in ("DUCKDB_PATH", "LANDING_ROOT", "DBT_TARGET", "DBT_PROJECT_DIR"):
+        env.pop(name, None)
+    return {name: describe_location(name, env) for name in LOCATIONS}
 
 
 @pytest.fixture

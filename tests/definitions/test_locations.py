@@ -5,19 +5,16 @@ that silently imports another one fails here.
 """
 
 import json
-import os
 
 import pytest
-from support import DOMAINS, LOCATIONS, REPO, describe_location
+from support import DOMAINS, LOCATIONS, REPO
 
 pytestmark = pytest.mark.usefixtures("platform_env")
 
 
 @pytest.fixture(scope="module")
-def described(tmp_path_factory):
-    env = {**os.environ, "PLATFORM_SCHEDULES": "stopped",
-           "PLATFORM_LOCAL_DIR": str(tmp_path_factory.mktemp("local"))}
-    return {name: describe_location(name, env) for name in LOCATIONS}
+def described(dev_locations):
+    return dev_locations
 
 
 @pytest.fixture(scope="module")

@@ -2,10 +2,12 @@
 
 The real platform (code servers, daemon, webserver) runs on an instance built from
 deploy/dagster.yaml, connected through the DAGSTER_PG_* variables to a throwaway PostgreSQL
-cluster. Only the run queue is narrowed to 1, because the test warehouse is DuckDB (one writer).
-The storages are dagster-postgres ones, the schema is migrated, runs and schedule state of two
-code locations land in Postgres (read back with psycopg2, not only through Dagster), runs go
-through the daemon's queue, and the snapshot pools have limit 1 from the start.
+cluster, with its run queue open (4 runs at once) as in production. The storages are
+dagster-postgres ones, the schema is migrated, runs and schedule state of two code locations land
+in Postgres (read back with psycopg2, not only through Dagster), runs go through the daemon's
+queue, and the snapshot pools have limit 1 from the start: two snapshot runs of one domain start
+side by side and only the pool keeps their snapshot steps apart (without it they would write the
+DuckDB file at the same time and one would fail on its lock).
 """
 
 import pytest
@@ -14,7 +16,7 @@ from dagster import DagsterEventType, DagsterRunStatus
 from dagster._core.run_coordinator import QueuedRunCoordinator
 from dagster._core.scheduler.instigation import InstigatorStatus, InstigatorType
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
-from platform_support import overlaps, run_window, start_platform, stop_platform
+from platform_support import overlaps, run_window, start_platform, step_windows, stop_platform
 from postgres_support import postgres_server
 from support import REPO
 
@@ -32,7 +34,7 @@ def postgres():
 def platform(postgres, tmp_path_factory):
     local = tmp_path_factory.mktemp("pg_platform")
     config = yaml.safe_load(DEPLOY_CONFIG.read_text())
-    config["concurrency"]["runs"]["max_concurrent_runs"] = 1
+    config["concurrency"]["runs"]["max_concurrent_runs"] = 4
     instance_config = local / "dagster.yaml"
     instance_config.write_text(yaml.safe_dump(config))
     # The platform's processes and this test's DagsterInstance read the connection from here.
@@ -48,8 +50,11 @@ def platform(postgres, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def runs(platform):
-    """One run from each of two locations, launched together through the run queue."""
-    run_ids = [platform.launch_job("shared_ingest", "ingest_sources"), platform.launch_job("sales", "sales_snapshots")]
+    """Ingest (shared_ingest), then two sales snapshot runs launched together (sales)."""
+    ingest = platform.launch_job("shared_ingest", "ingest_sources")
+    platform.wait_for_runs([ingest])
+    snapshots = [platform.launch_job("sales", "sales_snapshots") for _ in range(2)]
+    run_ids = [ingest, *snapshots]
     return run_ids, platform.wait_for_runs(run_ids)
 
 
@@ -80,9 +85,10 @@ def test_snapshot_pools_have_limit_one_from_the_start(platform):
 
 def test_runs_of_two_locations_go_through_the_daemon_and_are_stored_in_postgres(platform, postgres, runs):
     run_ids, finished = runs
-    assert [r.status for r in finished] == [DagsterRunStatus.SUCCESS] * 2, [(r.run_id, r.status) for r in finished]
+    assert [r.status for r in finished] == [DagsterRunStatus.SUCCESS] * 3, [(r.run_id, r.status) for r in finished]
     rows = postgres.query("select run_id, pipeline_name, status from runs where run_id = any(%s)", (run_ids,))
-    assert sorted(rows) == sorted(zip(run_ids, ["ingest_sources", "sales_snapshots"], ["SUCCESS"] * 2))
+    jobs = ["ingest_sources", "sales_snapshots", "sales_snapshots"]
+    assert sorted(rows) == sorted(zip(run_ids, jobs, ["SUCCESS"] * 3))
     # Queued by the webserver, then taken off the queue and launched by the daemon (RUN_STARTING is
     # the daemon's dequeue event); Postgres stores the legacy PIPELINE_* names.
     lifecycle = [DagsterEventType.RUN_ENQUEUED, DagsterEventType.RUN_STARTING, DagsterEventType.RUN_START,
@@ -96,10 +102,18 @@ def test_runs_of_two_locations_go_through_the_daemon_and_are_stored_in_postgres(
     daemons = {d for (d,) in postgres.query("select daemon_type from daemon_heartbeats")}
     assert {"QUEUED_RUN_COORDINATOR", "SCHEDULER", "MONITORING"} <= daemons, daemons
     with platform.instance() as instance:
-        ingest, snapshots = (run_window(instance, r) for r in run_ids)
-        assert not overlaps([ingest, snapshots]) and ingest[1] <= snapshots[0]
         info = instance.event_log_storage.get_concurrency_info("sales_snapshots")
         assert (info.limit, info.claimed_slots) == (1, []), info
+
+
+@pytest.mark.sales
+def test_two_snapshot_runs_of_one_domain_wait_for_the_pool(platform, runs):
+    run_ids, _ = runs
+    with platform.instance() as instance:
+        runs_overlapped = overlaps([run_window(instance, r) for r in run_ids[1:]])
+        steps = [step_windows(instance, r)["sales_dbt_snapshots"] for r in run_ids[1:]]
+    assert runs_overlapped, "the runs did not run side by side, so this test proves nothing"
+    assert not overlaps(steps)
 
 
 def test_schedules_of_two_locations_are_stored_in_postgres(platform, postgres, runs):
