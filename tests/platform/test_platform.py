@@ -76,8 +76,6 @@ def test_runs_launched_at_once_from_all_locations_queue_and_succeed(platform):
     launches = [
         ("shared_ingest", "ingest_sources"),
         ("sales", "sales_snapshots"),
-        ("inventory", "inventory_snapshots"),
-        ("sales", "sales_build"),
         ("inventory", "inventory_build"),
         ("sales", "sales_snapshots"),
     ]
