@@ -95,6 +95,17 @@ def _backfill_filter(backfill_id: str):
     return RunsFilter(tags={BACKFILL_ID_TAG: backfill_id})
 
 
+def assert_snapshot_pools_have_limit_one(platform: "Platform") -> None:
+    """Every domain's snapshot pool has limit 1 from the instance's default, no manual step."""
+    from support import DOMAINS
+
+    with platform.instance() as instance:
+        assert instance.global_op_concurrency_default_limit == 1
+        for domain in DOMAINS:
+            info = instance.event_log_storage.get_concurrency_info(f"{domain}_snapshots")
+            assert (info.limit, info.using_default_limit) == (1, True), info
+
+
 def step_windows(instance: DagsterInstance, run_id: str) -> dict[str, tuple[float, float]]:
     """Start and end time of every step of a run, from its event log."""
     starts, ends = {}, {}

@@ -6,11 +6,11 @@ queue on the one-writer DuckDB and all succeed, and one domain's snapshots never
 """
 
 import pytest
-from dagster import AssetKey, DagsterRunStatus
+from dagster import DagsterRunStatus
 from platform_support import (
-    overlaps, run_window, start_platform, step_windows, stop_platform,
+    assert_snapshot_pools_have_limit_one, overlaps, run_window, start_platform, step_windows, stop_platform,
 )
-from support import REPO, scalar
+from support import scalar
 
 
 @pytest.fixture(scope="module")
@@ -29,11 +29,7 @@ def materialized_keys(instance, run_id) -> set[str]:
 
 
 def test_snapshot_pools_have_limit_one_before_any_run(platform):
-    with platform.instance() as instance:
-        assert instance.global_op_concurrency_default_limit == 1
-        for pool in ("sales_snapshots", "inventory_snapshots"):
-            info = instance.event_log_storage.get_concurrency_info(pool)
-            assert (info.limit, info.using_default_limit) == (1, True), info
+    assert_snapshot_pools_have_limit_one(platform)
 
 
 def test_one_graph_where_raw_sources_are_the_ingest_assets(platform):

@@ -16,7 +16,9 @@ from dagster import DagsterEventType, DagsterRunStatus
 from dagster._core.run_coordinator import QueuedRunCoordinator
 from dagster._core.scheduler.instigation import InstigatorStatus, InstigatorType
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
-from platform_support import overlaps, run_window, start_platform, step_windows, stop_platform
+from platform_support import (
+    assert_snapshot_pools_have_limit_one, overlaps, run_window, start_platform, step_windows, stop_platform,
+)
 from postgres_support import postgres_server
 from support import REPO
 
@@ -76,11 +78,7 @@ def test_the_instance_runs_on_postgres_with_its_schema_migrated(platform, postgr
 
 
 def test_snapshot_pools_have_limit_one_from_the_start(platform):
-    with platform.instance() as instance:
-        assert instance.global_op_concurrency_default_limit == 1
-        for pool in ("sales_snapshots", "inventory_snapshots"):
-            info = instance.event_log_storage.get_concurrency_info(pool)
-            assert (info.limit, info.using_default_limit) == (1, True), info
+    assert_snapshot_pools_have_limit_one(platform)
 
 
 def test_runs_of_two_locations_go_through_the_daemon_and_are_stored_in_postgres(platform, postgres, runs):
