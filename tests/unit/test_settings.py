@@ -11,6 +11,7 @@ from dagster import DefaultScheduleStatus, in_process_executor
 def test_dev_defaults_live_under_the_local_dir(tmp_path):
     settings = resolve_settings({"PLATFORM_LOCAL_DIR": str(tmp_path)})
     assert settings.env == "dev"
+    assert settings.local_dir == tmp_path
     assert settings.dbt_target == "dev"
     assert settings.duckdb_path == (tmp_path / "warehouse.duckdb").resolve()
     assert settings.landing_root == str(tmp_path / "landing")

@@ -114,7 +114,7 @@ def wait_for_code_servers(ports: dict[str, int], processes: list[subprocess.Pope
 def up(host: str, port: int) -> int:
     repo = find_repo_root() or Path.cwd()
     settings = resolve_settings()
-    local = Path(os.environ.get("PLATFORM_LOCAL_DIR") or repo / ".local")
+    local = settings.local_dir
     logs = local / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     instance_config = Path(os.environ.get("PLATFORM_DAGSTER_YAML") or repo / "dagster.yaml")

@@ -49,6 +49,7 @@ class Settings:
     """Where the warehouse, the landing files and the dbt project are, for one environment."""
 
     env: str
+    local_dir: Path  # git-ignored home of local state: warehouse, landing, instance, logs
     dbt_project_dir: Path | None  # None where no dbt runs (shared_ingest deployed alone)
     dbt_target: str
     landing_root: str
@@ -98,9 +99,10 @@ def resolve_settings(environ: Mapping[str, str] | None = None) -> Settings:
     dbt_dir = Path(dbt_dir).resolve() if dbt_dir else None
 
     if env == "prod":
-        return _prod_settings(environ, dbt_dir)
+        return _prod_settings(environ, local_dir, dbt_dir)
     return Settings(
         env=env,
+        local_dir=local_dir,
         dbt_project_dir=dbt_dir,
         dbt_target=environ.get("DBT_TARGET", env),
         landing_root=environ.get("LANDING_ROOT") or str(local_dir / "landing"),
@@ -114,7 +116,7 @@ PROD_REQUIRED = ("BIGQUERY_PROJECT", "LANDING_ROOT")
 BIGQUERY_METHODS = ("service-account", "oauth")
 
 
-def _prod_settings(environ: Mapping[str, str], dbt_dir: Path | None) -> Settings:
+def _prod_settings(environ: Mapping[str, str], local_dir: Path, dbt_dir: Path | None) -> Settings:
     missing = [name for name in PROD_REQUIRED if not environ.get(name)]
     method = environ.get("BIGQUERY_AUTH_METHOD", "oauth")
     if method == "service-account" and not environ.get("BIGQUERY_KEYFILE"):
@@ -129,6 +131,7 @@ def _prod_settings(environ: Mapping[str, str], dbt_dir: Path | None) -> Settings
         raise SettingsError("PLATFORM_ENV=prod cannot start: " + "; ".join(problems))
     return Settings(
         env="prod",
+        local_dir=local_dir,
         dbt_project_dir=dbt_dir,
         dbt_target=environ.get("DBT_TARGET", "prod"),
         landing_root=landing,
