@@ -43,15 +43,16 @@ def test_order_items_load_job_reads_exactly_the_bucket_files_into_staging():
     assert config.allow_jagged_rows is False
 
 
-def test_replace_is_staging_then_copy_both_truncating():
+def test_replace_is_staging_then_one_swap_that_stamps_the_load_time():
     plan = plan_bigquery_load("dummy", get_table("shop", "order_items"), ORDER_ITEMS_FILES)
     assert plan.load_config.write_disposition == bigquery.WriteDisposition.WRITE_TRUNCATE
-    assert plan.copy_config.write_disposition == bigquery.WriteDisposition.WRITE_TRUNCATE
-    assert plan.copy_config.to_api_repr() == {
-        "copy": {"createDisposition": "CREATE_IF_NEEDED", "writeDisposition": "WRITE_TRUNCATE"}
-    }
+    assert plan.staging == "dummy.raw_shop.order_items__loading"
     assert "`dummy.raw_shop.order_items__loading`" in plan.duplicate_key_sql
     assert "group by order_item_id having count(*) > 1 or order_item_id is null" in plan.duplicate_key_sql
+    assert plan.swap_sql == (
+        "create or replace table `dummy.raw_shop.order_items` as "
+        "select *, current_timestamp() as _loaded_at from `dummy.raw_shop.order_items__loading`"
+    )
 
 
 @pytest.mark.parametrize("table", SOURCE_TABLES, ids=lambda t: t.qualified_name)
@@ -63,9 +64,9 @@ def test_every_table_schema_follows_the_catalogue(table):
 
 def test_local_or_no_files_are_refused_naming_the_table():
     table = get_table("erp", "products")
-    with pytest.raises(IngestError, match="erp.products: BigQuery loads gs:// files only"):
+    with pytest.raises(IngestError, match=r"(?s)erp.products: not loaded.*/tmp/landing/erp/products/2026-01-01.csv: BigQuery loads gs:// files only"):
         plan_bigquery_load("dummy", table, ["/tmp/landing/erp/products/2026-01-01.csv"])
-    with pytest.raises(IngestError, match="erp.products: no landing files"):
+    with pytest.raises(IngestError, match="(?s)erp.products: not loaded.*no landing files"):
         plan_bigquery_load("dummy", table, [])
 
 

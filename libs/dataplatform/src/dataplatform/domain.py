@@ -48,6 +48,7 @@ def build_dbt_assets(
     select: str,
     exclude: str | None = None,
     pool: str | None = None,
+    source_tests_as_checks: bool = False,
 ) -> AssetsDefinition:
     """One ``dbt build`` over a selection; its dbt tests become asset checks."""
 
@@ -57,7 +58,7 @@ def build_dbt_assets(
         select=select,
         exclude=exclude,
         name=name,
-        dagster_dbt_translator=PlatformTranslator(),
+        dagster_dbt_translator=PlatformTranslator(source_tests_as_checks),
         pool=pool,
     )
     def _dbt(context: AssetExecutionContext, dbt: DbtCliResource):
@@ -83,11 +84,18 @@ def build_domain_definitions(
 
     # Snapshots are a separate op in the domain's pool: an op has one pool, and models must not
     # wait for another run's snapshot. Snapshots read sources only, so the two ops never form a cycle.
+    # The models op carries the tests on the sources it reads: dbt build runs them first, and a
+    # failing one (stale or broken raw data) skips every model built on that source.
     models = build_dbt_assets(
-        f"{domain}_dbt_models", project, manifest, domain_selection(domain), exclude="resource_type:snapshot"
+        f"{domain}_dbt_models", project, manifest, domain_selection(domain), exclude="resource_type:snapshot",
+        source_tests_as_checks=True,
     )
     assets = [models]
-    jobs = [define_asset_job(f"{domain}_build", selection=AssetSelection.assets(models), tags=RETRY_FROM_ASSET_FAILURE)]
+    jobs = [define_asset_job(
+        f"{domain}_build",
+        selection=AssetSelection.assets(models) | AssetSelection.checks(*models.check_keys),
+        tags=RETRY_FROM_ASSET_FAILURE,
+    )]
     if count_nodes(manifest, domain, "snapshot"):
         snapshots = build_dbt_assets(
             f"{domain}_dbt_snapshots", project, manifest, domain_snapshot_selection(domain), pool=snapshot_pool(domain)

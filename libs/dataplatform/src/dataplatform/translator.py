@@ -14,10 +14,17 @@ class UngroupedNodeError(ValueError):
 
 
 class PlatformTranslator(DagsterDbtTranslator):
-    """Sources take the ingest key rule; models and snapshots are keyed and grouped by domain."""
+    """Sources take the ingest key rule; models and snapshots are keyed and grouped by domain.
 
-    def __init__(self) -> None:
-        super().__init__(DagsterDbtTranslatorSettings(enable_asset_checks=True))
+    With ``source_tests_as_checks`` the dbt tests on a source (fresh, not_null, unique on keys)
+    become asset checks on the ingest asset; only one op per domain may carry them, or the
+    same check would be defined twice.
+    """
+
+    def __init__(self, source_tests_as_checks: bool = False) -> None:
+        super().__init__(DagsterDbtTranslatorSettings(
+            enable_asset_checks=True, enable_source_tests_as_checks=source_tests_as_checks
+        ))
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         if dbt_resource_props["resource_type"] == "source":

@@ -6,6 +6,7 @@ from dagster import AssetExecutionContext, AssetsDefinition, ConfigurableResourc
 from shared_ingest.landing import files_to_load
 from shared_ingest.loaders import WarehouseLoader
 from shared_ingest.tables import SOURCE_TABLES, SourceTable
+from shared_ingest.validation import IngestError, landing_problems
 
 INGEST_OWNERS = ["team:platform"]
 
@@ -18,6 +19,9 @@ class LandingZone(ConfigurableResource):
 
 def build_ingest_asset(table: SourceTable, warehouse_kind: str = "duckdb") -> AssetsDefinition:
     """The asset that replaces ``raw_<source>.<table>`` with what has landed for it.
+
+    Missing exports and bad headers fail the asset before the warehouse is touched; bad rows fail
+    the load, which leaves the raw table as it was. Either way the error names file, line, column.
 
     Key, group and owners never depend on the environment; only the ``kinds`` badge names the
     warehouse, and the ``warehouse`` resource the environment supplies does the load.
@@ -33,6 +37,9 @@ def build_ingest_asset(table: SourceTable, warehouse_kind: str = "duckdb") -> As
     )
     def _ingest(context: AssetExecutionContext, landing: LandingZone, warehouse: WarehouseLoader) -> MaterializeResult:
         files = files_to_load(landing.root, table)
+        problems = landing_problems(landing.root, table, files)
+        if problems:
+            raise IngestError(table, problems)
         context.log.info(f"loading {len(files)} file(s) into {table.schema}.{table.name}")
         result = warehouse.replace_table(table, files)
         context.log.info(f"{table.schema}.{table.name}: {result.rows} rows in {result.seconds:.2f} s")
