@@ -6,6 +6,7 @@ exactly as the daemon would, and the warehouse is reconciled against the generat
 
 from decimal import Decimal
 
+import duckdb
 import numpy as np
 import pytest
 from inventory.definitions import defs as inventory_defs
@@ -122,3 +123,39 @@ def test_stock_and_days_of_supply_reconcile(two_days):
     products = day_tables(SEED, SCALE, 2)["products"]["product_id"].size
     assert scalar(db, "select count(*) from inventory.days_of_supply") == products
     assert scalar(db, "select count(*) from inventory.days_of_supply where days_of_supply < 0") == 0
+
+
+def build_domain(load, job: str):
+    """One domain's build job, in process, on the module's warehouse; failures are the point."""
+    result = load().resolve_job_def(job).execute_in_process(raise_on_error=False)
+    materialized = {e.asset_key.to_user_string() for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"}
+    failed_checks = {
+        (e.asset_check_evaluation_data.asset_key.to_user_string(), e.asset_check_evaluation_data.check_name)
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed
+    }
+    return result, materialized, failed_checks
+
+
+def test_failing_source_checks_block_the_domain_builds(two_days):
+    """Runs last: it leaves the raw tables broken. A stale raw table (its last load older than the
+    source's freshness threshold) and a duplicated key each fail a dbt source test, which runs as
+    an asset check on the ingest asset inside the domain's build and skips what is built on it."""
+    db, _ = two_days
+    orders_before = query(db, "select count(*), sum(order_amount) from sales.orders")
+    with duckdb.connect(str(db)) as con:
+        con.execute("update raw_shop.orders set _loaded_at = _loaded_at - interval 30 hour")
+        con.execute("insert into raw_erp.stock_movements select * from raw_erp.stock_movements limit 1")
+
+    result, built, failed = build_domain(sales_defs, "sales_build")
+    assert not result.success
+    assert failed == {("raw/shop/orders", "source_fresh_shop_orders_")}
+    assert {"sales/stg_shop__customers", "sales/stg_shop__payments"} <= built  # not built on orders
+    assert not built & {"sales/stg_shop__orders", "sales/orders", "sales/order_items", "sales/daily_revenue"}
+    assert query(db, "select count(*), sum(order_amount) from sales.orders") == orders_before
+
+    result, built, failed = build_domain(inventory_defs, "inventory_build")
+    assert not result.success
+    assert failed == {("raw/erp/stock_movements", "source_unique_erp_stock_movements_movement_id")}
+    assert "inventory/stg_erp__products" in built
+    assert not built & {"inventory/stg_erp__stock_movements", "inventory/stock_levels", "inventory/days_of_supply"}
