@@ -130,10 +130,15 @@ def overlaps(windows: list[tuple[float, float]]) -> bool:
     return any(later[0] < earlier[1] for earlier, later in zip(ordered, ordered[1:]))
 
 
-def start_platform(local: Path, instance_config: Path | None = None, timeout: float = 300) -> Platform:
-    """`python -m dataplatform.launcher up` (what `python3 tasks.py up` runs) on its own port and home."""
+def start_platform(local: Path, instance_config: Path | None = None, timeout: float = 300,
+                   extra_env: dict[str, str] | None = None) -> Platform:
+    """`python -m dataplatform.launcher up` (what `python3 tasks.py up` runs) on its own port and home.
+
+    Ready when the webserver lists the three locations as loaded (a location whose code failed
+    to load counts as loaded: it shows its error).
+    """
     port = free_port()
-    env = {**os.environ, "PLATFORM_LOCAL_DIR": str(local), "PLATFORM_SCHEDULES": "stopped", "PLATFORM_ENV": "dev"}
+    env = {**os.environ, **(extra_env or {}), "PLATFORM_LOCAL_DIR": str(local), "PLATFORM_SCHEDULES": "stopped", "PLATFORM_ENV": "dev"}
     for name in ("DAGSTER_HOME", "DUCKDB_PATH", "LANDING_ROOT", "DBT_TARGET"):
         env.pop(name, None)
     if instance_config:

@@ -10,6 +10,8 @@ side by side and only the pool keeps their snapshot steps apart (without it they
 DuckDB file at the same time and one would fail on its lock).
 """
 
+import subprocess
+
 import pytest
 import yaml
 from dagster import DagsterEventType, DagsterRunStatus
@@ -142,3 +144,19 @@ def test_schedules_of_two_locations_are_stored_in_postgres(platform, postgres, r
             platform.graphql(
                 """mutation($id: String!) { stopRunningSchedule(id: $id) { __typename } }""", {"id": schedule_id})
     assert not postgres.query("select 1 from instigators where status = 'RUNNING'")
+
+
+def test_the_database_password_is_in_no_file_of_the_repo_and_no_log_of_a_run(platform, postgres, runs):
+    """Credentials come from the environment only: the secret this test set is nowhere on disk
+    (repo files, the instance home, the platform's logs, compute logs) nor in the runs' event logs."""
+    secret = postgres.password.encode()
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout
+    repo_files = [REPO / name for name in tracked.decode().split("\0") if name]
+    written = [p for p in platform.local.rglob("*") if p.is_file()]
+    assert len(repo_files) > 50 and any(p.name.endswith(".log") for p in written)
+    leaked = [str(p) for p in [*repo_files, *written] if p.exists() and secret in p.read_bytes()]
+    assert leaked == []
+    run_ids, _ = runs
+    with platform.instance() as instance:
+        messages = [str(record) for run_id in run_ids for record in instance.all_logs(run_id)]
+    assert messages and not [m for m in messages if postgres.password in m]

@@ -15,21 +15,31 @@ with ``python -m dataplatform.daemon run ...`` (same arguments as ``dagster-daem
 import functools
 from collections.abc import Callable, Sequence
 
-from dagster import RunRequest
+from dagster import AssetKey, RunRequest
 
 
 def split_run_requests_by_code_location(run_requests: Sequence[RunRequest], asset_graph) -> list[RunRequest]:
-    """One run request per code location for unpartitioned requests that span several."""
+    """One run request per code location for unpartitioned requests that span several.
+
+    A check goes with the location that defines it: the dbt source tests are checks on the
+    ingest assets but run inside a domain's dbt build, so a request for the ingest assets alone
+    drops them (the domain's own build runs them before it builds on the source).
+    """
     split: list[RunRequest] = []
     for request in run_requests:
-        keys = set(request.asset_selection or [])
-        groups = asset_graph.split_entity_keys_by_repository(keys) if request.partition_key is None else [keys]
-        if len(groups) <= 1:
+        if request.partition_key is not None:
+            split.append(request)
+            continue
+        keys = {*(request.asset_selection or []), *(request.asset_check_keys or [])}
+        groups = [g for g in asset_graph.split_entity_keys_by_repository(keys) if any(isinstance(k, AssetKey) for k in g)]
+        if len(groups) == 1 and groups[0] == keys:
             split.append(request)
             continue
         for group in groups:
-            checks = [c for c in request.asset_check_keys or [] if c.asset_key in group]
-            split.append(request.with_replaced_attrs(asset_selection=sorted(group), asset_check_keys=checks))
+            split.append(request.with_replaced_attrs(
+                asset_selection=sorted(k for k in group if isinstance(k, AssetKey)),
+                asset_check_keys=[c for c in request.asset_check_keys or [] if c in group],
+            ))
     return split
 
 
