@@ -1,18 +1,29 @@
 """Benchmarks: the platform against the plain tools it orchestrates, side by side in one run.
 
-    uv run --group bench python bench/run.py --scale 112     # ~1M order lines
+    uv run --group bench python bench/run.py --scale 1090    # ~10M order lines (see bench/README.md)
+    uv run --group bench python bench/run.py --scale 112 --sections ingest,domains
 
 Prints, for the same data on the same machine:
   * ingest: the shared_ingest asset vs DuckDB's native read_csv into a table (and vs dlt),
-    time and peak memory, each in a fresh process;
-  * each domain's Dagster run vs a plain `dbt build` of the same selection;
-  * each code location's load time vs importing dagster_dbt and reading the manifest.
+    time and peak memory, each in a fresh process, at --scale and at a tenth of it (memory
+    should stay flat as the rows grow tenfold);
+  * each domain's Dagster run vs a plain `dbt` command on the same selection;
+  * end to end: the ingest job and every domain job vs native loads and plain dbt;
+  * each code location's load time and RSS vs importing dagster_dbt and reading the manifest,
+    on this project and on a generated one of --models models (with a profile of one load);
+  * the whole platform's RSS (webserver, daemon, code servers) once every location is loaded.
 Every measurement runs in its own process; figures are medians of --repeat runs.
 Nothing here is asserted: machines are noisy, compare the ratios.
 """
 
 import argparse
+import cProfile
+import io
 import json
+import pstats
+import signal
+import socket
+import urllib.request
 import os
 import platform
 import statistics
@@ -66,13 +77,22 @@ def median(samples: list) -> float:
 NATIVE_LOAD = """
 import duckdb
 from shared_ingest.landing import files_to_load
-from shared_ingest.tables import get_table
-table = get_table("shop", "order_items")
-files = files_to_load({landing!r}, table)
-columns = "{{" + ", ".join(f"'{{c}}': '{{t}}'" for c, t in table.columns.items()) + "}}"
+from shared_ingest.tables import SOURCE_TABLES
 with duckdb.connect({db!r}) as con:
-    con.execute("create schema if not exists raw_shop")
-    con.execute(f"create or replace table raw_shop.order_items as select * from read_csv({{files}}, header=true, auto_detect=false, columns={{columns}})")
+    for table in SOURCE_TABLES:
+        if {tables!r} and table.qualified_name not in {tables!r}:
+            continue
+        files = files_to_load({landing!r}, table)
+        columns = "{{" + ", ".join(f"'{{c}}': '{{t}}'" for c, t in table.columns.items()) + "}}"
+        con.execute(f"create schema if not exists {{table.schema}}")
+        con.execute(f"create or replace table {{table.schema}}.{{table.name}} as select * "
+                    f"from read_csv({{files}}, header=true, auto_detect=false, columns={{columns}})")
+"""
+
+INGEST_JOB = """
+from dagster import DagsterInstance
+from shared_ingest.definitions import defs
+assert defs().resolve_job_def("ingest_sources").execute_in_process(instance=DagsterInstance.ephemeral()).success
 """
 
 ASSET_LOAD = """
@@ -121,91 +141,248 @@ json.loads(open({manifest!r}).read())
 """
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=float, default=112.0, help="112 gives about 1M order lines")
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--skip-dlt", action="store_true")
-    args = parser.parse_args()
+DBT_JOBS = {
+    ("sales", "sales_snapshots"): ["snapshot", "--select", "group:sales,resource_type:snapshot"],
+    ("sales", "sales_build"): ["build", "--select", "group:sales", "--exclude", "resource_type:snapshot"],
+    ("inventory", "inventory_snapshots"): ["snapshot", "--select", "group:inventory,resource_type:snapshot"],
+    ("inventory", "inventory_build"): ["build", "--select", "group:inventory", "--exclude", "resource_type:snapshot"],
+}
+SECTIONS = ("ingest", "domains", "load", "large", "platform")
 
-    WORK.mkdir(parents=True, exist_ok=True)
-    landing, db = WORK / f"landing-{args.scale:g}", WORK / "warehouse.duckdb"
-    env = {**os.environ, "PLATFORM_LOCAL_DIR": str(WORK), "LANDING_ROOT": str(landing),
-           "DUCKDB_PATH": str(db), "PLATFORM_SCHEDULES": "stopped", "RUNTIME__DLTHUB_TELEMETRY": "false"}
-    for name in ("DAGSTER_HOME", "DBT_TARGET", "PLATFORM_ENV"):
-        env.pop(name, None)
-    results: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-                     "scale": args.scale}
 
+def landing_for(scale: float) -> Path:
+    """Day 1 of the simulated sources at a scale, generated once and kept under bench/.work."""
     from shared_ingest.generator import generate_day
     from shared_ingest.landing import files_to_load
     from shared_ingest.tables import get_table
 
+    landing = WORK / f"landing-{scale:g}"
     if not files_to_load(str(landing), get_table("shop", "order_items")):
-        print(f"generating day 1 at scale {args.scale:g} into {landing}", flush=True)
-        generate_day(str(landing), 1, scale=args.scale)
-    lines = sum(1 for path in files_to_load(str(landing), get_table("shop", "order_items")) for _ in open(path)) - 1
-    results["order_lines"] = lines
-    print(f"{lines:,} order lines", flush=True)
+        print(f"generating day 1 at scale {scale:g} into {landing}", flush=True)
+        generate_day(str(landing), 1, scale=scale)
+    return landing
 
-    # Ingest, one table of ~1M rows: native read_csv vs the ingest asset vs dlt (arrow).
-    fmt = dict(landing=str(landing), db=str(db), pipelines=str(WORK / "dlt"))
-    ingest = {"native read_csv": NATIVE_LOAD, "ingest asset": ASSET_LOAD}
-    if not args.skip_dlt:
-        ingest["dlt (arrow)"] = DLT_LOAD
-    samples = {name: [] for name in ingest}
-    for _ in range(args.repeat):
-        for name, code in ingest.items():  # interleaved, so drift hits every contender alike
-            samples[name].append(measure(code.format(**fmt), env))
-    results["ingest"] = {
-        name: {"seconds": median([s for s, _ in runs]), "peak_rss_mb": median([m for _, m in runs])}
-        for name, runs in samples.items()
-    }
 
-    # Domain runs: load every raw table once, then each job vs plain dbt on the same selection.
-    subprocess.run([sys.executable, "-c", "from shared_ingest.definitions import defs\n"
-                    "assert defs().resolve_implicit_global_asset_job_def().execute_in_process().success"],
-                   env=env, cwd=REPO, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def order_lines(landing: Path) -> int:
+    from shared_ingest.landing import files_to_load
+    from shared_ingest.tables import get_table
+
+    return sum(sum(1 for _ in open(path)) - 1 for path in files_to_load(str(landing), get_table("shop", "order_items")))
+
+
+def bench_env(landing: Path, db: Path, **extra: str) -> dict:
+    env = {**os.environ, "PLATFORM_LOCAL_DIR": str(WORK), "LANDING_ROOT": str(landing), "DUCKDB_PATH": str(db),
+           "PLATFORM_SCHEDULES": "stopped", "RUNTIME__DLTHUB_TELEMETRY": "false", **extra}
+    for name in ("DAGSTER_HOME", "DBT_TARGET", "PLATFORM_ENV"):
+        env.pop(name, None)
+    return env
+
+
+def bench_ingest(scale: float, repeat: int, with_dlt: bool) -> dict:
+    """shop.order_items at ``scale`` and at a tenth of it: native read_csv vs the asset (vs dlt)."""
+    figures = {}
+    for at in (scale / 10, scale):
+        landing = landing_for(at)
+        db = WORK / f"ingest-{at:g}.duckdb"
+        env = bench_env(landing, db)
+        fmt = dict(landing=str(landing), db=str(db), pipelines=str(WORK / "dlt"), tables=["shop.order_items"])
+        contenders = {"native read_csv": NATIVE_LOAD, "ingest asset": ASSET_LOAD}
+        if with_dlt and at < scale:  # dlt is measured at the small scale only: it is not the ingest path
+            contenders["dlt (arrow)"] = DLT_LOAD
+        samples = {name: [] for name in contenders}
+        for _ in range(repeat):
+            for name, code in contenders.items():  # interleaved, so drift hits every contender alike
+                samples[name].append(measure(code.format(**fmt), env))
+        figures[f"{order_lines(landing):,} rows"] = {
+            name: {"seconds": median([s for s, _ in runs]), "peak_rss_mb": median([m for _, m in runs])}
+            for name, runs in samples.items()
+        }
+        db.unlink(missing_ok=True)
+    return figures
+
+
+def bench_domains(landing: Path, repeat: int) -> dict:
+    """Every table loaded once, then each domain job vs plain dbt, and the whole day end to end."""
+    db = WORK / "warehouse.duckdb"
+    env = bench_env(landing, db)
+    fmt = dict(landing=str(landing), db=str(db), tables=[])
     dbt = [str(Path(sys.executable).parent / "dbt")]
-    jobs = {
-        ("sales", "sales_snapshots"): ["snapshot", "--select", "group:sales,resource_type:snapshot"],
-        ("sales", "sales_build"): ["build", "--select", "group:sales", "--exclude", "resource_type:snapshot"],
-        ("inventory", "inventory_snapshots"): ["snapshot", "--select", "group:inventory,resource_type:snapshot"],
-        ("inventory", "inventory_build"): ["build", "--select", "group:inventory", "--exclude", "resource_type:snapshot"],
-    }
-    results["domains"] = {}
-    for (domain, job), dbt_args in jobs.items():
-        dagster_runs, plain_runs = [], []
-        for _ in range(args.repeat):
-            dagster_runs.append(measure(DOMAIN_RUN.format(domain=domain, job=job), env)[0])
-            plain_runs.append(measure_command([*dbt, *dbt_args, "--profiles-dir", "."], env, REPO / "dbt"))
-        results["domains"][job] = {"dagster_run_s": median(dagster_runs), "plain_dbt_s": median(plain_runs)}
+    ingest_job, native_all, jobs = [], [], {job: ([], []) for _, job in DBT_JOBS}
+    for _ in range(repeat):
+        ingest_job.append(measure(INGEST_JOB, env)[0])
+        native_all.append(measure(NATIVE_LOAD.format(**fmt), env)[0])
+        for (domain, job), dbt_args in DBT_JOBS.items():  # snapshots, then the build, as scheduled
+            jobs[job][0].append(measure(DOMAIN_RUN.format(domain=domain, job=job), env)[0])
+            jobs[job][1].append(measure_command([*dbt, *dbt_args, "--target", "dev", "--profiles-dir", "."], env, REPO / "dbt"))
+    figures = {"ingest_sources (all tables)": {"dagster_run_s": median(ingest_job), "plain_s": median(native_all)}}
+    for job, (dagster_runs, plain_runs) in jobs.items():
+        figures[job] = {"dagster_run_s": median(dagster_runs), "plain_s": median(plain_runs)}
+    figures["end to end (sum)"] = {key: sum(f[key] for f in figures.values()) for key in ("dagster_run_s", "plain_s")}
+    return figures
 
-    # Code location load: a fresh interpreter building the definitions vs the floor.
-    manifest = REPO / "dbt" / "target" / "manifest.json"
-    results["load"] = {"baseline (import dagster_dbt + read manifest)": median(
-        [measure(LOAD_BASELINE.format(manifest=str(manifest)), env)[0] for _ in range(args.repeat)])}
+
+def bench_load(env: dict, project: Path, repeat: int, profile_to: Path | None = None) -> dict:
+    """Each location built in a fresh interpreter vs the floor (import dagster_dbt + read the manifest)."""
+    env = {**env, "DBT_PROJECT_DIR": str(project)}
+    subprocess.run([sys.executable, "-m", "dataplatform.dbt_project", "prepare"], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    manifest = project / "target" / "manifest.json"
+    models = sum(1 for node in json.loads(manifest.read_text())["nodes"].values() if node["resource_type"] == "model")
+    floor = [measure(LOAD_BASELINE.format(manifest=str(manifest)), env) for _ in range(repeat)]
+    figures = {"models": models, "floor (import dagster_dbt + read manifest)": {
+        "seconds": median([s for s, _ in floor]), "peak_rss_mb": median([m for _, m in floor])}}
     for location in ("shared_ingest", "sales", "inventory"):
-        runs = [measure(LOAD_LOCATION.format(location=location), env) for _ in range(args.repeat)]
-        results["load"][location] = median([s for s, _ in runs])
-        results["load"][f"{location} peak_rss_mb"] = median([m for _, m in runs])
+        runs = [measure(LOAD_LOCATION.format(location=location), env) for _ in range(repeat)]
+        figures[location] = {"seconds": median([s for s, _ in runs]), "peak_rss_mb": median([m for _, m in runs])}
+    if profile_to is not None:
+        code = (f"import cProfile; cProfile.run({LOAD_LOCATION.format(location='sales').strip()!r}, "
+                f"{str(profile_to)!r})")
+        subprocess.run([sys.executable, "-c", code], env=env, check=True, stdout=subprocess.DEVNULL)
+    return figures
+
+
+def profile_summary(path: Path, limit: int = 18) -> str:
+    """The functions a location load spends its time in, by cumulative time."""
+    out = io.StringIO()
+    stats = pstats.Stats(str(path), stream=out)
+    stats.sort_stats("cumulative").print_stats(r"(dataplatform|dagster_dbt|dagster/_core/(definitions|remote))", limit)
+    lines = out.getvalue().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip().startswith("ncalls"))
+    return "\n".join(lines[start:start + limit + 1])
+
+
+def platform_rss(env: dict, seconds: float = 20, timeout: float = 600) -> dict:
+    """Start the launcher (what `python3 tasks.py up` runs), wait until the webserver lists every
+    location as loaded, then sample the RSS of the whole process tree for ``seconds``."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    local = WORK / "platform"
+    env = {**env, "PLATFORM_LOCAL_DIR": str(local)}
+    local.mkdir(parents=True, exist_ok=True)
+    process = psutil.Popen([sys.executable, "-m", "dataplatform.launcher", "up", "--port", str(port)], env=env,
+                           cwd=REPO, stdout=open(local / "launcher.log", "wb"), stderr=subprocess.STDOUT,
+                           preexec_fn=lambda: (os.setpgid(0, 0), signal.signal(signal.SIGINT, signal.SIG_DFL),
+                                               signal.signal(signal.SIGTERM, signal.SIG_DFL)))
+    query = json.dumps({"query": "{ workspaceOrError { ... on Workspace { locationEntries { loadStatus "
+                                 "locationOrLoadError { __typename } } } } }"}).encode()
+    started = time.perf_counter()
+    try:
+        while True:
+            if process.poll() is not None or time.perf_counter() - started > timeout:
+                raise RuntimeError(f"platform did not start: see {local / 'launcher.log'}")
+            try:
+                request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", query,
+                                                 {"content-type": "application/json"})
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    entries = json.load(response)["data"]["workspaceOrError"]["locationEntries"]
+                if len(entries) == 3 and all(e["locationOrLoadError"]["__typename"] == "RepositoryLocation" for e in entries):
+                    break
+            except OSError:
+                pass
+            time.sleep(1)
+        ready = time.perf_counter() - started
+        peak, by_role = 0, {}
+        until = time.perf_counter() + seconds
+        while time.perf_counter() < until:
+            total = tree_rss(process)
+            if total > peak:
+                peak, by_role = total, rss_by_role(process)
+            time.sleep(0.5)
+        return {"ready_s": ready, "peak_rss_mb": peak / 2**20, "by_role_mb": by_role}
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=60)
+
+
+def rss_by_role(process: psutil.Process) -> dict[str, float]:
+    """RSS (MB) of the launcher's children by what they are: webserver, daemon, code servers."""
+    roles: dict[str, float] = {}
+    for child in [process, *process.children(recursive=True)]:
+        try:
+            cmdline = " ".join(child.cmdline())
+            rss = child.memory_info().rss / 2**20
+        except psutil.Error:
+            continue
+        role = next((name for name in ("dagster_webserver", "dataplatform.daemon", "code-server", "api grpc",
+                                       "dataplatform.launcher") if name in cmdline), "other")
+        roles[role] = roles.get(role, 0) + rss
+    return roles
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1090.0, help="1090 gives about 10M order lines, 112 about 1M")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--models", type=int, default=2000, help="models of the generated large dbt project")
+    parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated, of {', '.join(SECTIONS)}")
+    parser.add_argument("--skip-dlt", action="store_true")
+    args = parser.parse_args()
+    sections = set(args.sections.split(","))
+    if unknown := sections - set(SECTIONS):
+        parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
+
+    WORK.mkdir(parents=True, exist_ok=True)
+    results: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+                                f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}",
+                     "scale": args.scale}
+    landing = landing_for(args.scale)
+    results["order_lines"] = order_lines(landing)
+    print(f"{results['order_lines']:,} order lines at scale {args.scale:g}", flush=True)
+    env = bench_env(landing, WORK / "warehouse.duckdb")
+
+    if "ingest" in sections:
+        print("ingest ...", flush=True)
+        results["ingest"] = bench_ingest(args.scale, args.repeat, not args.skip_dlt)
+    if "domains" in sections:
+        print("domain jobs and end to end ...", flush=True)
+        results["domains"] = bench_domains(landing, args.repeat)
+    if "load" in sections:
+        print("location load, this project ...", flush=True)
+        results["load"] = bench_load(env, REPO / "dbt", args.repeat)
+    large = WORK / "large_project"
+    if "large" in sections or "platform" in sections:
+        from make_large_project import make_large_project
+
+        make_large_project(large, args.models)
+    if "large" in sections:
+        print(f"location load, a generated project of {args.models} models ...", flush=True)
+        results["load_large"] = bench_load(env, large, args.repeat, profile_to=WORK / "load_sales.prof")
+        results["load_large_profile"] = profile_summary(WORK / "load_sales.prof")
+    if "platform" in sections:
+        print("whole platform RSS ...", flush=True)
+        results["platform"] = {"this project": platform_rss(env),
+                               f"{args.models}-model project": platform_rss({**env, "DBT_PROJECT_DIR": str(large)})}
 
     report(results)
     (WORK / "results.json").write_text(json.dumps(results, indent=2))
+    print(f"\nraw figures: {WORK / 'results.json'}")
 
 
 def report(results: dict) -> None:
     print(f"\nmachine: {results['machine']}; scale {results['scale']:g}, {results['order_lines']:,} order lines")
-    native = results["ingest"]["native read_csv"]
-    print("\ningest shop.order_items            seconds   peak RSS MB   vs native")
-    for name, r in results["ingest"].items():
-        print(f"  {name:<30} {r['seconds']:8.2f}   {r['peak_rss_mb']:11.0f}   {r['seconds'] / native['seconds']:6.2f}x")
-    print("\ndomain job                   Dagster s   plain dbt s   ratio")
-    for job, r in results["domains"].items():
-        print(f"  {job:<26} {r['dagster_run_s']:9.2f}   {r['plain_dbt_s']:11.2f}   {r['dagster_run_s'] / r['plain_dbt_s']:5.2f}x")
-    print("\ncode location load (fresh interpreter), seconds")
-    for name, value in results["load"].items():
-        print(f"  {name:<48} {value:8.2f}")
+    for rows, contenders in results.get("ingest", {}).items():
+        native = contenders["native read_csv"]
+        print(f"\ningest shop.order_items, {rows:<16} seconds   peak RSS MB   throughput vs native")
+        for name, r in contenders.items():
+            print(f"  {name:<32} {r['seconds']:8.2f}   {r['peak_rss_mb']:11.0f}   {native['seconds'] / r['seconds']:6.2f}x")
+    if "domains" in results:
+        print("\njob (fresh process each)            Dagster s     plain s   ratio")
+        for job, r in results["domains"].items():
+            print(f"  {job:<32} {r['dagster_run_s']:9.2f}   {r['plain_s']:9.2f}   {r['dagster_run_s'] / r['plain_s']:5.2f}x")
+    for key, title in (("load", "this project"), ("load_large", "the generated project")):
+        if key in results:
+            load = dict(results[key])
+            print(f"\ncode location load (fresh interpreter), {title}, {load.pop('models')} models")
+            floor = load["floor (import dagster_dbt + read manifest)"]["seconds"]
+            for name, r in load.items():
+                print(f"  {name:<46} {r['seconds']:7.2f} s  {r['peak_rss_mb']:6.0f} MB  {r['seconds'] / floor:5.2f}x floor")
+    if "load_large_profile" in results:
+        print("\nprofile of the sales location load (generated project), by cumulative time:")
+        print(results["load_large_profile"])
+    for name, r in results.get("platform", {}).items():
+        roles = ", ".join(f"{role} {mb:.0f}" for role, mb in sorted(r["by_role_mb"].items()))
+        print(f"\nwhole platform, {name}: {r['peak_rss_mb']:.0f} MB RSS once loaded ({r['ready_s']:.0f} s to load); MB by role: {roles}")
 
 
 if __name__ == "__main__":
