@@ -17,22 +17,21 @@ Nothing here is asserted: machines are noisy, compare the ratios.
 """
 
 import argparse
-import cProfile
 import io
 import json
-import pstats
-import signal
-import socket
-import urllib.request
 import os
 import platform
+import pstats
 import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import psutil
+from dataplatform import launcher
+from dataplatform.domain import domain_selection, domain_snapshot_selection
 
 REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "bench" / ".work"
@@ -141,11 +140,14 @@ json.loads(open({manifest!r}).read())
 """
 
 
+# Each domain job and the plain dbt command on the same selection (the locations' own rule).
 DBT_JOBS = {
-    ("sales", "sales_snapshots"): ["snapshot", "--select", "group:sales,resource_type:snapshot"],
-    ("sales", "sales_build"): ["build", "--select", "group:sales", "--exclude", "resource_type:snapshot"],
-    ("inventory", "inventory_snapshots"): ["snapshot", "--select", "group:inventory,resource_type:snapshot"],
-    ("inventory", "inventory_build"): ["build", "--select", "group:inventory", "--exclude", "resource_type:snapshot"],
+    (domain, f"{domain}_{kind}"): args
+    for domain in ("sales", "inventory")
+    for kind, args in (
+        ("snapshots", ["snapshot", "--select", domain_snapshot_selection(domain)]),
+        ("build", ["build", "--select", domain_selection(domain), "--exclude", "resource_type:snapshot"]),
+    )
 }
 SECTIONS = ("ingest", "domains", "load", "large", "platform")
 
@@ -255,16 +257,13 @@ def profile_summary(path: Path, limit: int = 18) -> str:
 def platform_rss(env: dict, seconds: float = 20, timeout: float = 600) -> dict:
     """Start the launcher (what `python3 tasks.py up` runs), wait until the webserver lists every
     location as loaded, then sample the RSS of the whole process tree for ``seconds``."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = launcher.free_port()
     local = WORK / "platform"
     env = {**env, "PLATFORM_LOCAL_DIR": str(local)}
     local.mkdir(parents=True, exist_ok=True)
     process = psutil.Popen([sys.executable, "-m", "dataplatform.launcher", "up", "--port", str(port)], env=env,
                            cwd=REPO, stdout=open(local / "launcher.log", "wb"), stderr=subprocess.STDOUT,
-                           preexec_fn=lambda: (os.setpgid(0, 0), signal.signal(signal.SIGINT, signal.SIG_DFL),
-                                               signal.signal(signal.SIGTERM, signal.SIG_DFL)))
+                           preexec_fn=lambda: (os.setpgid(0, 0), launcher.restore_default_signals()))
     query = json.dumps({"query": "{ workspaceOrError { ... on Workspace { locationEntries { loadStatus "
                                  "locationOrLoadError { __typename } } } } }"}).encode()
     started = time.perf_counter()
@@ -292,8 +291,7 @@ def platform_rss(env: dict, seconds: float = 20, timeout: float = 600) -> dict:
             time.sleep(0.5)
         return {"ready_s": ready, "peak_rss_mb": peak / 2**20, "by_role_mb": by_role}
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=60)
+        launcher.stop(process, timeout=60)
 
 
 def rss_by_role(process: psutil.Process) -> dict[str, float]:
