@@ -3,7 +3,6 @@
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,15 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dagster import DagsterInstance, DagsterRunStatus
+from dataplatform.launcher import free_port, restore_default_signals
 from support import REPO
 
 DONE = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -148,8 +142,7 @@ def start_platform(local: Path, instance_config: Path | None = None, timeout: fl
     process = subprocess.Popen(
         [sys.executable, "-m", "dataplatform.launcher", "up", "--port", str(port)],
         env=env, cwd=REPO, stdout=open(log, "wb"), stderr=subprocess.STDOUT,
-        preexec_fn=lambda: (os.setpgid(0, 0), signal.signal(signal.SIGINT, signal.SIG_DFL),
-                            signal.signal(signal.SIGTERM, signal.SIG_DFL)),
+        preexec_fn=lambda: (os.setpgid(0, 0), restore_default_signals()),
     )
     platform = Platform(process, f"http://127.0.0.1:{port}", local, log)
     deadline = time.monotonic() + timeout

@@ -17,7 +17,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from pathlib import Path
 
 import psycopg2
 import pytest
+from dataplatform.launcher import free_port
 
 STEP_TIMEOUT = 120  # seconds, for each of initdb, pg_ctl start/stop and every SQL statement
 ADMIN_USER = "postgres"
@@ -87,12 +87,6 @@ def server_user() -> str | None:
         except KeyError:
             continue
     raise RuntimeError("running as root and there is neither a `postgres` nor a `nobody` user for initdb")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _run(args: list[str], user: str | None, log: Path, timeout: float = STEP_TIMEOUT) -> None:
