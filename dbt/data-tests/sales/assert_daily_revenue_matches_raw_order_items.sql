@@ -1,4 +1,5 @@
--- Revenue in daily_revenue must equal the sum of the raw order lines, to the cent.
+-- Revenue in daily_revenue must equal the sum of the raw order lines, to the cent (over the days
+-- a partitioned run built, or all days).
 {{ config(meta={'dagster': {'ref': {'name': 'daily_revenue'}}}) }}
 
 with
@@ -7,6 +8,7 @@ raw_lines as (
 
     select sum(quantity * unit_price) as gross_revenue
     from {{ source('shop', 'order_items') }}
+    where {{ event_time_window_filter(source('shop', 'order_items')) or 'true' }}
 
 ),
 
@@ -14,6 +16,7 @@ mart as (
 
     select sum(gross_revenue) as gross_revenue
     from {{ ref('daily_revenue') }}
+    where {{ event_time_window_filter(ref('daily_revenue')) or 'true' }}
 
 )
 

@@ -1,4 +1,5 @@
--- Every raw order appears once in the orders mart, and order amounts add up to the raw lines.
+-- Every raw order appears once in the orders mart, and order amounts add up to the raw lines (over
+-- the days a partitioned run built, or all days).
 {{ config(meta={'dagster': {'ref': {'name': 'orders'}}}) }}
 
 with
@@ -6,18 +7,21 @@ with
 raw_orders as (
 
     select count(*) as order_count from {{ source('shop', 'orders') }}
+    where {{ event_time_window_filter(source('shop', 'orders')) or 'true' }}
 
 ),
 
 raw_lines as (
 
     select sum(quantity * unit_price) as amount from {{ source('shop', 'order_items') }}
+    where {{ event_time_window_filter(source('shop', 'order_items')) or 'true' }}
 
 ),
 
 mart as (
 
     select count(*) as order_count, sum(order_amount) as amount from {{ ref('orders') }}
+    where {{ event_time_window_filter(ref('orders')) or 'true' }}
 
 )
 

@@ -1,8 +1,8 @@
 with
 
-movements as (
+daily_movements as (
 
-    select * from {{ ref('stg_erp__stock_movements') }}
+    select * from {{ ref('int_stock_movements_summed_to_days') }}
 
 ),
 
@@ -11,12 +11,12 @@ summed as (
     select
         product_id,
         warehouse_id,
-        sum(quantity) as quantity_on_hand,
-        sum(case when movement_type = 'receipt' then quantity else 0 end) as quantity_received,
-        -sum(case when movement_type = 'shipment' then quantity else 0 end) as quantity_shipped,
-        max(moved_at) as last_moved_at
+        sum(quantity_moved) as quantity_on_hand,
+        sum(quantity_received) as quantity_received,
+        sum(quantity_shipped) as quantity_shipped,
+        max(last_moved_at) as last_moved_at
 
-    from movements
+    from daily_movements
     group by product_id, warehouse_id
 
 )

@@ -1,3 +1,6 @@
+{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='order_date',
+          partition_by=daily_partition_by('order_date')) }}
+
 with
 
 order_items as (

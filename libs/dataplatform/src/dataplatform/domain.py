@@ -3,14 +3,17 @@
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from dagster import (
     AssetExecutionContext,
     AssetSelection,
     AssetsDefinition,
+    BackfillPolicy,
     Definitions,
     ScheduleDefinition,
+    build_schedule_from_partitioned_job,
     define_asset_job,
 )
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
@@ -18,6 +21,7 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 from dataplatform.dbt_project import dbt_cli, get_dbt_project, prepare_manifest
 from dataplatform.execution import RETRY_FROM_ASSET_FAILURE, platform_executor, schedule_status
 from dataplatform.keys import snapshot_pool
+from dataplatform.partitions import daily_partitions
 from dataplatform.settings import Settings, resolve_settings
 from dataplatform.translator import PlatformTranslator
 
@@ -30,6 +34,62 @@ def domain_selection(domain: str) -> str:
 def domain_snapshot_selection(domain: str) -> str:
     """dbt selection of a domain's snapshots: the intersection of its group and snapshots."""
     return f"group:{domain},resource_type:snapshot"
+
+
+@dataclass(frozen=True)
+class DomainSlices:
+    """A domain's models split into the two ops that build them, as explicit dbt selections.
+
+    ``events``: the models that declare an ``event_time`` (event-grain views and the incremental
+    models built one day at a time), the event sources they read, and so the tests on those
+    sources (dbt runs a test when all its parents are selected). ``models``: the other models
+    (dimensions, cumulative marts), the sources they read, and by name the tests that read both
+    slices (they can run only after the events are built). Explicit selections, not excludes:
+    dagster-dbt evaluates an ``--exclude`` eagerly and would drop those tests from its checks.
+    """
+
+    events: list[str]
+    models: list[str]
+
+
+def _source_selector(source: Mapping[str, Any]) -> str:
+    return f"source:{source['source_name']}.{source['name']}"
+
+
+def domain_slices(manifest: Mapping[str, Any], domain: str) -> DomainSlices:
+    """The domain's two model slices, read from the manifest (see DomainSlices)."""
+    nodes, sources = manifest["nodes"], manifest["sources"]
+    owned = [n for n in nodes.values() if n["resource_type"] == "model" and n.get("config", {}).get("group") == domain]
+    event_ids = {n["unique_id"] for n in owned if n.get("config", {}).get("event_time")}
+
+    def read_sources(unique_ids: set[str]) -> set[str]:
+        return {p for i in unique_ids for p in nodes[i]["depends_on"]["nodes"] if p.startswith("source.")}
+
+    model_ids = {n["unique_id"] for n in owned} - event_ids
+    event_side = event_ids | read_sources(event_ids)
+    model_side = model_ids | read_sources(model_ids)
+    both = [
+        n["name"] for n in nodes.values()
+        if n["resource_type"] == "test" and (parents := set(n["depends_on"]["nodes"]))
+        and parents & event_side and parents & model_ids
+    ]
+    return DomainSlices(
+        events=sorted(nodes[i]["name"] for i in event_ids) + sorted(_source_selector(sources[s]) for s in event_side - event_ids),
+        models=sorted(nodes[i]["name"] for i in model_ids) + sorted(_source_selector(sources[s]) for s in model_side - model_ids) + sorted(both),
+    )
+
+
+def event_time_args(context: AssetExecutionContext) -> list[str]:
+    """dbt's microbatch window for the run's partition or range of partitions (whole UTC days).
+
+    dagster-dbt passes no such flags itself, and ``--vars`` would not do: without these flags
+    dbt runs every batch since the model's ``begin``.
+    """
+    window = context.partition_time_window
+    return [
+        "--event-time-start", window.start.strftime("%Y-%m-%dT%H:%M:%S"),
+        "--event-time-end", window.end.strftime("%Y-%m-%dT%H:%M:%S"),
+    ]
 
 
 def count_nodes(manifest: Mapping[str, Any], domain: str, resource_type: str) -> int:
@@ -49,8 +109,13 @@ def build_dbt_assets(
     exclude: str | None = None,
     pool: str | None = None,
     source_tests_as_checks: bool = False,
+    partitioned: bool = False,
 ) -> AssetsDefinition:
-    """One ``dbt build`` over a selection; its dbt tests become asset checks."""
+    """One ``dbt build`` over a selection; its dbt tests become asset checks.
+
+    A partitioned one builds the days of its partition (or range) in ONE dbt invocation: a
+    90-day backfill is one run and one ``dbt build`` with 90 batches, not 90 runs.
+    """
 
     @dbt_assets(
         manifest=manifest,
@@ -60,11 +125,27 @@ def build_dbt_assets(
         name=name,
         dagster_dbt_translator=PlatformTranslator(source_tests_as_checks),
         pool=pool,
+        partitions_def=daily_partitions() if partitioned else None,
+        backfill_policy=BackfillPolicy.single_run() if partitioned else None,
     )
     def _dbt(context: AssetExecutionContext, dbt: DbtCliResource):
-        yield from dbt.cli(["build"], context=context).stream()
+        args = ["build", *(event_time_args(context) if partitioned else [])]
+        yield from dbt.cli(args, context=context).stream()
 
     return _dbt
+
+
+def daily_schedule(job, cron: str, status) -> ScheduleDefinition:
+    """A job's daily schedule (UTC); a partitioned job runs yesterday's partition, the day that
+    ended and was exported before the schedule fires."""
+    minute, hour = (int(part) for part in cron.split()[:2])
+    if job.partitions_def is not None:
+        return build_schedule_from_partitioned_job(
+            job, name=f"{job.name}_daily", hour_of_day=hour, minute_of_hour=minute, default_status=status
+        )
+    return ScheduleDefinition(
+        name=f"{job.name}_daily", job=job, cron_schedule=cron, execution_timezone="UTC", default_status=status
+    )
 
 
 def build_domain_definitions(
@@ -82,20 +163,28 @@ def build_domain_definitions(
     if count_nodes(manifest, domain, "model") == 0:
         raise ValueError(f"dbt group {domain!r} owns no model in {project.project_dir}")
 
-    # Snapshots are a separate op in the domain's pool: an op has one pool, and models must not
-    # wait for another run's snapshot. Snapshots read sources only, so the two ops never form a cycle.
-    # The models op carries the tests on the sources it reads: dbt build runs them first, and a
-    # failing one (stale or broken raw data) skips every model built on that source.
-    models = build_dbt_assets(
-        f"{domain}_dbt_models", project, manifest, domain_selection(domain), exclude="resource_type:snapshot",
-        source_tests_as_checks=True,
-    )
-    assets = [models]
-    jobs = [define_asset_job(
+    # Three ops. Events: the models with an event_time, daily-partitioned, built a day (or a range
+    # of days) at a time. Models: everything else (dimensions, cumulative marts), rebuilt whole
+    # after the events. Snapshots: a separate op in the domain's pool: an op has one pool, and
+    # models must not wait for another run's snapshot. Snapshots and event models read sources
+    # only, so the ops never form a cycle. The two model ops carry the tests on the sources they
+    # read: dbt build runs them first, and a failing one (stale or broken raw data) skips every
+    # model built on that source.
+    slices = domain_slices(manifest, domain)
+    assets = [
+        build_dbt_assets(f"{domain}_dbt_{name}", project, manifest, " ".join(select), source_tests_as_checks=True,
+                         partitioned=name == "events")
+        for name, select in [("events", slices.events), ("models", slices.models)]
+        if select
+    ]
+    # One daily build: the day's partition of the event models, then the unpartitioned models.
+    build = define_asset_job(
         f"{domain}_build",
-        selection=AssetSelection.assets(models) | AssetSelection.checks(*models.check_keys),
+        selection=AssetSelection.assets(*assets) | AssetSelection.checks(*(c for a in assets for c in a.check_keys)),
+        partitions_def=daily_partitions() if slices.events else None,
         tags=RETRY_FROM_ASSET_FAILURE,
-    )]
+    )
+    jobs = [build]
     if count_nodes(manifest, domain, "snapshot"):
         snapshots = build_dbt_assets(
             f"{domain}_dbt_snapshots", project, manifest, domain_snapshot_selection(domain), pool=snapshot_pool(domain)
@@ -105,16 +194,9 @@ def build_domain_definitions(
             define_asset_job(f"{domain}_snapshots", selection=AssetSelection.assets(snapshots), tags=RETRY_FROM_ASSET_FAILURE)
         )
 
-    crons = {f"{domain}_build": build_cron, f"{domain}_snapshots": snapshot_cron}
     schedules = [
-        ScheduleDefinition(
-            name=f"{job.name}_daily",
-            job=job,
-            cron_schedule=crons[job.name],
-            execution_timezone="UTC",
-            default_status=schedule_status(settings),
-        )
-        for job in jobs
+        daily_schedule(job, cron, schedule_status(settings))
+        for job, cron in zip(jobs, [build_cron, snapshot_cron])
     ]
     return Definitions(
         assets=assets,

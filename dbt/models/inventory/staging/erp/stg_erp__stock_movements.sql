@@ -15,7 +15,8 @@ renamed as (
         movement_type,
         quantity,
         moved_at,
-        cast(moved_at as date) as moved_on
+        -- the day of the export, which ingest checked is the day moved_at falls on
+        _export_date as moved_on
 
     from source
 

@@ -14,7 +14,9 @@ renamed as (
         product_id,
         quantity,
         unit_price,
-        quantity * unit_price as line_amount
+        quantity * unit_price as line_amount,
+        -- an order's lines are exported with the order, on the day it was placed
+        _export_date as order_date
 
     from source
 

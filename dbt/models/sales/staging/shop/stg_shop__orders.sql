@@ -12,7 +12,9 @@ renamed as (
         order_id,
         customer_id,
         ordered_at,
-        cast(ordered_at as date) as order_date,
+        -- the day of the export, which ingest checked is the day ordered_at falls on: the
+        -- partition column, so a day's batch reads one partition of the raw table
+        _export_date as order_date,
         status,
         channel
 

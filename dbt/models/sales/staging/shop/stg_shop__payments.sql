@@ -13,7 +13,9 @@ renamed as (
         order_id,
         method as payment_method,
         amount,
-        paid_at
+        paid_at,
+        -- the day of the export, which ingest checked is the day paid_at falls on
+        _export_date as paid_on
 
     from source
 
