@@ -9,7 +9,7 @@ a partition picked in the UI means the same day everywhere.
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 
 from dagster import DailyPartitionsDefinition
 
@@ -38,10 +38,3 @@ def partition_day(partition_key: str) -> date:
     """The calendar day of a partition key."""
     return date.fromisoformat(partition_key)
 
-
-def event_time_window(start: date, end_inclusive: date) -> tuple[str, str]:
-    """dbt's ``--event-time-start``/``--event-time-end`` for whole days: [start, end + 1 day) in UTC."""
-    start_at = datetime(start.year, start.month, start.day, tzinfo=timezone.utc)
-    end_day = end_inclusive + timedelta(days=1)
-    end_at = datetime(end_day.year, end_day.month, end_day.day, tzinfo=timezone.utc)
-    return start_at.isoformat(), end_at.isoformat()
