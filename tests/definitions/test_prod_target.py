@@ -118,3 +118,21 @@ def test_prod_target_compiles_offline_to_bigquery_sql(projects):
     # Relations are project.dataset.table in backticks, not DuckDB's double quotes.
     orders = (compiled / "sales" / "staging" / "shop" / "stg_shop__orders.sql").read_text()
     assert "`dummy`.`raw_shop`.`orders`" in orders
+
+
+def test_prod_incremental_models_replace_day_partitions_on_bigquery(projects):
+    """dbt-bigquery's microbatch replaces one day's partition per batch (insert_overwrite): each
+    incremental model is partitioned by day on its event_time column in prod (DuckDB has no
+    table partitions: its microbatch deletes and inserts the day's rows in one transaction)."""
+    _run(projects, "prod", "parse")
+    prod = json.loads((projects["dirs"]["prod"] / "target" / "manifest.json").read_text())
+    incremental = {n["name"]: n["config"] for n in prod["nodes"].values() if n["config"].get("incremental_strategy") == "microbatch"}
+    assert set(incremental) >= {"orders", "order_items", "daily_revenue", "int_stock_movements_summed_to_days"}
+    for name, config in incremental.items():
+        assert config["partition_by"] == {"field": config["event_time"], "data_type": "date", "granularity": "day"}, name
+    # A batch reads its inputs through their event_time; on the staging views that is the raw
+    # tables' partition column, so BigQuery prunes to one day's partition.
+    _run(projects, "prod", "compile", "--no-populate-cache", "--select", "stg_shop__orders")
+    compiled = (projects["dirs"]["prod"] / "target" / "compiled" / "warehouse" / "models" / "sales" / "staging"
+                / "shop" / "stg_shop__orders.sql").read_text()
+    assert "_export_date as order_date" in compiled and "`dummy`.`raw_shop`.`orders`" in compiled
