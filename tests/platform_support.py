@@ -39,23 +39,26 @@ class Platform:
         assert "errors" not in payload, payload["errors"]
         return payload["data"]
 
-    def launch_job(self, location: str, job: str) -> str:
+    def launch_job(self, location: str, job: str, partition: str | None = None) -> str:
+        """Launch a job as the UI's launchpad does; a partitioned job needs its ``partition``."""
+        tags = [{"key": "dagster/partition", "value": partition}] if partition else []
         data = self.graphql(
             """mutation($p: ExecutionParams!) { launchRun(executionParams: $p) {
                  __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }""",
             {"p": {"selector": {"repositoryLocationName": location, "repositoryName": "__repository__",
-                                "jobName": job}, "mode": "default"}},
+                                "jobName": job}, "mode": "default", "executionMetadata": {"tags": tags}}},
         )["launchRun"]
         assert data["__typename"] == "LaunchRunSuccess", data
         return data["run"]["runId"]
 
-    def materialize_all(self) -> str:
-        """What "Materialize all" on the global asset graph does: an asset backfill of every key."""
+    def materialize_all(self, partitions: list[str]) -> str:
+        """What "Materialize all" on the global asset graph does, with a range of days picked in its
+        partition dialog: one asset backfill of every key, those days of the partitioned ones."""
         keys = [n["assetKey"] for n in self.graphql("{ assetNodes { assetKey { path } } }")["assetNodes"]]
         data = self.graphql(
             """mutation($p: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $p) {
                  __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }""",
-            {"p": {"assetSelection": keys, "allPartitions": True, "title": "Materialize all"}},
+            {"p": {"assetSelection": keys, "partitionNames": partitions, "title": "Materialize all"}},
         )["launchPartitionBackfill"]
         assert data["__typename"] == "LaunchBackfillSuccess", data
         return data["backfillId"]

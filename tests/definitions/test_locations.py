@@ -93,6 +93,36 @@ def test_dbt_tests_are_asset_checks(described, manifest):
     assert len(checks) == len(tests)
 
 
+def test_event_assets_share_one_daily_partitioning_across_locations(described, manifest):
+    """The four event tables and every dbt model with an event_time are partitioned, with one and
+    the same daily definition in all three locations (so a day maps to the same day across them);
+    the dbt ones build a range of days in one run. Everything else is unpartitioned."""
+    event_sources = {f"raw/{s['source_name']}/{s['name']}" for s in manifest["sources"].values()
+                     if s["config"].get("event_time")}
+    assert event_sources == {"raw/shop/orders", "raw/shop/order_items", "raw/shop/payments", "raw/erp/stock_movements"}
+    event_models = {uid for uid, n in manifest["nodes"].items() if n["resource_type"] == "model" and n["config"].get("event_time")}
+    definitions = set()
+    for location in described.values():
+        for key, asset in location["assets"].items():
+            partitioned = key in event_sources or asset["dbt_unique_id"] in event_models
+            assert (asset["partitions"] is not None) == partitioned, key
+            if partitioned:
+                definitions.add(asset["partitions"])
+            if asset["dbt_unique_id"] in event_models:
+                assert asset["backfill_policy"] == "BackfillPolicyType.SINGLE_RUN", key
+    [definition] = definitions
+    assert "timezone='UTC'" in definition and "cron_schedule='0 0 * * *'" in definition  # daily, UTC
+
+
+def test_incremental_models_are_microbatch_from_the_partitions_start(manifest):
+    incremental = [n for n in manifest["nodes"].values() if n["config"].get("materialized") == "incremental"]
+    assert {n["name"] for n in incremental} >= {"orders", "order_items", "daily_revenue", "int_stock_movements_summed_to_days"}
+    for node in incremental:
+        config = node["config"]
+        assert (config["incremental_strategy"], config["batch_size"]) == ("microbatch", "day"), node["name"]
+        assert config["event_time"] and str(config["begin"]).startswith("2026-01-01"), node["name"]
+
+
 def test_each_location_has_its_own_schedules(described):
     schedules = {name: set(loc["schedules"]) for name, loc in described.items()}
     assert schedules["sales"] == {"sales_build_daily", "sales_snapshots_daily"}

@@ -1,8 +1,9 @@
 """The catalogue of bad landing files, each through the real ingest asset.
 
 For every case: the asset fails with an error naming the file, the line and the column; the raw
-table it would have replaced is unchanged (row count and checksum before and after, no staging
-table left behind); and an asset downstream of it does not run.
+table it would have replaced is unchanged (row count and checksum of every export day before and
+after, no staging table left behind); and an asset downstream of it does not run. A bad event
+export fails its day's partition only: day 1 and day 2's previous rows stay as they were.
 """
 
 import shutil
@@ -14,11 +15,15 @@ from dagster import AssetKey, asset, materialize
 from dataplatform.settings import resolve_settings
 from shared_ingest.definitions import build_definitions
 from shared_ingest.generator import generate_day
+from shared_ingest.landing import day_date
+from shared_ingest.tables import get_table
 from support import query
 
 pytestmark = pytest.mark.shared_ingest
 
-DAY_2 = "2026-01-02.csv"
+DAY_1, DAY_2 = day_date(1).isoformat(), day_date(2).isoformat()
+FILE_2 = f"{DAY_2}.csv"
+RANGE = {"dagster/asset_partition_range_start": DAY_1, "dagster/asset_partition_range_end": DAY_2}
 
 
 @pytest.fixture(scope="module")
@@ -27,27 +32,36 @@ def landed(tmp_path_factory) -> Path:
     local = tmp_path_factory.mktemp("good")
     for day in (1, 2):
         generate_day(str(local / "landing"), day, scale=0.05)
-    result = ingest(local, None)
-    assert result.success
+    defs = definitions(local)
+    assert materialize(defs.assets, resources=defs.resources, tags=RANGE).success
     return local
 
 
-def ingest(local: Path, key: AssetKey | None, downstream_ran: list | None = None):
-    """Materialize one ingest asset (all if key is None) from the location's own definitions."""
+def definitions(local: Path):
     settings = resolve_settings({"PLATFORM_ENV": "dev", "PLATFORM_LOCAL_DIR": str(local), "PLATFORM_SCHEDULES": "stopped"})
-    defs = build_definitions(settings)
-    assets = [a for a in defs.assets if key is None or key in a.keys]
-    if key is not None:
-        @asset(deps=[key], name="downstream_of_ingest")
-        def downstream() -> None:
-            downstream_ran.append(True)
-
-        assets.append(downstream)
-    return materialize(assets, resources=defs.resources, raise_on_error=False)
+    return build_definitions(settings)
 
 
-def fingerprint(database: Path, table: str) -> tuple:
-    return query(database, f"select count(*), md5(string_agg(t::varchar, '|' order by t::varchar)) from {table} t")[0]
+def ingest(local: Path, key: AssetKey, downstream_ran: list):
+    """Materialize one ingest asset (day 2's partition of an event table) and an asset downstream of it."""
+    defs = definitions(local)
+    ingest_asset = next(a for a in defs.assets if key in a.keys)
+
+    @asset(deps=[key], name="downstream_of_ingest", partitions_def=ingest_asset.partitions_def,
+           backfill_policy=ingest_asset.backfill_policy)
+    def downstream() -> None:
+        downstream_ran.append(True)
+
+    partition = DAY_2 if ingest_asset.partitions_def else None
+    return materialize([ingest_asset, downstream], resources=defs.resources, partition_key=partition,
+                       raise_on_error=False)
+
+
+def fingerprint(database: Path, table: str, by_day: bool) -> list[tuple]:
+    """Row count and checksum of the raw table; of each export day for an event table."""
+    day = "_export_date" if by_day else "null"
+    return query(database, f"select {day} as day, count(*), md5(string_agg(t::varchar, '|' order by t::varchar)) "
+                           f"from {table} t group by day order by day")
 
 
 def lines(path: Path) -> list[str]:
@@ -85,6 +99,14 @@ def duplicate_key(of_line: int, at_line: int) -> Callable[[Path], None]:
     return apply
 
 
+def key_of_day_1(of_line: int, at_line: int) -> Callable[[Path], None]:
+    """Day 2 reuses a primary key that day 1's export (already loaded) has on ``of_line``."""
+    def apply(path: Path) -> None:
+        key = lines(path.with_name(f"{DAY_1}.csv"))[of_line - 1].split(",")[0]
+        edit_line(at_line, lambda f: [key, *f[1:]])(path)
+    return apply
+
+
 def latin1_value(line: int, field: int) -> Callable[[Path], None]:
     def apply(path: Path) -> None:
         rows = lines(path)
@@ -106,25 +128,31 @@ def header_only(path: Path) -> None:
 # id: (source, table, corruption of the day-2 export (None: delete it), what the error must say)
 CASES = {
     "too-many-columns": ("shop", "orders", edit_line(5, lambda f: [*f, "surplus"]),
-                         [DAY_2, "line 5", "TOO MANY COLUMNS"]),
+                         [FILE_2, "line 5", "TOO MANY COLUMNS"]),
     "unterminated-quote": ("shop", "orders", edit_line(6, lambda f: [*f[:3], '"' + f[3], *f[4:]]),
-                           [DAY_2, "line 6", "column status", "UNQUOTED VALUE"]),
+                           [FILE_2, "line 6", "column status", "UNQUOTED VALUE"]),
     "missing-column": ("shop", "orders", drop_column("channel"),
-                       [DAY_2, "line 1", "column channel", "required column missing"]),
+                       [FILE_2, "line 1", "column channel", "required column missing"]),
     "extra-column": ("shop", "orders", add_column("coupon_code"),
-                     [DAY_2, "line 1", "column coupon_code", "not in the catalogue"]),
+                     [FILE_2, "line 1", "column coupon_code", "not in the catalogue"]),
     "wrong-type": ("shop", "orders", edit_line(7, lambda f: ["seven", *f[1:]]),
-                   [DAY_2, "line 7", "column order_id", "CAST", '"seven"']),
+                   [FILE_2, "line 7", "column order_id", "CAST", '"seven"']),
     "duplicate-key": ("shop", "orders", duplicate_key(of_line=3, at_line=9),
-                      [DAY_2, "line 9", "column order_id", "duplicate primary key", "line 3"]),
+                      [FILE_2, "line 9", "column order_id", "duplicate primary key", "line 3"]),
     "null-key": ("shop", "orders", edit_line(4, lambda f: ["", *f[1:]]),
-                 [DAY_2, "line 4", "column order_id", "primary key is null"]),
-    "empty-file": ("shop", "orders", lambda path: path.write_bytes(b""), [DAY_2, "line 1", "file is empty"]),
-    "header-only-state-export": ("shop", "customers", header_only, [DAY_2, "no rows"]),
-    "missing-file": ("shop", "orders", None, [f"shop/orders/{DAY_2}", "export missing", "2026-01-02"]),
+                 [FILE_2, "line 4", "column order_id", "primary key is null"]),
+    "empty-file": ("shop", "orders", lambda path: path.write_bytes(b""), [FILE_2, "line 1", "file is empty"]),
+    "header-only-state-export": ("shop", "customers", header_only, [FILE_2, "no rows"]),
+    "missing-file": ("shop", "orders", None, [f"shop/orders/{FILE_2}", "export missing", "partition 2026-01-02"]),
+    "event-on-another-day": ("shop", "orders", edit_line(5, lambda f: [*f[:2], "2026-01-03 10:00:00", *f[3:]]),
+                             [FILE_2, "line 5", "column ordered_at", "2026-01-03 10:00:00 is not on 2026-01-02"]),
+    "payment-without-time": ("shop", "payments", edit_line(3, lambda f: [*f[:4], ""]),
+                             [FILE_2, "line 3", "column paid_at", "paid_at is empty"]),
+    "key-loaded-on-another-day": ("shop", "orders", key_of_day_1(of_line=2, at_line=4),
+                                  [FILE_2, "line 4", "column order_id", "already loaded on 2026-01-01"]),
     "latin-1-value": ("shop", "customers", latin1_value(line=4, field=1),
-                      [DAY_2, "line 4", "column full_name", "INVALID ENCODING"]),
-    "utf-16-file": ("erp", "products", reencode("utf-16"), [DAY_2, "line 1", "not UTF-8"]),
+                      [FILE_2, "line 4", "column full_name", "INVALID ENCODING"]),
+    "utf-16-file": ("erp", "products", reencode("utf-16"), [FILE_2, "line 1", "not UTF-8"]),
 }
 
 
@@ -134,8 +162,9 @@ def test_bad_file_fails_naming_it_and_leaves_the_raw_table_unchanged(landed, tmp
     local = tmp_path / "local"
     shutil.copytree(landed, local)
     warehouse, raw = local / "warehouse.duckdb", f"raw_{source}.{table}"
-    before = fingerprint(warehouse, raw)
-    export = local / "landing" / source / table / DAY_2
+    events = get_table(source, table).history == "events"
+    before = fingerprint(warehouse, raw, by_day=events)
+    export = local / "landing" / source / table / FILE_2
     if corrupt is None:
         export.unlink()
     else:
@@ -148,10 +177,13 @@ def test_bad_file_fails_naming_it_and_leaves_the_raw_table_unchanged(landed, tmp
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     error = failure.step_failure_data.error
     message = "\n".join(part.message for part in (error, error.cause) if part is not None)
-    assert f"{source}.{table}: not loaded, {raw} is unchanged" in message
+    what = f"partition {DAY_2} not loaded" if events else "not loaded"
+    assert f"{source}.{table}: {what}, {raw} is unchanged" in message
     for words in expected:
         assert words in message, f"{words!r} not in the error:\n{message}"
-    assert fingerprint(warehouse, raw) == before
+    after = fingerprint(warehouse, raw, by_day=events)
+    assert after == before  # for an event table: day 1, and day 2's rows from before the bad export
+    assert [day for day, *_ in after] == ([day_date(1), day_date(2)] if events else [None])
     leftovers = query(warehouse, "select table_name from information_schema.tables where table_name like '%__loading'")
     assert leftovers == []
     assert downstream_ran == [], "an asset downstream of the failed ingest ran"

@@ -10,6 +10,7 @@ import shutil
 import pytest
 from dagster import DagsterRunStatus
 from platform_support import start_platform, stop_platform
+from shared_ingest.landing import day_date
 from support import REPO, scalar
 
 LOCATION_ENTRIES = """{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus
@@ -40,7 +41,8 @@ def test_the_webserver_shows_the_load_error_of_the_broken_location_only(platform
 
 
 def test_the_other_locations_keep_running(platform):
-    jobs = [("shared_ingest", "ingest_sources"), ("sales", "sales_snapshots"), ("sales", "sales_build")]
-    runs = platform.wait_for_runs([platform.launch_job(location, job) for location, job in jobs])
+    day_1 = day_date(1).isoformat()
+    jobs = [("shared_ingest", "ingest_sources", day_1), ("sales", "sales_snapshots", None), ("sales", "sales_build", day_1)]
+    runs = platform.wait_for_runs([platform.launch_job(*launch) for launch in jobs])
     assert [r.status for r in runs] == [DagsterRunStatus.SUCCESS] * 3, [(r.job_name, r.status) for r in runs]
     assert scalar(platform.warehouse, "select count(*) from sales.daily_revenue") > 0

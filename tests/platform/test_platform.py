@@ -1,8 +1,9 @@
 """The real platform: the quickstart's launcher, three code servers, the daemon and the webserver.
 
-On a fresh warehouse, "Materialize all" (an asset backfill across the three locations) runs
-ingest, then sales, then inventory. Then runs launched at the same time from every location
-queue on the one-writer DuckDB and all succeed, and one domain's snapshots never overlap.
+On a fresh warehouse, "Materialize all" over three days (an asset backfill across the three
+locations) runs ingest, then sales, then inventory, each location's days in one run. Then runs
+launched at the same time from every location queue on the one-writer DuckDB and all succeed,
+and one domain's snapshots never overlap.
 """
 
 import ipaddress
@@ -14,7 +15,11 @@ from dagster import DagsterEventType, DagsterRunStatus, RunsFilter
 from platform_support import (
     assert_snapshot_pools_have_limit_one, overlaps, run_window, start_platform, step_windows, stop_platform,
 )
-from support import DOMAINS, scalar
+from shared_ingest.generator import generate_day
+from shared_ingest.landing import day_date
+from support import DOMAINS, query, scalar
+
+DAYS = [day_date(d).isoformat() for d in (1, 2, 3)]
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +65,13 @@ def test_webserver_and_code_servers_listen_on_localhost_only(platform):
     assert all(loopback(address.ip.split("%")[0]) for address in listening), listening
 
 
-def test_materialize_all_runs_ingest_then_sales_then_inventory(platform):
-    backfill, runs = platform.wait_for_backfill(platform.materialize_all())
+def test_materialize_all_of_three_days_runs_ingest_then_sales_then_inventory(platform):
+    """The launcher landed day 1; the source systems land days 2 and 3. A backfill of the three
+    days across the three locations completes in dependency order, and each location builds
+    its days in one run (BackfillPolicy.single_run): a range, not a run per day."""
+    for day in (2, 3):
+        generate_day(str(platform.local / "landing"), day)
+    backfill, runs = platform.wait_for_backfill(platform.materialize_all(DAYS))
     assert backfill.status.value == "COMPLETED_SUCCESS", backfill.status
     assert all(r.status == DagsterRunStatus.SUCCESS for r in runs), [(r.run_id, r.status) for r in runs]
     with platform.instance() as instance:
@@ -69,6 +79,13 @@ def test_materialize_all_runs_ingest_then_sales_then_inventory(platform):
         for run in runs:
             location = run.remote_job_origin.location_name
             by_location.setdefault(location, []).append((run_window(instance, run.run_id), materialized_keys(instance, run.run_id)))
+    ranges = {(r.remote_job_origin.location_name, r.tags.get("dagster/asset_partition_range_start"),
+               r.tags.get("dagster/asset_partition_range_end")) for r in runs if "dagster/asset_partition_range_start" in r.tags}
+    assert ranges == {(location, DAYS[0], DAYS[-1]) for location in ("shared_ingest", "sales", "inventory")}
+    partitioned_runs = [r for r in runs if "dagster/asset_partition_range_start" in r.tags]
+    assert len(partitioned_runs) == 3, "one run per location for the three days"
+    assert query(platform.warehouse, "select distinct order_date from sales.daily_revenue order by 1") == [
+        (day_date(d),) for d in (1, 2, 3)]
     ingest_end = max(window[1] for window, _ in by_location["shared_ingest"])
     sales_start = min(window[0] for window, _ in by_location["sales"])
     order_items_end = next(w[1] for w, keys in by_location["sales"] if "sales/order_items" in keys)
@@ -83,10 +100,11 @@ def test_materialize_all_runs_ingest_then_sales_then_inventory(platform):
 def test_a_storm_of_twelve_runs_from_three_locations_queues_and_all_succeed(platform):
     """As a schedule storm would: 12 runs enqueued at once; the daemon starts them one at a time
     (DuckDB has one writer), none fails on the lock, and the queue adds little to their sum."""
-    storm = [("shared_ingest", "ingest_sources"), ("sales", "sales_snapshots"), ("inventory", "inventory_snapshots"),
-             ("sales", "sales_build"), ("inventory", "inventory_build"), ("shared_ingest", "ingest_sources")] * 2
+    storm = [("shared_ingest", "ingest_sources", DAYS[0]), ("sales", "sales_snapshots", None),
+             ("inventory", "inventory_snapshots", None), ("sales", "sales_build", DAYS[1]),
+             ("inventory", "inventory_build", DAYS[2]), ("shared_ingest", "ingest_sources", DAYS[1])] * 2
     enqueued = time.time()
-    run_ids = [platform.launch_job(location, job) for location, job in storm]
+    run_ids = [platform.launch_job(*launch) for launch in storm]
     runs = platform.wait_for_runs(run_ids)
     assert [r.status for r in runs] == [DagsterRunStatus.SUCCESS] * len(runs)
     with platform.instance() as instance:
@@ -94,7 +112,7 @@ def test_a_storm_of_twelve_runs_from_three_locations_queues_and_all_succeed(plat
         logs = "".join(str(rec.message) for r in run_ids for rec in instance.all_logs(r))
         snapshot_steps = {
             domain: [step_windows(instance, r)[f"{domain}_dbt_snapshots"]
-                     for r, (_, job) in zip(run_ids, storm) if job == f"{domain}_snapshots"]
+                     for r, (_, job, _) in zip(run_ids, storm) if job == f"{domain}_snapshots"]
             for domain in DOMAINS
         }
         # A run's own cost runs from the daemon taking it off the queue (its worker starts) to its end.
@@ -129,7 +147,7 @@ def test_a_run_killed_mid_build_is_retried_to_completion(platform):
     """SIGKILL the run worker and its dbt process after the build has materialized some models
     (as a node loss would): the code server fails the run, run_retries retries it from the
     assets not yet materialized, the DuckDB file opens, and snapshots keep one current row a key."""
-    killed = platform.launch_job("sales", "sales_build")
+    killed = platform.launch_job("sales", "sales_build", DAYS[2])
     with platform.instance() as instance:
         wait_until(lambda: materialized_keys(instance, killed), "the build to materialize a first model")
     dbt = next(p for p in psutil.Process(platform.process.pid).children(recursive=True)

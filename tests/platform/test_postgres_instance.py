@@ -22,6 +22,7 @@ from platform_support import (
     assert_snapshot_pools_have_limit_one, overlaps, run_window, start_platform, step_windows, stop_platform,
 )
 from postgres_support import postgres_server
+from shared_ingest.landing import day_date
 from support import REPO
 
 DEPLOY_CONFIG = REPO / "deploy" / "dagster.yaml"
@@ -55,7 +56,7 @@ def platform(postgres, tmp_path_factory):
 @pytest.fixture(scope="module")
 def runs(platform):
     """Ingest (shared_ingest), then two sales snapshot runs launched together (sales)."""
-    ingest = platform.launch_job("shared_ingest", "ingest_sources")
+    ingest = platform.launch_job("shared_ingest", "ingest_sources", day_date(1).isoformat())
     platform.wait_for_runs([ingest])
     snapshots = [platform.launch_job("sales", "sales_snapshots") for _ in range(2)]
     run_ids = [ingest, *snapshots]

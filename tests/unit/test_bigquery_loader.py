@@ -1,6 +1,7 @@
 """The BigQuery loader's jobs, built offline, and the prod ingest location beside the dev one."""
 
 import os
+from datetime import date
 
 import pytest
 from dataplatform.settings import resolve_settings
@@ -14,15 +15,17 @@ os.environ.setdefault("NO_GCE_CHECK", "true")  # nothing here may probe the meta
 BUCKET = "gs://dummy-bucket/landing"
 PROD_ENV = {"PLATFORM_ENV": "prod", "BIGQUERY_PROJECT": "dummy", "LANDING_ROOT": BUCKET,
             "PLATFORM_SCHEDULES": "stopped"}
-ORDER_ITEMS_FILES = [f"{BUCKET}/shop/order_items/2026-01-01.csv", f"{BUCKET}/shop/order_items/2026-01-02.csv"]
+DAY_2 = date(2026, 1, 2)
+ORDER_ITEMS_DAY_2 = [f"{BUCKET}/shop/order_items/2026-01-02.csv"]
+CUSTOMERS_FILES = [f"{BUCKET}/shop/customers/2026-01-02.csv"]
 # Written out, not derived from the loader's mapping: the catalogue's DuckDB types in BigQuery.
 EXPECTED_TYPES = {"BIGINT": "INT64", "INTEGER": "INT64", "DECIMAL(12,2)": "NUMERIC", "VARCHAR": "STRING",
                   "DATE": "DATE", "TIMESTAMP": "TIMESTAMP"}
 
 
-def test_order_items_load_job_reads_exactly_the_bucket_files_into_staging():
-    plan = plan_bigquery_load("dummy", get_table("shop", "order_items"), ORDER_ITEMS_FILES)
-    assert plan.source_uris == ORDER_ITEMS_FILES
+def test_order_items_load_job_reads_exactly_the_days_bucket_file_into_staging():
+    plan = plan_bigquery_load("dummy", get_table("shop", "order_items"), ORDER_ITEMS_DAY_2, DAY_2)
+    assert plan.source_uris == ORDER_ITEMS_DAY_2
     assert plan.dataset == "dummy.raw_shop"
     staging = bigquery.TableReference.from_string(plan.staging)
     assert (staging.project, staging.dataset_id, staging.table_id) == ("dummy", "raw_shop", "order_items__loading")
@@ -41,24 +44,79 @@ def test_order_items_load_job_reads_exactly_the_bucket_files_into_staging():
     assert config.autodetect is False
     assert config.max_bad_records == 0
     assert config.allow_jagged_rows is False
+    assert config.write_disposition == bigquery.WriteDisposition.WRITE_TRUNCATE  # of the staging table
 
 
-def test_replace_is_staging_then_one_swap_that_stamps_the_load_time():
-    plan = plan_bigquery_load("dummy", get_table("shop", "order_items"), ORDER_ITEMS_FILES)
-    assert plan.load_config.write_disposition == bigquery.WriteDisposition.WRITE_TRUNCATE
-    assert plan.staging == "dummy.raw_shop.order_items__loading"
-    assert "`dummy.raw_shop.order_items__loading`" in plan.duplicate_key_sql
-    assert "group by order_item_id having count(*) > 1 or order_item_id is null" in plan.duplicate_key_sql
+def test_a_state_table_is_staging_then_one_swap_that_stamps_the_load_time():
+    plan = plan_bigquery_load("dummy", get_table("shop", "customers"), CUSTOMERS_FILES)
+    assert plan.staging == "dummy.raw_shop.customers__loading"
+    assert "`dummy.raw_shop.customers__loading`" in plan.duplicate_key_sql
+    assert "group by customer_id having count(*) > 1 or customer_id is null" in plan.duplicate_key_sql
     assert plan.swap_sql == (
-        "create or replace table `dummy.raw_shop.order_items` as "
-        "select *, current_timestamp() as _loaded_at from `dummy.raw_shop.order_items__loading`"
+        "create or replace table `dummy.raw_shop.customers` as "
+        "select *, current_timestamp() as _loaded_at from `dummy.raw_shop.customers__loading`"
     )
+    assert plan.swap_config is None
+    assert (plan.day, plan.create_sql, plan.loaded_elsewhere_sql, plan.event_time_sql) == (None, None, None, None)
+
+
+def test_a_partition_overwrites_exactly_its_days_table_partition():
+    """Day 2 of order_items: checked in staging, then one query job WRITE_TRUNCATE into the
+    partition decorator $20260102 of the raw table, partitioned by day on _export_date."""
+    plan = plan_bigquery_load("dummy", get_table("shop", "order_items"), ORDER_ITEMS_DAY_2, DAY_2)
+    assert plan.day == DAY_2
+    assert plan.swap_sql == (
+        "select *, current_timestamp() as _loaded_at, date '2026-01-02' as _export_date "
+        "from `dummy.raw_shop.order_items__loading`"
+    )
+    config = plan.swap_config
+    assert str(config.destination) == "dummy.raw_shop.order_items$20260102"
+    assert config.write_disposition == bigquery.WriteDisposition.WRITE_TRUNCATE
+    assert config.create_disposition == bigquery.CreateDisposition.CREATE_IF_NEEDED
+    assert (config.time_partitioning.type_, config.time_partitioning.field) == (
+        bigquery.TimePartitioningType.DAY, "_export_date")
+    assert plan.create_sql == (
+        "create table if not exists `dummy.raw_shop.order_items` (order_item_id INT64, order_id INT64, "
+        "product_id INT64, quantity INT64, unit_price NUMERIC, _loaded_at TIMESTAMP, _export_date DATE) "
+        "partition by _export_date"
+    )
+
+
+def test_a_partitions_keys_are_checked_within_the_day_and_against_other_days():
+    plan = plan_bigquery_load("dummy", get_table("shop", "order_items"), ORDER_ITEMS_DAY_2, DAY_2)
+    assert plan.duplicate_key_sql == (
+        "select cast(order_item_id as string) as key_value from `dummy.raw_shop.order_items__loading` "
+        "group by order_item_id having count(*) > 1 or order_item_id is null limit 3"
+    )
+    assert plan.loaded_elsewhere_sql == (
+        "select cast(order_item_id as string) as key_value, cast(_export_date as string) as loaded_on "
+        "from `dummy.raw_shop.order_items` where _export_date <> date '2026-01-02' "
+        "and order_item_id in (select order_item_id from `dummy.raw_shop.order_items__loading`) limit 3"
+    )
+
+
+def test_events_are_checked_to_fall_on_the_exports_day():
+    plan = plan_bigquery_load("dummy", get_table("shop", "orders"), [f"{BUCKET}/shop/orders/2026-01-02.csv"], DAY_2)
+    assert plan.event_time_sql == (
+        "select cast(order_id as string) as key_value from `dummy.raw_shop.orders__loading` "
+        "where ordered_at is null or date(ordered_at) <> date '2026-01-02' limit 3"
+    )
+    order_lines = plan_bigquery_load("dummy", get_table("shop", "order_items"), ORDER_ITEMS_DAY_2, DAY_2)
+    assert order_lines.event_time_sql is None  # no time of their own: they belong to the export's day
+
+
+def test_an_event_table_loads_a_day_and_a_state_table_does_not():
+    with pytest.raises(ValueError, match="shop.order_items: an event table loads one day's partition"):
+        plan_bigquery_load("dummy", get_table("shop", "order_items"), ORDER_ITEMS_DAY_2)
+    with pytest.raises(ValueError, match="shop.customers"):
+        plan_bigquery_load("dummy", get_table("shop", "customers"), CUSTOMERS_FILES, DAY_2)
 
 
 @pytest.mark.parametrize("table", SOURCE_TABLES, ids=lambda t: t.qualified_name)
 def test_every_table_schema_follows_the_catalogue(table):
     files = [f"{BUCKET}/{table.source}/{table.name}/2026-01-01.csv"]
-    schema = plan_bigquery_load("dummy", table, files).load_config.schema
+    day = date(2026, 1, 1) if table.history == "events" else None
+    schema = plan_bigquery_load("dummy", table, files, day).load_config.schema
     assert [(f.name, f.field_type) for f in schema] == [(c, EXPECTED_TYPES[t]) for c, t in table.columns.items()]
 
 
@@ -72,11 +130,14 @@ def test_local_or_no_files_are_refused_naming_the_table():
 
 def _describe(defs) -> dict[str, tuple]:
     graph = defs.get_repository_def().asset_graph
-    return {key.to_user_string(): (graph.get(key).group_name, tuple(graph.get(key).owners))
-            for key in graph.get_all_asset_keys()}
+    return {
+        key.to_user_string(): (node.group_name, tuple(node.owners), repr(node.partitions_def))
+        for key in graph.get_all_asset_keys()
+        for node in [graph.get(key)]
+    }
 
 
-def test_prod_definitions_have_the_dev_keys_groups_and_owners(tmp_path):
+def test_prod_definitions_have_the_dev_keys_groups_owners_and_partitions(tmp_path):
     dev = build_definitions(resolve_settings({"PLATFORM_LOCAL_DIR": str(tmp_path), "PLATFORM_SCHEDULES": "stopped"}))
     prod = build_definitions(resolve_settings(PROD_ENV))
     assert _describe(prod) == _describe(dev)

@@ -1,9 +1,12 @@
 """The source-data generator: deterministic, and the data moves from one day to the next."""
 
+from datetime import date
+
 import numpy as np
 import pytest
+from dataplatform.partitions import PARTITIONS_START_VARIABLE, partitions_start
 from shared_ingest.generator import Volume, day_tables, generate_day, next_day
-from shared_ingest.landing import day_file, files_to_load, latest_day
+from shared_ingest.landing import day_date, day_file, day_number, file_date, files_to_load, latest_day, partition_file
 from shared_ingest.tables import SOURCE_TABLES, get_table
 
 
@@ -38,6 +41,28 @@ def test_keys_are_unique_and_lines_reference_orders():
             keys = tables[table.name][table.primary_key]
             assert np.unique(keys).size == keys.size, table.qualified_name
     assert set(tables["order_items"]["order_id"]) <= set(tables["orders"]["order_id"])
+
+
+@pytest.mark.parametrize("day", [1, 2, 9])
+def test_every_event_of_a_days_export_happens_on_that_day(day):
+    """A day's export is its daily partition: ingest rejects an event dated on another day."""
+    tables = day_tables(42, 0.5, day)
+    for table in SOURCE_TABLES:
+        if table.event_time_column:
+            times = tables[table.name][table.event_time_column].astype("datetime64[D]")
+            assert (times == np.datetime64(day_date(day))).all(), table.qualified_name
+
+
+def test_day_one_is_the_first_partition_and_a_partition_key_names_its_days_file(monkeypatch):
+    assert day_date(1) == partitions_start()
+    orders = get_table("shop", "orders")
+    assert partition_file("/landing", orders, "2026-01-02") == "/landing/shop/orders/2026-01-02.csv"
+    assert day_number(file_date("/landing/shop/orders/2026-01-02.csv")) == 2
+    monkeypatch.setenv(PARTITIONS_START_VARIABLE, "2025-12-01")
+    assert day_date(1) == date(2025, 12, 1)
+    assert day_number(date(2026, 1, 2)) == 33
+    with pytest.raises(ValueError, match="before the first day"):
+        day_number(date(2025, 11, 30))
 
 
 def test_scale_must_be_positive():

@@ -135,11 +135,11 @@ def build_dbt_assets(
     return _dbt
 
 
-def daily_schedule(job, cron: str, status) -> ScheduleDefinition:
+def daily_schedule(job, cron: str, status, partitioned: bool) -> ScheduleDefinition:
     """A job's daily schedule (UTC); a partitioned job runs yesterday's partition, the day that
     ended and was exported before the schedule fires."""
     minute, hour = (int(part) for part in cron.split()[:2])
-    if job.partitions_def is not None:
+    if partitioned:
         return build_schedule_from_partitioned_job(
             job, name=f"{job.name}_daily", hour_of_day=hour, minute_of_hour=minute, default_status=status
         )
@@ -181,7 +181,6 @@ def build_domain_definitions(
     build = define_asset_job(
         f"{domain}_build",
         selection=AssetSelection.assets(*assets) | AssetSelection.checks(*(c for a in assets for c in a.check_keys)),
-        partitions_def=daily_partitions() if slices.events else None,
         tags=RETRY_FROM_ASSET_FAILURE,
     )
     jobs = [build]
@@ -195,7 +194,7 @@ def build_domain_definitions(
         )
 
     schedules = [
-        daily_schedule(job, cron, schedule_status(settings))
+        daily_schedule(job, cron, schedule_status(settings), partitioned=job is build and bool(slices.events))
         for job, cron in zip(jobs, [build_cron, snapshot_cron])
     ]
     return Definitions(

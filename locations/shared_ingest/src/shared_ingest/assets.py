@@ -1,10 +1,21 @@
 """One ingest asset per source table, keyed exactly like the dbt source that reads it."""
 
+from collections.abc import Iterator
 
-from dagster import AssetExecutionContext, AssetsDefinition, ConfigurableResource, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetMaterialization,
+    AssetsDefinition,
+    BackfillPolicy,
+    ConfigurableResource,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+from dataplatform.partitions import daily_partitions, partition_day
 
-from shared_ingest.landing import files_to_load
-from shared_ingest.loaders import WarehouseLoader
+from shared_ingest.landing import files_to_load, partition_file
+from shared_ingest.loaders import LoadResult, WarehouseLoader
 from shared_ingest.tables import SOURCE_TABLES, SourceTable
 from shared_ingest.validation import IngestError, landing_problems
 
@@ -17,15 +28,29 @@ class LandingZone(ConfigurableResource):
     root: str
 
 
-def build_ingest_asset(table: SourceTable, warehouse_kind: str = "duckdb") -> AssetsDefinition:
-    """The asset that replaces ``raw_<source>.<table>`` with what has landed for it.
+def load_metadata(result: LoadResult) -> dict:
+    return {
+        "dagster/row_count": result.rows,
+        "files": MetadataValue.json(result.files),
+        "load_seconds": round(result.seconds, 3),
+    }
 
-    Missing exports and bad headers fail the asset before the warehouse is touched; bad rows fail
-    the load, which leaves the raw table as it was. Either way the error names file, line, column.
+
+def build_ingest_asset(table: SourceTable, warehouse_kind: str = "duckdb") -> AssetsDefinition:
+    """The asset that loads ``raw_<source>.<table>`` from what has landed for it.
+
+    A state table is unpartitioned: the newest export replaces the whole table. An event table is
+    daily-partitioned: partition ``YYYY-MM-DD`` replaces that day's rows with that day's export.
+    A range of days (a backfill) is one run that loads the days in order, each in its own
+    transaction, so a failure on one day keeps the days before it.
+
+    Missing exports and bad headers fail before the warehouse is touched; bad rows fail the load,
+    which leaves the raw table as it was. Either way the error names file, line and column.
 
     Key, group and owners never depend on the environment; only the ``kinds`` badge names the
     warehouse, and the ``warehouse`` resource the environment supplies does the load.
     """
+    events = table.history == "events"
 
     @asset(
         key=table.asset_key,
@@ -34,8 +59,14 @@ def build_ingest_asset(table: SourceTable, warehouse_kind: str = "duckdb") -> As
         owners=INGEST_OWNERS,
         kinds={"csv", warehouse_kind},
         tags={"source_system": table.source},
+        partitions_def=daily_partitions() if events else None,
+        backfill_policy=BackfillPolicy.single_run() if events else None,
     )
-    def _ingest(context: AssetExecutionContext, landing: LandingZone, warehouse: WarehouseLoader) -> MaterializeResult:
+    def _ingest(context: AssetExecutionContext, landing: LandingZone, warehouse: WarehouseLoader) -> Iterator:
+        if events:
+            yield from load_days(context, landing.root, warehouse, table)
+            yield MaterializeResult()  # each day's metadata was added to its own partition
+            return
         files = files_to_load(landing.root, table)
         problems = landing_problems(landing.root, table, files)
         if problems:
@@ -43,15 +74,35 @@ def build_ingest_asset(table: SourceTable, warehouse_kind: str = "duckdb") -> As
         context.log.info(f"loading {len(files)} file(s) into {table.schema}.{table.name}")
         result = warehouse.replace_table(table, files)
         context.log.info(f"{table.schema}.{table.name}: {result.rows} rows in {result.seconds:.2f} s")
-        return MaterializeResult(
-            metadata={
-                "dagster/row_count": result.rows,
-                "files": MetadataValue.json(result.files),
-                "load_seconds": round(result.seconds, 3),
-            }
-        )
+        yield MaterializeResult(metadata=load_metadata(result))
 
     return _ingest
+
+
+def load_days(context: AssetExecutionContext, root: str, warehouse: WarehouseLoader,
+              table: SourceTable) -> Iterator[AssetMaterialization]:
+    """Each day of the run's partition (or range) from its export, oldest first, one transaction a day.
+
+    Each day's materialization carries that day's rows and file. If a day fails, the days before it
+    stay loaded: they are recorded as materialized, then the error (naming the file) fails the step.
+    """
+    keys = context.partition_keys
+    loaded: dict[str, LoadResult] = {}
+    for number, key in enumerate(keys, 1):
+        file = partition_file(root, table, key)
+        try:
+            problems = landing_problems(root, table, [file], key)
+            if problems:
+                raise IngestError(table, problems, key)
+            result = warehouse.replace_partition(table, file, partition_day(key))
+        except IngestError:
+            for done, result in loaded.items():
+                yield AssetMaterialization(table.asset_key, partition=done, metadata=load_metadata(result))
+            raise
+        context.log.info(f"{table.schema}.{table.name} {key} ({number}/{len(keys)}): "
+                         f"{result.rows} rows from {file} in {result.seconds:.2f} s")
+        context.add_asset_metadata(load_metadata(result), partition_key=key)
+        loaded[key] = result
 
 
 def build_ingest_assets(warehouse_kind: str = "duckdb") -> list[AssetsDefinition]:

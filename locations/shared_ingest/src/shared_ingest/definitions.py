@@ -23,16 +23,18 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     settings = settings or resolve_settings()
     warehouse, warehouse_kind = warehouse_loader(settings)
     assets = build_ingest_assets(warehouse_kind)
+    # One daily run: the day's partition of the event tables, and the state tables (unpartitioned,
+    # loaded once per run from their newest export). A range of days is one run too (a backfill).
     ingest = dg.define_asset_job(
-        "ingest_sources", selection=dg.AssetSelection.assets(*assets), tags=RETRY_FROM_ASSET_FAILURE
+        "ingest_sources",
+        selection=dg.AssetSelection.assets(*assets),
+        tags=RETRY_FROM_ASSET_FAILURE,
     )
     jobs = [ingest]
+    # At 05:00 UTC, yesterday's partition: the day that ended, exported by the source systems overnight.
     schedules = [
-        dg.ScheduleDefinition(
-            name="ingest_sources_daily",
-            job=ingest,
-            cron_schedule="0 5 * * *",
-            execution_timezone="UTC",
+        dg.build_schedule_from_partitioned_job(
+            ingest, name="ingest_sources_daily", hour_of_day=5, minute_of_hour=0,
             default_status=schedule_status(settings),
         )
     ]

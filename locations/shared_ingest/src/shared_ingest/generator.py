@@ -175,7 +175,10 @@ def orders_of_day(seed: int, volume: Volume, day: int, list_price: np.ndarray) -
             "order_id": order_id[paid],
             "method": rng.choice(len(METHODS), size=int(paid.sum()), p=[0.55, 0.25, 0.15, 0.05]),
             "amount": amount[paid],
-            "paid_at": _times(day, ordered[paid] + rng.integers(10, 3_600, size=int(paid.sum()))),
+            # 10 s to an hour after the order, but never after the day's last second: day k's
+            # export holds day k's events only (ingest checks it). Drawn here, in stream order.
+            "paid_at": _times(day, np.minimum(ordered[paid] + rng.integers(10, 3_600, size=int(paid.sum())),
+                                              SECONDS_PER_DAY - 1)),
         },
         "_shipped": {"product_id": product_id[paid[line_order]], "quantity": quantity[paid[line_order]]},
     }

@@ -1,6 +1,7 @@
 """Where source-system exports land: ``<root>/<source>/<table>/<YYYY-MM-DD>.csv``.
 
 The root is a local folder in dev and a bucket (``gs://...``) in production; fsspec lists both.
+Simulated day 1 is the first daily partition's day, so day ``k``'s export is partition ``k``'s file.
 """
 
 from __future__ import annotations
@@ -8,17 +9,24 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import fsspec
+from dataplatform.partitions import partition_day, partitions_start
 
 from shared_ingest.tables import SourceTable
 
-FIRST_DAY = date(2026, 1, 1)
-
 
 def day_date(day: int) -> date:
-    """Calendar date of simulated day ``day`` (day 1 is FIRST_DAY)."""
+    """Calendar date of simulated day ``day`` (day 1 is the partitions' first day)."""
     if day < 1:
         raise ValueError(f"days count from 1, got {day}")
-    return FIRST_DAY + timedelta(days=day - 1)
+    return partitions_start() + timedelta(days=day - 1)
+
+
+def day_number(day: date) -> int:
+    """Simulated day number of a calendar date: the inverse of ``day_date``."""
+    number = (day - partitions_start()).days + 1
+    if number < 1:
+        raise ValueError(f"{day} is before the first day, {partitions_start()}")
+    return number
 
 
 def table_folder(root: str, table: SourceTable) -> str:
@@ -27,6 +35,16 @@ def table_folder(root: str, table: SourceTable) -> str:
 
 def day_file(root: str, table: SourceTable, day: int) -> str:
     return f"{table_folder(root, table)}/{day_date(day).isoformat()}.csv"
+
+
+def partition_file(root: str, table: SourceTable, partition_key: str) -> str:
+    """The export a daily partition loads: the file of the partition's day."""
+    return day_file(root, table, day_number(partition_day(partition_key)))
+
+
+def file_date(path: str) -> date:
+    """The day of an export, from its file name."""
+    return date.fromisoformat(path.rsplit("/", 1)[-1].removesuffix(".csv"))
 
 
 def landed_files(root: str, table: SourceTable) -> list[str]:
@@ -49,10 +67,7 @@ def files_to_load(root: str, table: SourceTable) -> list[str]:
 def latest_day(root: str, table: SourceTable) -> int:
     """The newest simulated day landed for a table (0 if none)."""
     files = landed_files(root, table)
-    if not files:
-        return 0
-    newest = date.fromisoformat(files[-1].rsplit("/", 1)[-1].removesuffix(".csv"))
-    return (newest - FIRST_DAY).days + 1
+    return day_number(file_date(files[-1])) if files else 0
 
 
 def _protocol(fs) -> str:

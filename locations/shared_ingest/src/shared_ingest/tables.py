@@ -13,7 +13,8 @@ from dagster import AssetKey
 from dataplatform.keys import raw_schema, source_asset_key
 
 # "state": each day's file is the whole table as of that day; the raw table is the newest file.
-# "events": each day's file holds that day's new rows; the raw table is every file together.
+# "events": each day's file holds that day's new rows; the raw table is every file together, one
+# daily partition per export (rows stamped with the export's day).
 History = Literal["state", "events"]
 
 # The catalogue's DuckDB column types in BigQuery: what a BigQuery load job declares.
@@ -38,6 +39,9 @@ class SourceTable:
     primary_key: str
     history: History
     description: str
+    # The column that says when an event happened: ingest checks it falls on the export's day.
+    # None for a state table, and for an event table without a time of its own (order lines).
+    event_time_column: str | None = None
 
     @property
     def asset_key(self) -> AssetKey:
@@ -87,7 +91,8 @@ SOURCE_TABLES: tuple[SourceTable, ...] = (
         },
         "order_id",
         "events",
-        "Shop orders, every day's export appended.",
+        "Shop orders, one daily partition per day's export.",
+        event_time_column="ordered_at",
     ),
     SourceTable(
         "shop",
@@ -101,7 +106,7 @@ SOURCE_TABLES: tuple[SourceTable, ...] = (
         },
         "order_item_id",
         "events",
-        "Shop order lines, every day's export appended.",
+        "Shop order lines, one daily partition per day's export (the day their order was placed).",
     ),
     SourceTable(
         "shop",
@@ -115,7 +120,8 @@ SOURCE_TABLES: tuple[SourceTable, ...] = (
         },
         "payment_id",
         "events",
-        "Shop payments, every day's export appended.",
+        "Shop payments, one daily partition per day's export.",
+        event_time_column="paid_at",
     ),
     SourceTable(
         "erp",
@@ -173,7 +179,8 @@ SOURCE_TABLES: tuple[SourceTable, ...] = (
         },
         "movement_id",
         "events",
-        "ERP stock movements (signed quantities), every day's export appended.",
+        "ERP stock movements (signed quantities), one daily partition per day's export.",
+        event_time_column="moved_at",
     ),
 )
 

@@ -3,17 +3,20 @@
 The checks that need no warehouse (a missing export, an empty file, a header that does not match
 the catalogue, an undecodable header) run on the landing files themselves, for every warehouse.
 Row-level problems are found by the warehouse's own reader; ``csv_problems`` re-reads the files
-with DuckDB's rejects tables to say exactly which line and column broke a strict load.
+with DuckDB's rejects tables to say exactly which line and column broke a strict load. The
+warehouse's checks on the staged rows (null, duplicate or already loaded keys; events not on the
+export's day) find values; ``key_problems`` and ``event_time_problems`` find their lines.
 """
 
 import csv
 import io
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import duckdb
 import fsspec
 
-from shared_ingest.landing import day_date, day_file, landed_files, latest_day
+from shared_ingest.landing import day_date, day_file, landed_files, latest_day, partition_file
 from shared_ingest.tables import SOURCE_TABLES, SourceTable
 
 # An error message lists this many problems; the count says how many more there were.
@@ -39,33 +42,38 @@ class Problem:
 
 
 class IngestError(RuntimeError):
-    """Landing files could not be loaded; the raw table keeps its previous rows."""
+    """Landing files could not be loaded; the raw table keeps its previous rows (for a daily
+    partition: the partition's old rows and every other day's)."""
 
-    def __init__(self, table: SourceTable, problems: list[Problem]):
+    def __init__(self, table: SourceTable, problems: list[Problem], partition: str | None = None):
         self.table = table
         self.problems = problems
+        what = f"partition {partition} not loaded" if partition else "not loaded"
         shown = "\n".join(f"  - {p}" for p in problems[:SHOWN_PROBLEMS])
         more = f"\n  ... and {len(problems) - SHOWN_PROBLEMS} more" if len(problems) > SHOWN_PROBLEMS else ""
         super().__init__(
-            f"{table.qualified_name}: not loaded, {table.schema}.{table.name} is unchanged. "
+            f"{table.qualified_name}: {what}, {table.schema}.{table.name} is unchanged. "
             f"{len(problems)} problem(s) in the landing files:\n{shown}{more}"
         )
 
 
-def missing_files(root: str, table: SourceTable) -> list[Problem]:
-    """Exports that should have landed: every day up to the source's newest day (the newest only,
-    for a state table). A table that lags its source system would silently load a stale day."""
+def missing_files(root: str, table: SourceTable, partition_key: str | None = None) -> list[Problem]:
+    """Exports that should have landed. A daily partition of an event table needs exactly its
+    day's export. A state table needs its source's newest day: a table that lags its source system
+    would silently load a stale day."""
+    if table.history == "events":
+        path = partition_file(root, table, partition_key)
+        fs, local = fsspec.core.url_to_fs(path)
+        if fs.exists(local):
+            return []
+        return [Problem(path, f"export missing: partition {partition_key} loads exactly this day's export")]
     newest = max(latest_day(root, t) for t in SOURCE_TABLES if t.source == table.source)
     if newest == 0:
         return [Problem(day_file(root, table, 1).rsplit("/", 1)[0] + "/", "no export has landed for this table")]
-    landed = set(landed_files(root, table))
-    days = [newest] if table.history == "state" else range(1, newest + 1)
-    return [
-        Problem(day_file(root, table, day), f"export missing (the {table.source} system has landed up to "
-                f"{day_date(newest)})")
-        for day in days
-        if day_file(root, table, day) not in landed
-    ]
+    path = day_file(root, table, newest)
+    if path in landed_files(root, table):
+        return []
+    return [Problem(path, f"export missing (the {table.source} system has landed up to {day_date(newest)})")]
 
 
 def header_problems(table: SourceTable, path: str) -> list[Problem]:
@@ -89,12 +97,12 @@ def header_problems(table: SourceTable, path: str) -> list[Problem]:
     return problems
 
 
-def landing_problems(root: str, table: SourceTable, files: list[str]) -> list[Problem]:
+def landing_problems(root: str, table: SourceTable, files: list[str],
+                     partition_key: str | None = None) -> list[Problem]:
     """Everything wrong that can be seen without loading: missing exports and bad headers."""
-    problems = missing_files(root, table)
-    for path in files:
-        problems += header_problems(table, path)
-    return problems
+    missing = missing_files(root, table, partition_key)
+    absent = {problem.file for problem in missing}
+    return missing + [problem for path in files if path not in absent for problem in header_problems(table, path)]
 
 
 def sql_list(values: list[str]) -> str:
@@ -116,24 +124,49 @@ def csv_problems(table: SourceTable, files: list[str], read_csv_options: str) ->
     return [Problem(path, f"{kind}: {message}", int(line), column) for path, line, column, kind, message in rows]
 
 
-def key_problems(table: SourceTable, files: list[str], values: list) -> list[Problem]:
-    """Where null or duplicated primary key values sit (a plain CSV scan, only after the load failed)."""
-    wanted = {"" if v is None else str(v) for v in values}
-    seen: dict[str, str] = {}
-    problems = []
+def _rows_where(files: list[str], column: str, values: set[str]) -> Iterator[tuple[str, int, dict[str, str]]]:
+    """(file, line, row) of every row whose ``column`` is one of ``values``, in file order."""
     for path in files:
         with fsspec.open(path, "r", encoding="utf-8", newline="") as file:
             reader = csv.DictReader(file)
             for row in reader:
-                value = row[table.primary_key]
-                if value not in wanted:
-                    continue
-                where = f"line {reader.line_num}"
-                if value == "":
-                    problems.append(Problem(path, "primary key is null", reader.line_num, table.primary_key))
-                elif value in seen:
-                    problems.append(Problem(path, f"duplicate primary key {value} (first at {seen[value]})",
-                                            reader.line_num, table.primary_key))
-                else:
-                    seen[value] = f"{path}, {where}"
-    return problems
+                if row[column] in values:
+                    yield path, reader.line_num, row
+
+
+def key_problems(table: SourceTable, files: list[str], values: list,
+                 loaded_on: Mapping[str, object] | None = None) -> list[Problem]:
+    """Where null, duplicated or already loaded primary key values sit (a plain CSV scan, only after
+    a check failed). ``loaded_on``: keys of these files the raw table holds on another day, and that day."""
+    loaded_on = {str(value): day for value, day in (loaded_on or {}).items()}
+    wanted = {"" if v is None else str(v) for v in values} | set(loaded_on)
+    key = table.primary_key
+    seen: dict[str, str] = {}
+    problems = []
+    for path, line, row in _rows_where(files, key, wanted):
+        value = row[key]
+        if value == "":
+            problems.append(Problem(path, "primary key is null", line, key))
+        elif value in seen:
+            problems.append(Problem(path, f"duplicate primary key {value} (first at {seen[value]})", line, key))
+        else:
+            seen[value] = f"{path}, line {line}"
+            if value in loaded_on:
+                problems.append(Problem(path, f"primary key {value} already loaded on {loaded_on[value]}", line, key))
+    return problems or [Problem(", ".join(files), f"primary key values {sorted(wanted)} are null, duplicated or "
+                                                  "already loaded", column=key)]
+
+
+def event_time_problems(table: SourceTable, files: list[str], day: str, keys: list) -> list[Problem]:
+    """Where the events with these primary keys, found outside the export's ``day``, sit: an export
+    holds its day's events only, so a day's partition is exactly that day's rows."""
+    column = table.event_time_column
+    problems = []
+    for path, line, row in _rows_where(files, table.primary_key, {str(k) for k in keys}):
+        when = row[column]
+        if when:
+            problems.append(Problem(path, f"{column} {when} is not on {day}, the export's day", line, column))
+        else:
+            problems.append(Problem(path, f"{column} is empty, not a time on {day}", line, column))
+    return problems or [Problem(", ".join(files), f"events {sorted(map(str, keys))} are not on {day}, the export's day",
+                                column=column)]
