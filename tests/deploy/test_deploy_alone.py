@@ -9,11 +9,13 @@ import sys
 import pytest
 from support import REPO, scalar
 
+# A job of one location; a partitioned one for the days argv[3]..argv[4] in one run.
 RUN_JOB = r"""
 import importlib, sys
-location, job = sys.argv[1], sys.argv[2]
-defs = importlib.import_module(f"{location}.definitions").defs()
-result = defs.resolve_job_def(job).execute_in_process()
+location, job, days = sys.argv[1], sys.argv[2], sys.argv[3:] or ["2026-01-01"]
+job_def = importlib.import_module(f"{location}.definitions").defs().resolve_job_def(job)
+tags = {"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1]}
+result = job_def.execute_in_process(tags=tags if job_def.partitions_def else {})
 assert result.success, job
 print("materialized", len(result.get_asset_materialization_events()))
 """
@@ -67,7 +69,7 @@ def test_shared_ingest_alone_ingests_without_dbt(warehouse, tmp_path_factory):
         assert not imports(python, other, env), f"{other} is importable in shared_ingest's environment"
     generated = run(python, ["-m", "shared_ingest.generator", "--day", "2", "--scale", "0.05"], env)
     assert generated.returncode == 0, generated.stderr[-3000:]
-    result = run(python, ["-c", RUN_JOB, "shared_ingest", "ingest_sources"], env)
+    result = run(python, ["-c", RUN_JOB, "shared_ingest", "ingest_sources", "2026-01-01", "2026-01-02"], env)
     assert result.returncode == 0, result.stderr[-3000:]
     db = local / "warehouse.duckdb"
     assert scalar(db, "select count(distinct cast(ordered_at as date)) from raw_shop.orders") == 2
@@ -87,7 +89,8 @@ def test_a_domain_alone_builds_its_slice(domain, warehouse, tmp_path_factory):
     for other in {"shared_ingest", "sales", "inventory"} - {domain}:
         assert not imports(python, other, env), f"{other} is importable in {domain}'s environment"
     for job in (f"{domain}_snapshots", f"{domain}_build"):
-        result = run(python, ["-c", RUN_JOB, domain, job], env)
+        # days 1..2: the shared_ingest test may have loaded day 2
+        result = run(python, ["-c", RUN_JOB, domain, job, "2026-01-01", "2026-01-02"], env)
         assert result.returncode == 0, result.stderr[-3000:]
     built, raw = EXPECTED[domain]
     db = local / "warehouse.duckdb"
