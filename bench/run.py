@@ -11,7 +11,10 @@ Prints, for the same data on the same machine:
   * end to end: the ingest job and every domain job vs native loads and plain dbt;
   * each code location's load time and RSS vs importing dagster_dbt and reading the manifest,
     on this project and on a generated one of --models models (with a profile of one load);
-  * the whole platform's RSS (webserver, daemon, code servers) once every location is loaded.
+  * the whole platform's RSS (webserver, daemon, code servers) once every location is loaded;
+  * history: the platform's day run on day 1 and on day N after N-1 days of history, against
+    the full-rebuild path (every export reloaded, every model rebuilt) on the same days;
+  * backfill: N days as one run per job (the backfill policy) against N one-day runs.
 Every measurement runs in its own process; figures are medians of --repeat runs.
 Nothing here is asserted: machines are noisy, compare the ratios.
 """
@@ -32,6 +35,7 @@ from pathlib import Path
 import psutil
 from dataplatform import launcher
 from dataplatform.domain import domain_selection, domain_snapshot_selection
+from dataplatform.partitions import partitions_start
 
 REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "bench" / ".work"
@@ -73,25 +77,35 @@ def median(samples: list) -> float:
     return statistics.median(samples)
 
 
+# The plain path: DuckDB's read_csv of every landed export (the newest for a state table), into
+# a fresh table, stamped as the ingest stamps (the dbt sources read _loaded_at and _export_date).
 NATIVE_LOAD = """
 import duckdb
-from shared_ingest.landing import files_to_load
+from shared_ingest.landing import landed_files
 from shared_ingest.tables import SOURCE_TABLES
 with duckdb.connect({db!r}) as con:
     for table in SOURCE_TABLES:
         if {tables!r} and table.qualified_name not in {tables!r}:
             continue
-        files = files_to_load({landing!r}, table)
+        files = landed_files({landing!r}, table)
+        files = files[-1:] if table.history == "state" else files
         columns = "{{" + ", ".join(f"'{{c}}': '{{t}}'" for c, t in table.columns.items()) + "}}"
+        export_date = ("cast(regexp_extract(filename, '([0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}})[.]csv$', 1) as date) as _export_date"
+                       if table.history == "events" and {stamp!r} else "")
+        select = ", ".join(part for part in ["* exclude (filename)", {stamp!r}, export_date] if part)
         con.execute(f"create schema if not exists {{table.schema}}")
-        con.execute(f"create or replace table {{table.schema}}.{{table.name}} as select *{stamp} "
-                    f"from read_csv({{files}}, header=true, auto_detect=false, columns={{columns}})")
+        con.execute(f"create or replace table {{table.schema}}.{{table.name}} as select {{select}} "
+                    f"from read_csv({{files}}, header=true, auto_detect=false, columns={{columns}}, filename=true)")
 """
 
-INGEST_JOB = """
+# One job of a location, as the daemon runs it: a partitioned one for the days first..last in one run.
+JOB_RUN = """
+import importlib
 from dagster import DagsterInstance
-from shared_ingest.definitions import defs
-assert defs().resolve_job_def("ingest_sources").execute_in_process(instance=DagsterInstance.ephemeral()).success
+job = importlib.import_module("{location}.definitions").defs().resolve_job_def("{job}")
+tags = {{"dagster/asset_partition_range_start": {first!r}, "dagster/asset_partition_range_end": {last!r}}}
+result = job.execute_in_process(instance=DagsterInstance.ephemeral(), tags=tags if job.partitions_def else {{}})
+assert result.success
 """
 
 ASSET_LOAD = """
@@ -99,7 +113,7 @@ from dagster import materialize
 from shared_ingest.assets import LandingZone, build_ingest_asset
 from shared_ingest.loaders import DuckDBLoader
 from shared_ingest.tables import get_table
-result = materialize([build_ingest_asset(get_table("shop", "order_items"))],
+result = materialize([build_ingest_asset(get_table("shop", "order_items"))], partition_key={day!r},
                      resources={{"landing": LandingZone(root={landing!r}), "warehouse": DuckDBLoader(database={db!r})}})
 assert result.success
 """
@@ -121,14 +135,6 @@ pipeline = dlt.pipeline(pipeline_name="bench", destination=dlt.destinations.duck
 pipeline.run(order_items())
 """
 
-DOMAIN_RUN = """
-import importlib
-from dagster import DagsterInstance
-defs = importlib.import_module("{domain}.definitions").defs()
-result = defs.resolve_job_def("{job}").execute_in_process(instance=DagsterInstance.ephemeral())
-assert result.success
-"""
-
 LOAD_LOCATION = """
 import importlib
 importlib.import_module("{location}.definitions").defs()
@@ -140,36 +146,51 @@ json.loads(open({manifest!r}).read())
 """
 
 
-# Each domain job and the plain dbt command on the same selection (the locations' own rule).
-DBT_JOBS = {
-    (domain, f"{domain}_{kind}"): args
-    for domain in ("sales", "inventory")
-    for kind, args in (
-        ("snapshots", ["snapshot", "--select", domain_snapshot_selection(domain)]),
-        ("build", ["build", "--select", domain_selection(domain), "--exclude", "resource_type:snapshot"]),
-    )
-}
-SECTIONS = ("ingest", "domains", "load", "large", "platform")
+# Each domain job and the plain dbt command on the same selection (the locations' own rule); a
+# build is incremental, for the window of whole days it is given.
+def dbt_jobs(first_day: str, end_day: str) -> dict:
+    window = ["--event-time-start", first_day, "--event-time-end", end_day]
+    return {
+        (domain, f"{domain}_{kind}"): args
+        for domain in ("sales", "inventory")
+        for kind, args in (
+            ("snapshots", ["snapshot", "--select", domain_snapshot_selection(domain)]),
+            ("build", ["build", "--select", domain_selection(domain), "--exclude", "resource_type:snapshot", *window]),
+        )
+    }
 
 
-def landing_for(scale: float) -> Path:
-    """Day 1 of the simulated sources at a scale, generated once and kept under bench/.work."""
+DAILY_CHAIN = (("shared_ingest", "ingest_sources"), ("sales", "sales_snapshots"), ("sales", "sales_build"),
+               ("inventory", "inventory_snapshots"), ("inventory", "inventory_build"))
+SECTIONS = ("ingest", "domains", "load", "large", "platform", "history", "backfill")
+
+
+def day_key(day: int) -> str:
+    from shared_ingest.landing import day_date
+
+    return day_date(day).isoformat()
+
+
+def landing_for(scale: float, days: int = 1, name: str = "landing") -> Path:
+    """Days 1..days of the simulated sources at a scale, generated once and kept under bench/.work."""
     from shared_ingest.generator import generate_day
-    from shared_ingest.landing import files_to_load
+    from shared_ingest.landing import day_file
     from shared_ingest.tables import get_table
 
-    landing = WORK / f"landing-{scale:g}"
-    if not files_to_load(str(landing), get_table("shop", "order_items")):
-        print(f"generating day 1 at scale {scale:g} into {landing}", flush=True)
-        generate_day(str(landing), 1, scale=scale)
+    landing = WORK / f"{name}-{scale:g}"
+    for day in range(1, days + 1):
+        if not Path(day_file(str(landing), get_table("shop", "order_items"), day)).is_file():
+            print(f"generating day {day} at scale {scale:g} into {landing}", flush=True)
+            generate_day(str(landing), day, scale=scale)
     return landing
 
 
-def order_lines(landing: Path) -> int:
-    from shared_ingest.landing import files_to_load
+def order_lines(landing: Path, day: int = 1) -> int:
+    from shared_ingest.landing import day_file
     from shared_ingest.tables import get_table
 
-    return sum(sum(1 for _ in open(path)) - 1 for path in files_to_load(str(landing), get_table("shop", "order_items")))
+    with open(day_file(str(landing), get_table("shop", "order_items"), day)) as file:
+        return sum(1 for _ in file) - 1
 
 
 def bench_env(landing: Path, db: Path, **extra: str) -> dict:
@@ -187,7 +208,8 @@ def bench_ingest(scale: float, repeat: int, with_dlt: bool) -> dict:
         landing = landing_for(at)
         db = WORK / f"ingest-{at:g}.duckdb"
         env = bench_env(landing, db)
-        fmt = dict(landing=str(landing), db=str(db), pipelines=str(WORK / "dlt"), tables=["shop.order_items"], stamp="")
+        fmt = dict(landing=str(landing), db=str(db), pipelines=str(WORK / "dlt"), tables=["shop.order_items"], stamp="",
+                   day=day_key(1))
         contenders = {"native read_csv": NATIVE_LOAD, "ingest asset": ASSET_LOAD}
         if with_dlt and at < scale:  # dlt is measured at the small scale only: it is not the ingest path
             contenders["dlt (arrow)"] = DLT_LOAD
@@ -203,24 +225,89 @@ def bench_ingest(scale: float, repeat: int, with_dlt: bool) -> dict:
     return figures
 
 
+DBT = [str(Path(sys.executable).parent / "dbt")]
+
+
+def plain_dbt(args: list[str], env: dict) -> float:
+    return measure_command([*DBT, *args, "--target", "dev", "--profiles-dir", "."], env, REPO / "dbt")
+
+
 def bench_domains(landing: Path, repeat: int) -> dict:
-    """Every table loaded once, then each domain job vs plain dbt, and the whole day end to end."""
+    """Day 1's pipeline: the ingest job and each domain job for the day's partition vs native
+    loads and plain dbt on the same day (the same incremental work), and the sum end to end."""
     db = WORK / "warehouse.duckdb"
     env = bench_env(landing, db)
-    # The plain path stamps _loaded_at too: the project's source freshness tests read it.
-    fmt = dict(landing=str(landing), db=str(db), tables=[], stamp=", current_timestamp as _loaded_at")
-    dbt = [str(Path(sys.executable).parent / "dbt")]
-    ingest_job, native_all, jobs = [], [], {job: ([], []) for _, job in DBT_JOBS}
+    # The plain path stamps _loaded_at and _export_date too: the dbt sources read them.
+    fmt = dict(landing=str(landing), db=str(db), tables=[], stamp="current_timestamp as _loaded_at")
+    dbt_args_by_job = dbt_jobs(day_key(1), day_key(2))
+    ingest_job, native_all, jobs = [], [], {job: ([], []) for _, job in dbt_args_by_job}
     for _ in range(repeat):
-        ingest_job.append(measure(INGEST_JOB, env)[0])
+        ingest_job.append(measure(JOB_RUN.format(location="shared_ingest", job="ingest_sources",
+                                                 first=day_key(1), last=day_key(1)), env)[0])
         native_all.append(measure(NATIVE_LOAD.format(**fmt), env)[0])
-        for (domain, job), dbt_args in DBT_JOBS.items():  # snapshots, then the build, as scheduled
-            jobs[job][0].append(measure(DOMAIN_RUN.format(domain=domain, job=job), env)[0])
-            jobs[job][1].append(measure_command([*dbt, *dbt_args, "--target", "dev", "--profiles-dir", "."], env, REPO / "dbt"))
+        for (domain, job), dbt_args in dbt_args_by_job.items():  # snapshots, then the build, as scheduled
+            jobs[job][0].append(measure(JOB_RUN.format(location=domain, job=job, first=day_key(1), last=day_key(1)), env)[0])
+            jobs[job][1].append(plain_dbt(dbt_args, env))
     figures = {"ingest_sources (all tables)": {"dagster_run_s": median(ingest_job), "plain_s": median(native_all)}}
     for job, (dagster_runs, plain_runs) in jobs.items():
         figures[job] = {"dagster_run_s": median(dagster_runs), "plain_s": median(plain_runs)}
     figures["end to end (sum)"] = {key: sum(f[key] for f in figures.values()) for key in ("dagster_run_s", "plain_s")}
+    return figures
+
+
+def platform_days(env: dict, first: int, last: int) -> dict[str, float]:
+    """The daily chain for days first..last, one run per job, each in a fresh process: seconds by job."""
+    return {job: measure(JOB_RUN.format(location=location, job=job, first=day_key(first), last=day_key(last)), env)[0]
+            for location, job in DAILY_CHAIN}
+
+
+def full_rebuild(env: dict, landing: Path, db: Path, days: int) -> dict[str, float]:
+    """The path before partitions: every landed export loaded again, then every snapshot and model
+    rebuilt from all of history (``dbt build --full-refresh`` over every day landed)."""
+    fmt = dict(landing=str(landing), db=str(db), tables=[], stamp="current_timestamp as _loaded_at")
+    return {
+        "load every export": measure(NATIVE_LOAD.format(**fmt), env)[0],
+        "dbt snapshot": plain_dbt(["snapshot"], env),
+        "dbt build --full-refresh": plain_dbt(["build", "--exclude", "resource_type:snapshot", "--full-refresh",
+                                              "--event-time-start", day_key(1), "--event-time-end", day_key(days + 1)], env),
+    }
+
+
+def bench_history(scale: float, days: int) -> dict:
+    """Day 1, then day N after N-1 days of history, at the same daily volume: the platform's daily
+    chain (partitions, incremental models) against the full-rebuild path, each on its own warehouse."""
+    landing = landing_for(scale, 1, name="history")
+    platform_db, full_db = WORK / "history-platform.duckdb", WORK / "history-full.duckdb"
+    for db in (platform_db, full_db):
+        db.unlink(missing_ok=True)
+    platform_env, full_env = bench_env(landing, platform_db), bench_env(landing, full_db)
+    figures = {"order_lines_per_day": order_lines(landing), "days": days}
+    print("history: day 1 ...", flush=True)
+    figures["platform day 1"] = platform_days(platform_env, 1, 1)
+    figures["full rebuild day 1"] = full_rebuild(full_env, landing, full_db, 1)
+    landing_for(scale, days, name="history")
+    print(f"history: days 2..{days - 1} as one backfill ...", flush=True)
+    figures[f"platform backfill of days 2..{days - 1}"] = platform_days(platform_env, 2, days - 1)
+    print(f"history: day {days} ...", flush=True)
+    figures[f"platform day {days}"] = platform_days(platform_env, days, days)
+    figures[f"full rebuild day {days}"] = full_rebuild(full_env, landing, full_db, days)
+    return figures
+
+
+def bench_backfill(scale: float, days: int) -> dict:
+    """Days 1..N on an empty warehouse: one run per job for the whole range (BackfillPolicy.single_run,
+    what a backfill from the UI launches) against N runs per job, one a day."""
+    landing = landing_for(scale, days, name="backfill")
+    figures = {"order_lines_per_day": order_lines(landing), "days": days}
+    for name, ranges in (("one run per job", [(1, days)]), ("one run per job and day", [(d, d) for d in range(1, days + 1)])):
+        db = WORK / "backfill.duckdb"
+        db.unlink(missing_ok=True)
+        env = bench_env(landing, db)
+        print(f"backfill: {name} ...", flush=True)
+        started = time.perf_counter()
+        for first, last in ranges:
+            platform_days(env, first, last)
+        figures[name] = time.perf_counter() - started
     return figures
 
 
@@ -316,6 +403,10 @@ def main() -> None:
     parser.add_argument("--models", type=int, default=2000, help="models of the generated large dbt project")
     parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated, of {', '.join(SECTIONS)}")
     parser.add_argument("--skip-dlt", action="store_true")
+    parser.add_argument("--history-scale", type=float, default=112.0, help="history: about 1M order lines a day")
+    parser.add_argument("--history-days", type=int, default=30)
+    parser.add_argument("--backfill-scale", type=float, default=11.0, help="backfill: about 100k order lines a day")
+    parser.add_argument("--backfill-days", type=int, default=30)
     args = parser.parse_args()
     sections = set(args.sections.split(","))
     if unknown := sections - set(SECTIONS):
@@ -325,9 +416,11 @@ def main() -> None:
     results: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, "
                                 f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}",
                      "scale": args.scale}
-    landing = landing_for(args.scale)
-    results["order_lines"] = order_lines(landing)
-    print(f"{results['order_lines']:,} order lines at scale {args.scale:g}", flush=True)
+    needs_day_1 = sections & {"ingest", "domains", "load", "large", "platform"}
+    landing = landing_for(args.scale) if needs_day_1 else WORK / f"landing-{args.scale:g}"
+    results["order_lines"] = order_lines(landing) if needs_day_1 else 0
+    if needs_day_1:
+        print(f"{results['order_lines']:,} order lines at scale {args.scale:g}", flush=True)
     env = bench_env(landing, WORK / "warehouse.duckdb")
 
     if "ingest" in sections:
@@ -353,13 +446,19 @@ def main() -> None:
         results["platform"] = {"this project": platform_rss(env),
                                f"{args.models}-model project": platform_rss({**env, "DBT_PROJECT_DIR": str(large)})}
 
+    if "backfill" in sections:
+        results["backfill"] = bench_backfill(args.backfill_scale, args.backfill_days)
+    if "history" in sections:
+        results["history"] = bench_history(args.history_scale, args.history_days)
+
     report(results)
     (WORK / "results.json").write_text(json.dumps(results, indent=2))
     print(f"\nraw figures: {WORK / 'results.json'}")
 
 
 def report(results: dict) -> None:
-    print(f"\nmachine: {results['machine']}; scale {results['scale']:g}, {results['order_lines']:,} order lines")
+    day_1 = f"; scale {results['scale']:g}, {results['order_lines']:,} order lines" if results["order_lines"] else ""
+    print(f"\nmachine: {results['machine']}{day_1}")
     for rows, contenders in results.get("ingest", {}).items():
         native = contenders["native read_csv"]
         print(f"\ningest shop.order_items, {rows:<16} seconds   peak RSS MB   throughput vs native")
@@ -382,6 +481,22 @@ def report(results: dict) -> None:
     for name, r in results.get("platform", {}).items():
         roles = ", ".join(f"{role} {mb:.0f}" for role, mb in sorted(r["by_role_mb"].items()))
         print(f"\nwhole platform, {name}: {r['peak_rss_mb']:.0f} MB RSS once loaded ({r['ready_s']:.0f} s to load); MB by role: {roles}")
+    if "backfill" in results:
+        b = results["backfill"]
+        single, daily = b["one run per job"], b["one run per job and day"]
+        print(f"\nbackfill of {b['days']} days ({b['order_lines_per_day']:,} order lines a day) on an empty warehouse:"
+              f"\n  one run per job {single:.1f} s, one run per job and day {daily:.1f} s: {daily / single:.1f}x faster in one run")
+    if "history" in results:
+        h = results["history"]
+        n = h["days"]
+        print(f"\nhistory: {h['order_lines_per_day']:,} order lines a day, day 1 and day {n} after {n - 1} days")
+        for name, steps in h.items():
+            if isinstance(steps, dict):
+                detail = ", ".join(f"{step} {seconds:.1f}" for step, seconds in steps.items())
+                print(f"  {name:<34} {sum(steps.values()):7.1f} s  ({detail})")
+        total = lambda name: sum(h[name].values())
+        print(f"history: full rebuild day {n} / day 1 = {total(f'full rebuild day {n}') / total('full rebuild day 1'):.2f}")
+        print(f"history: platform day {n} / day 1 = {total(f'platform day {n}') / total('platform day 1'):.2f}")
 
 
 if __name__ == "__main__":

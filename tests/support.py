@@ -103,3 +103,14 @@ def run_days(first_day: str, last_day: str | None = None) -> None:
         result = execute_job(location, job, first_day, last_day)
         assert result.success, f"{job} failed for {first_day}..{last_day}"
         assert not failed_checks(result), failed_checks(result)
+
+
+def point_platform_at(mp, local: Path) -> Path:
+    """Make the locations built in this process use a fresh local warehouse and landing zone
+    under ``local`` (dev settings, schedules stopped); returns the warehouse file."""
+    mp.setenv("PLATFORM_LOCAL_DIR", str(local))
+    mp.setenv("PLATFORM_SCHEDULES", "stopped")
+    mp.setenv("DUCKDB_PATH", str(local / "warehouse.duckdb"))
+    for name in ("LANDING_ROOT", "DBT_TARGET", "PLATFORM_ENV"):
+        mp.delenv(name, raising=False)
+    return local / "warehouse.duckdb"

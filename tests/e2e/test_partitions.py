@@ -12,7 +12,7 @@ import pytest
 from dataplatform.dbt_project import dbt_executable
 from shared_ingest.generator import generate_day
 from shared_ingest.landing import day_date
-from support import REPO, execute_job, query, run_days
+from support import REPO, execute_job, point_platform_at, query, run_days
 
 SCALE, DAYS = 0.1, 3
 DAY = [day_date(d).isoformat() for d in range(1, DAYS + 1)]
@@ -57,11 +57,7 @@ def warehouse(tmp_path_factory):
     """Three days landed; each built by the daily chain, one partition after the other."""
     mp = pytest.MonkeyPatch()
     local = tmp_path_factory.mktemp("partitions")
-    mp.setenv("PLATFORM_LOCAL_DIR", str(local))
-    mp.setenv("PLATFORM_SCHEDULES", "stopped")
-    mp.setenv("DUCKDB_PATH", str(local / "warehouse.duckdb"))
-    for name in ("LANDING_ROOT", "DBT_TARGET", "PLATFORM_ENV"):
-        mp.delenv(name, raising=False)
+    point_platform_at(mp, local)
     for day in range(1, DAYS + 1):
         generate_day(str(local / "landing"), day, scale=SCALE)
         run_days(DAY[day - 1])

@@ -13,7 +13,7 @@ from inventory.definitions import defs as inventory_defs
 from sales.definitions import defs as sales_defs
 from shared_ingest.generator import day_tables, generate_day
 from shared_ingest.landing import day_date
-from support import failed_checks, materialized, query, run_days, scalar
+from support import failed_checks, materialized, point_platform_at, query, run_days, scalar
 
 SCALE, SEED = 0.3, 42
 
@@ -27,11 +27,7 @@ def two_days(tmp_path_factory):
     """Run day 1, snapshot the warehouse figures, then day 2; yield both."""
     mp = pytest.MonkeyPatch()
     local = tmp_path_factory.mktemp("local")
-    mp.setenv("PLATFORM_LOCAL_DIR", str(local))
-    mp.setenv("PLATFORM_SCHEDULES", "stopped")
-    mp.setenv("DUCKDB_PATH", str(local / "warehouse.duckdb"))
-    for name in ("LANDING_ROOT", "DBT_TARGET", "PLATFORM_ENV"):
-        mp.delenv(name, raising=False)
+    point_platform_at(mp, local)
     db = local / "warehouse.duckdb"
     landing = str(local / "landing")
 
