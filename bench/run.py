@@ -28,6 +28,7 @@ import pstats
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -54,16 +55,18 @@ def tree_rss(process: psutil.Process) -> int:
 def measure(code: str, env: dict, cwd: Path = REPO) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB, the process and its children, sampled every 20 ms) of a
     fresh Python process running ``code``."""
-    started = time.perf_counter()
-    process = psutil.Popen([sys.executable, "-c", code], env=env, cwd=cwd,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = 0
-    while process.poll() is None:
-        peak = max(peak, tree_rss(process))
-        time.sleep(0.02)
-    seconds = time.perf_counter() - started
-    if process.returncode != 0:
-        raise RuntimeError(f"benchmark step failed:\n{code}\n{process.stderr.read().decode()[-3000:]}")
+    # The log goes to a file: a run of many days logs more than a pipe holds, and would block on it.
+    with tempfile.TemporaryFile() as log:
+        started = time.perf_counter()
+        process = psutil.Popen([sys.executable, "-c", code], env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=log)
+        peak = 0
+        while process.poll() is None:
+            peak = max(peak, tree_rss(process))
+            time.sleep(0.02)
+        seconds = time.perf_counter() - started
+        if process.returncode != 0:
+            log.seek(0)
+            raise RuntimeError(f"benchmark step failed:\n{code}\n{log.read().decode(errors='replace')[-3000:]}")
     return seconds, peak / 2**20
 
 
