@@ -25,6 +25,7 @@ import json
 import os
 import platform
 import pstats
+import shutil
 import statistics
 import subprocess
 import sys
@@ -279,16 +280,20 @@ def full_rebuild(env: dict, landing: Path, db: Path, days: int) -> dict[str, flo
 def bench_history(scale: float, days: int) -> dict:
     """Day 1, then day N after N-1 days of history, at the same daily volume: the platform's daily
     chain (partitions, incremental models) against the full-rebuild path, each on its own warehouse."""
-    landing = landing_for(scale, 1, name="history")
+    landing = landing_for(scale, days, name="history")
+    day_one = WORK / "history-day-1"  # what had landed on day 1: day 1's files alone
+    shutil.rmtree(day_one, ignore_errors=True)
+    for path in landing.glob(f"*/*/{day_key(1)}.csv"):
+        (day_one / path.relative_to(landing)).parent.mkdir(parents=True, exist_ok=True)
+        os.link(path, day_one / path.relative_to(landing))
     platform_db, full_db = WORK / "history-platform.duckdb", WORK / "history-full.duckdb"
     for db in (platform_db, full_db):
         db.unlink(missing_ok=True)
-    platform_env, full_env = bench_env(landing, platform_db), bench_env(landing, full_db)
     figures = {"order_lines_per_day": order_lines(landing), "days": days}
     print("history: day 1 ...", flush=True)
-    figures["platform day 1"] = platform_days(platform_env, 1, 1)
-    figures["full rebuild day 1"] = full_rebuild(full_env, landing, full_db, 1)
-    landing_for(scale, days, name="history")
+    figures["platform day 1"] = platform_days(bench_env(day_one, platform_db), 1, 1)
+    figures["full rebuild day 1"] = full_rebuild(bench_env(day_one, full_db), day_one, full_db, 1)
+    platform_env, full_env = bench_env(landing, platform_db), bench_env(landing, full_db)
     print(f"history: days 2..{days - 1} as one backfill ...", flush=True)
     figures[f"platform backfill of days 2..{days - 1}"] = platform_days(platform_env, 2, days - 1)
     print(f"history: day {days} ...", flush=True)
