@@ -23,14 +23,18 @@
     {%- if not (execute and start and end) or (model.get('test_metadata') or {}).get('name') == 'fresh' -%}
         {%- do return(none) -%}
     {%- endif -%}
-    {%- for node in (graph.nodes.values() | list) + (graph.sources.values() | list)
-            if node.resource_type in ('model', 'source')
+    {#- The tested relation is one of the test's own parents: look only at those. -#}
+    {%- for parent in model.depends_on.nodes
+            if parent in graph.nodes or parent in graph.sources -%}
+        {%- set node = graph.nodes.get(parent) or graph.sources.get(parent) -%}
+        {%- if node.resource_type in ('model', 'source')
             and node.schema == relation.schema
             and (node.alias or node.identifier) == relation.identifier
             and node.config.get('event_time') -%}
-        {%- set column = node.config.get('event_time') -%}
-        {%- do return(column ~ " >= cast('" ~ (start | string)[:10] ~ "' as date) and "
-                      ~ column ~ " < cast('" ~ (end | string)[:10] ~ "' as date)") -%}
+            {%- set column = node.config.get('event_time') -%}
+            {%- do return(column ~ " >= cast('" ~ (start | string)[:10] ~ "' as date) and "
+                          ~ column ~ " < cast('" ~ (end | string)[:10] ~ "' as date)") -%}
+        {%- endif -%}
     {%- endfor -%}
     {%- do return(none) -%}
 {%- endmacro %}
