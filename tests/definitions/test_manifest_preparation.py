@@ -55,3 +55,33 @@ def test_an_edit_is_picked_up_on_the_next_load(tmp_path, platform_env):
     )
     manifest = json.loads(prepare_manifest(dbt_project).read_text())
     assert manifest["nodes"]["model.warehouse.order_counts"]["config"]["group"] == "sales"
+
+
+def dbt_event_names(project, target_path) -> list[str]:
+    """The names of the events of one dbt command run as a Dagster run does (dagster-dbt copies
+    the prepared ``partial_parse.msgpack`` into the run's own target folder)."""
+    from dataplatform.dbt_project import dbt_cli, get_dbt_project
+
+    invocation = dbt_cli(get_dbt_project(project, "dev")).cli(["ls", "--select", "orders"], target_path=target_path)
+    return [event.raw_event["info"]["name"] for event in invocation.stream_raw_events()]
+
+
+def test_a_run_parses_partially_after_the_warehouse_changed(tmp_path, platform_env, monkeypatch, caplog):
+    """dbt drops its partial parse when the rendered profile changes (another DuckDB file, another
+    BigQuery project). Preparing notices that and parses once, so every run after it parses
+    only what changed instead of the whole project."""
+    import logging
+
+    from dataplatform.dbt_project import get_dbt_project, prepare_manifest
+
+    project = scratch_project(tmp_path)
+    prepare_manifest(get_dbt_project(project, "dev"))
+    assert "UnableToPartialParse" not in dbt_event_names(project, tmp_path / "run-1")
+
+    monkeypatch.setenv("DUCKDB_PATH", str(tmp_path / "another-warehouse.duckdb"))
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        prepare_manifest(get_dbt_project(project, "dev"))
+    assert "running dbt parse" in caplog.text
+    events = dbt_event_names(project, tmp_path / "run-2")
+    assert "UnableToPartialParse" not in events, "the run parsed the whole project again"

@@ -2,15 +2,18 @@
 
 Three code locations load at the same time. If each ran ``dbt parse`` (dagster-dbt's
 ``prepare_if_dev``) they would race on ``target/`` (dagster#33993). Instead the manifest is
-rebuilt only when the project's files changed since the last parse, under a file lock, so
-the first location to load parses and the others read its manifest. A packaged project
-(deployments) is never parsed at load.
+rebuilt only when the project's files, or the environment variables they read, changed since
+the last parse, under a file lock, so the first location to load parses and the others read its
+manifest. A deployment image parses at build; a location started with other values (the real
+BigQuery project) parses once more at start, so that its runs can parse partially.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import os
+import re
 import shutil
 import sys
 import time
@@ -28,6 +31,7 @@ log = get_dagster_logger("dbt_project")
 _PROJECT_FILE_SUFFIXES = {".sql", ".yml", ".yaml", ".md", ".csv", ".py"}
 _PROJECT_FOLDERS = ("models", "snapshots", "macros", "data-tests", "seeds", "analyses")
 _FINGERPRINT_FILE = "manifest.fingerprint"
+_ENV_VAR = re.compile(r"""env_var\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]""")
 
 
 class ManifestError(RuntimeError):
@@ -76,17 +80,28 @@ def get_dbt_project(project_dir: Path, target: str) -> DbtProject:
 
 
 def project_fingerprint(project_dir: Path, target: str) -> str:
-    """A hash of the target and of every file that shapes the manifest, so an edit (or another
-    target, whose manifest names other relations) is noticed without relying on mtimes."""
-    digest = hashlib.sha256(target.encode())
+    """A hash of what dbt's partial parsing checks: the target, the dbt version, every file that
+    shapes the manifest, and the values of the environment variables those files read.
+
+    The variables matter as much as the files: dbt keeps ``partial_parse.msgpack`` only while
+    the rendered profile (a DuckDB path, a BigQuery project) and the project's variables are
+    unchanged, and dagster-dbt copies that file into every run. One prepared under another
+    environment makes every dbt command of every run parse the whole project again.
+    """
+    digest = hashlib.sha256(f"{target}\0{importlib.metadata.version('dbt-core')}".encode())
     files = [project_dir / "dbt_project.yml", project_dir / "profiles.yml"]
     for folder in _PROJECT_FOLDERS:
         root = project_dir / folder
         if root.is_dir():
             files.extend(p for p in root.rglob("*") if p.suffix in _PROJECT_FILE_SUFFIXES)
+    variables: set[str] = set()
     for path in sorted(p for p in files if p.is_file()):
+        content = path.read_bytes()
         digest.update(str(path.relative_to(project_dir)).encode())
-        digest.update(path.read_bytes())
+        digest.update(content)
+        variables.update(_ENV_VAR.findall(content.decode(errors="replace")))
+    for name in sorted(variables):
+        digest.update(f"{name}={os.environ.get(name)}\0".encode())
     return digest.hexdigest()
 
 
@@ -105,7 +120,7 @@ def prepare_manifest(project: DbtProject) -> Path:
         ):
             return manifest_path
         started = time.monotonic()
-        log.info("dbt project %s changed: running dbt parse", project.project_dir)
+        log.info("dbt project %s or the environment it reads changed: running dbt parse", project.project_dir)
         error = (
             dbt_cli(project)
             .cli(["parse", "--quiet"], target_path=project.target_path, raise_on_error=False)
