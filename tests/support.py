@@ -12,6 +12,14 @@ LOCATIONS = ("shared_ingest", "sales", "inventory")
 DOMAINS = ("sales", "inventory")
 
 
+def copy_dbt_project(to: Path) -> Path:
+    """A scratch copy of the dbt project (no target/ or logs/), for tests that edit it."""
+    import shutil
+
+    shutil.copytree(REPO / "dbt", to, ignore=shutil.ignore_patterns("target", "logs"))
+    return to
+
+
 def query(database: Path, sql: str) -> list[tuple]:
     with duckdb.connect(str(database), read_only=True) as con:
         return con.execute(sql).fetchall()

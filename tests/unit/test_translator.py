@@ -41,3 +41,28 @@ def test_owners_come_from_the_dbt_group():
     props = node(group="sales", group_props=None)
     props["group"] = {"name": "sales", "owner": {"email": "sales-data@example.com"}}
     assert PlatformTranslator().get_owners(props) == ["sales-data@example.com"]
+
+
+def versioned_manifest(config=None, macros=None):
+    """A manifest of one model calling macro a, which calls b, which calls a back."""
+    macros = macros or {"a": "{{ b() }}", "b": "{{ a() }}"}
+    return {
+        "nodes": {"model.warehouse.orders": {**node(), "raw_code": "select {{ a() }}",
+                                             "depends_on": {"macros": ["macro.a"], "nodes": []},
+                                             "config": {"group": "sales", "materialized": "table", **(config or {})}}},
+        "macros": {
+            "macro.a": {"macro_sql": macros["a"], "depends_on": {"macros": ["macro.b"]}},
+            "macro.b": {"macro_sql": macros["b"], "depends_on": {"macros": ["macro.a"]}},
+        },
+    }
+
+
+def test_a_code_version_follows_the_config_that_shapes_the_output_not_tags_or_owners():
+    from dataplatform.translator import CodeVersions
+
+    def version(**kwargs):
+        return CodeVersions(versioned_manifest(**kwargs)).of("model.warehouse.orders")
+
+    assert version() == version(config={"tags": ["critical"], "meta": {"x": 1}, "group": "sales"})
+    assert version() != version(config={"materialized": "incremental"})
+    assert version() != version(macros={"a": "{{ b() }}", "b": "{{ a() }} -- edited"})  # through a cycle

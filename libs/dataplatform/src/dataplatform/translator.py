@@ -1,10 +1,13 @@
-"""How dbt nodes become Dagster assets: the same keys, groups and owners in every environment."""
+"""How dbt nodes become Dagster assets: the same keys, groups and owners in every environment,
+and code versions that change when a model's SQL, its macros or its config change."""
 
+import hashlib
+import json
 from collections.abc import Mapping
 from typing import Any
 
-from dagster import AssetKey
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
+from dagster import AssetKey, AssetSpec
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
 from dataplatform.keys import dbt_node_asset_key, source_asset_key
 
@@ -13,8 +16,54 @@ class UngroupedNodeError(ValueError):
     """A dbt model or snapshot has no group, so no code location owns it."""
 
 
+# Config that says who owns or finds a node, not what it builds: not part of its code version.
+_CONFIG_NOT_IN_CODE_VERSION = frozenset({"tags", "meta", "docs", "group", "access", "persist_docs", "grants"})
+
+
+class CodeVersions:
+    """Code versions of a manifest's nodes that follow their macros (dagster#22566).
+
+    dagster-dbt hashes a node's own SQL only, so an edited macro leaves every model built with it
+    looking unchanged. Here a version hashes the node's raw code, the code of every macro it
+    calls, recursively (``depends_on.macros`` in the manifest), and the config that shapes its
+    output (materialization, incremental strategy, partitioning, hooks; not tags or owners).
+    """
+
+    def __init__(self, manifest: Mapping[str, Any]) -> None:
+        self._macros = manifest.get("macros", {})
+        self._nodes = manifest["nodes"]
+        self._macro_closures: dict[str, frozenset[str]] = {}
+        self._versions: dict[str, str] = {}
+
+    def _macro_closure(self, macro_id: str, visiting: frozenset[str] = frozenset()) -> frozenset[str]:
+        """The macro and every macro it calls, directly or not."""
+        if macro_id not in self._macro_closures:
+            calls = self._macros.get(macro_id, {}).get("depends_on", {}).get("macros", [])
+            closure = {macro_id}
+            for called in calls:
+                if called not in visiting:  # dbt allows mutually recursive macros
+                    closure |= self._macro_closure(called, visiting | {macro_id})
+            self._macro_closures[macro_id] = frozenset(closure)
+        return self._macro_closures[macro_id]
+
+    def of(self, unique_id: str) -> str:
+        if unique_id not in self._versions:
+            self._versions[unique_id] = self._version(self._nodes[unique_id])
+        return self._versions[unique_id]
+
+    def _version(self, node: Mapping[str, Any]) -> str:
+        macros = set().union(*(self._macro_closure(m) for m in node.get("depends_on", {}).get("macros", [])))
+        config = {k: v for k, v in node.get("config", {}).items() if k not in _CONFIG_NOT_IN_CODE_VERSION}
+        digest = hashlib.sha256(node.get("raw_code", "").encode())
+        for macro_id in sorted(macros):
+            digest.update(f"\0{macro_id}\0{self._macros.get(macro_id, {}).get('macro_sql', '')}".encode())
+        digest.update(json.dumps(config, sort_keys=True, default=str).encode())
+        return digest.hexdigest()[:16]
+
+
 class PlatformTranslator(DagsterDbtTranslator):
-    """Sources take the ingest key rule; models and snapshots are keyed and grouped by domain.
+    """Sources take the ingest key rule; models and snapshots are keyed and grouped by domain,
+    and versioned by ``CodeVersions``.
 
     With ``source_tests_as_checks`` the dbt tests on a source (fresh, not_null, unique on keys)
     become asset checks on the ingest asset; only one op per domain may carry them, or the
@@ -42,3 +91,11 @@ class PlatformTranslator(DagsterDbtTranslator):
                 "models/<domain>/ or snapshots/<domain>/"
             )
         return group
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None) -> AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        if not unique_id.startswith(("model.", "snapshot.", "seed.")):
+            return spec
+        if getattr(self, "_code_versions_of", None) is not manifest:
+            self._code_versions_of, self._code_versions = manifest, CodeVersions(manifest)
+        return spec.replace_attributes(code_version=self._code_versions.of(unique_id))

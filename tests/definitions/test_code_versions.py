@@ -1,0 +1,73 @@
+"""Code versions follow macros (dagster#22566): an edit marks exactly the assets it changes.
+
+Real dbt parses of a scratch copy of the project; the versions are read from the domain
+locations' own definitions, as the UI shows them.
+"""
+
+import pytest
+from support import DOMAINS, copy_dbt_project
+
+# A macro that calls another, and one model that uses the outer one: the inner macro reaches the
+# model only through the outer one.
+CENTS_MACROS = """
+{% macro in_cents(column) %}{{ rounded_to_cents(column) }}{% endmacro %}
+{% macro rounded_to_cents(column) %}cast(round({{ column }} * 100) as bigint){% endmacro %}
+"""
+REVENUE_IN_CENTS = "select order_date, {{ in_cents('revenue') }} as revenue_cents from {{ ref('daily_revenue') }}\n"
+
+
+@pytest.fixture
+def project(tmp_path, platform_env, monkeypatch):
+    project = copy_dbt_project(tmp_path / "dbt")
+    (project / "macros" / "in_cents.sql").write_text(CENTS_MACROS)
+    (project / "models" / "sales" / "marts" / "revenue_in_cents.sql").write_text(REVENUE_IN_CENTS)
+    monkeypatch.setenv("DBT_PROJECT_DIR", str(project))
+    return project
+
+
+def code_versions() -> dict[str, str]:
+    """Every dbt asset's code version, from both domain locations' definitions."""
+    from dataplatform.domain import build_domain_definitions
+
+    specs = [
+        spec
+        for domain in DOMAINS
+        for spec in build_domain_definitions(domain, build_cron="0 6 * * *", snapshot_cron="0 5 * * *")
+        .resolve_all_asset_specs()
+        if spec.key.path[0] == domain
+    ]
+    return {spec.key.to_user_string(): spec.code_version for spec in specs}
+
+
+def edit(path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def changed(before: dict[str, str], after: dict[str, str]) -> set[str]:
+    assert before.keys() == after.keys()
+    return {key for key in before if before[key] != after[key]}
+
+
+def test_a_macro_edit_changes_exactly_the_versions_of_the_models_that_use_it(project):
+    versions = code_versions()
+    assert all(versions.values()), [key for key, version in versions.items() if not version]
+
+    # Called through another macro only.
+    edit(project / "macros" / "in_cents.sql", "round({{ column }} * 100)", "round({{ column }} * 100, 0)")
+    after_inner = code_versions()
+    assert changed(versions, after_inner) == {"sales/revenue_in_cents"}
+
+    # Called directly by the incremental event models of both domains.
+    edit(project / "macros" / "daily_partition_by.sql", "{{ return(none) }}", "{{- return(none) -}}")
+    after_partitioning = code_versions()
+    assert changed(after_inner, after_partitioning) == {
+        "sales/orders", "sales/order_items", "sales/daily_revenue", "inventory/int_stock_movements_summed_to_days",
+    }
+
+
+def test_a_model_edit_changes_its_own_version_only(project):
+    versions = code_versions()
+    edit(project / "models" / "sales" / "marts" / "customers.sql", "select", "select /* edited */", )
+    assert changed(versions, code_versions()) == {"sales/customers"}
