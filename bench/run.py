@@ -41,6 +41,9 @@ from dataplatform.partitions import partitions_start
 
 REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "bench" / ".work"
+# The dbt project the benchmarks run: a copy taken when they start, so that editing dbt/ while a
+# long benchmark runs neither changes what it measures nor breaks it half-way.
+PROJECT = WORK / "dbt"
 
 
 def tree_rss(process: psutil.Process) -> int:
@@ -199,6 +202,7 @@ def order_lines(landing: Path, day: int = 1) -> int:
 
 def bench_env(landing: Path, db: Path, **extra: str) -> dict:
     env = {**os.environ, "PLATFORM_LOCAL_DIR": str(WORK), "LANDING_ROOT": str(landing), "DUCKDB_PATH": str(db),
+           "DBT_PROJECT_DIR": str(PROJECT),
            "PLATFORM_SCHEDULES": "stopped", "RUNTIME__DLTHUB_TELEMETRY": "false", **extra}
     for name in ("DAGSTER_HOME", "DBT_TARGET", "PLATFORM_ENV"):
         env.pop(name, None)
@@ -244,7 +248,7 @@ def plain_dbt(args: list[str], env: dict) -> float:
     ``partial_parse.msgpack`` with one for another warehouse (the platform would parse again)."""
     target = WORK / f"plain-target-{Path(env['DUCKDB_PATH']).stem}"
     return measure_command([*DBT, *args, "--target", "dev", "--profiles-dir", ".", "--target-path", str(target)],
-                           env, REPO / "dbt")
+                           env, PROJECT)
 
 
 def prepare_manifest_for(env: dict) -> None:
@@ -439,6 +443,8 @@ def main() -> None:
         parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
 
     WORK.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(PROJECT, ignore_errors=True)
+    shutil.copytree(REPO / "dbt", PROJECT, ignore=shutil.ignore_patterns("target", "logs"))
     results: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, "
                                 f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}",
                      "scale": args.scale}
@@ -457,7 +463,7 @@ def main() -> None:
         results["domains"] = bench_domains(landing, args.repeat)
     if "load" in sections:
         print("location load, this project ...", flush=True)
-        results["load"] = bench_load(env, REPO / "dbt", args.repeat)
+        results["load"] = bench_load(env, PROJECT, args.repeat)
     large = WORK / "large_project"
     if "large" in sections or "platform" in sections:
         from make_large_project import make_large_project

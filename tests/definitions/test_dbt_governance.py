@@ -1,9 +1,13 @@
-"""dbt itself refuses a ref from one domain to another domain's private model."""
+"""The rules between domains: dbt refuses a ref to another domain's private model, and the
+project follows dbt Labs' rules for contracts, source freshness and primary-key tests."""
 
+import json
 import subprocess
 
+import pytest
 from dataplatform.dbt_project import dbt_executable
 from definitions.test_manifest_preparation import scratch_project
+from support import REPO
 
 
 def test_a_forbidden_cross_domain_ref_fails_parse_naming_the_model(tmp_path, platform_env):
@@ -30,3 +34,54 @@ def test_the_public_cross_domain_ref_parses(tmp_path, platform_env):
         capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+# dbt Labs' project rules (dbt-project-evaluator) for the domain boundary, checked on the
+# manifest: the package itself needs the dbt hub, which CI cannot reach.
+
+
+@pytest.fixture(scope="module")
+def manifest(dev_locations):
+    return json.loads((REPO / "dbt" / "target" / "manifest.json").read_text())
+
+
+def test_every_public_model_has_an_enforced_contract_with_every_column_typed_and_described(manifest):
+    public = [n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["access"] == "public"]
+    assert {n["name"] for n in public} >= {"orders", "order_items", "customers", "products"}
+    for node in public:
+        assert node["config"]["contract"]["enforced"], f"{node['name']}: no enforced contract"
+        undescribed = [c for c, column in node["columns"].items() if not column["description"] or not column["data_type"]]
+        assert node["columns"] and not undescribed, f"{node['name']}: columns without a type or description: {undescribed}"
+
+
+def test_every_source_declares_freshness_with_a_warning_and_an_error(manifest):
+    for source in manifest["sources"].values():
+        freshness = source["freshness"] or {}
+        assert source["loaded_at_field"], source["unique_id"]
+        for level in ("warn_after", "error_after"):
+            assert (freshness.get(level) or {}).get("count"), f"{source['unique_id']}: no freshness {level}"
+
+
+def primary_key_tests(manifest) -> dict[str, set[str]]:
+    """For each model, how its key is tested: a column with unique and not_null, or a
+    unique_combination of columns."""
+    tests_by_column: dict[tuple[str, str], set[str]] = {}
+    keyed: dict[str, set[str]] = {}
+    for test in manifest["nodes"].values():
+        if test["resource_type"] != "test" or not (metadata := test.get("test_metadata")):
+            continue
+        model = test.get("attached_node")
+        if metadata["name"] == "unique_combination":
+            keyed.setdefault(model, set()).add("unique_combination")
+        elif metadata["name"] in ("unique", "not_null") and test.get("column_name"):
+            tests_by_column.setdefault((model, test["column_name"]), set()).add(metadata["name"])
+    for (model, column), names in tests_by_column.items():
+        if names == {"unique", "not_null"}:
+            keyed.setdefault(model, set()).add(column)
+    return keyed
+
+
+def test_every_model_has_a_primary_key_test(manifest):
+    keyed = primary_key_tests(manifest)
+    models = [n["unique_id"] for n in manifest["nodes"].values() if n["resource_type"] == "model"]
+    assert [m for m in models if m not in keyed] == []

@@ -41,7 +41,7 @@ final as (
         suppliers.lead_time_days,
         products.unit_cost,
         products.list_price,
-        products.list_price - products.unit_cost as unit_margin,
+        cast(products.list_price - products.unit_cost as decimal(12, 2)) as unit_margin,
         coalesce(version_summary.version_count, 1) - 1 as price_change_count
 
     from products

@@ -56,7 +56,7 @@ final as (
         order_summary.first_order_date,
         order_summary.last_order_date,
         coalesce(order_summary.order_count, 0) as order_count,
-        coalesce(order_summary.lifetime_revenue, 0) as lifetime_revenue,
+        cast(coalesce(order_summary.lifetime_revenue, 0) as decimal(18, 2)) as lifetime_revenue,
         coalesce(version_summary.version_count, 1) - 1 as change_count
 
     from customers

@@ -30,10 +30,10 @@ final as (
         orders.order_date,
         orders.status,
         orders.channel,
-        coalesce(order_totals.item_count, 0) as item_count,
-        coalesce(order_totals.unit_count, 0) as unit_count,
-        coalesce(order_totals.order_amount, 0) as order_amount,
-        coalesce(payment_totals.amount_paid, 0) as amount_paid,
+        cast(coalesce(order_totals.item_count, 0) as bigint) as item_count,
+        cast(coalesce(order_totals.unit_count, 0) as bigint) as unit_count,
+        cast(coalesce(order_totals.order_amount, 0) as decimal(18, 2)) as order_amount,
+        cast(coalesce(payment_totals.amount_paid, 0) as decimal(18, 2)) as amount_paid,
         coalesce(payment_totals.amount_paid, 0) >= coalesce(order_totals.order_amount, 0)
             as is_fully_paid
 
