@@ -32,7 +32,7 @@ def code_versions() -> dict[str, str]:
     specs = [
         spec
         for domain in DOMAINS
-        for spec in build_domain_definitions(domain, build_cron="0 6 * * *", snapshot_cron="0 5 * * *")
+        for spec in build_domain_definitions(domain, build_cron="0 6 * * *", snapshot_cron="0 5 * * *", critical_tests_cron="0 7 * * *")
         .resolve_all_asset_specs()
         if spec.key.path[0] == domain
     ]

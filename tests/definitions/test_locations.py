@@ -125,8 +125,8 @@ def test_incremental_models_are_microbatch_from_the_partitions_start(manifest):
 
 def test_each_location_has_its_own_schedules(described):
     schedules = {name: set(loc["schedules"]) for name, loc in described.items()}
-    assert schedules["sales"] == {"sales_build_daily", "sales_snapshots_daily"}
-    assert schedules["inventory"] == {"inventory_build_daily", "inventory_snapshots_daily"}
+    for domain in DOMAINS:
+        assert schedules[domain] == {f"{domain}_{job}_daily" for job in ("build", "snapshots", "critical_tests")}
     assert "ingest_sources_daily" in schedules["shared_ingest"]
     all_names = [s for loc in described.values() for s in loc["schedules"]]
     assert len(all_names) == len(set(all_names))

@@ -8,11 +8,14 @@ the copy's public ``order_items`` is broken three ways and sales' build is run a
 
 import subprocess
 
+import duckdb
+
 import pytest
+from dagster import AssetKey
 from dataplatform.dbt_project import dbt_executable
 from shared_ingest.generator import generate_day
 from shared_ingest.landing import day_date
-from support import copy_dbt_project, execute_job, materialized, point_platform_at, query, run_days
+from support import copy_dbt_project, execute_job, failed_checks, materialized, point_platform_at, query, run_days
 
 DAY_1 = day_date(1).isoformat()
 ORDER_ITEMS = "models/sales/marts/order_items.sql"
@@ -75,3 +78,81 @@ def test_dbt_source_freshness_passes_on_the_day_just_loaded(built, tmp_path):
     assert result.returncode == 0, result.stdout[-3000:]
     assert result.stdout.count("PASS freshness of") == 8, result.stdout[-3000:]
     assert "WARN freshness of" not in result.stdout
+
+
+V2_VERSION = """      - v: 2
+        columns:
+          - include: all
+            exclude: [line_amount]
+          - name: amount
+            description: quantity x unit_price (was line_amount in v1).
+            data_type: decimal(18, 2)
+"""
+
+
+def test_a_breaking_change_ships_as_a_new_version_while_consumers_read_the_old_one(built):
+    """The upgrade path: v2 (line_amount renamed) is built beside v1; inventory, pinned to v1,
+    builds on as before; v1 carries a deprecation date, which dbt reports to its readers."""
+    import datetime
+
+    warehouse, project = built
+    marts = project / "models" / "sales" / "marts"
+    schema, original_schema = marts / "_sales__marts.yml", (marts / "_sales__marts.yml").read_text()
+    v1_block = "          alias: order_items  # the relation its readers have always queried\n"
+    deprecation = (datetime.date.today() + datetime.timedelta(days=90)).isoformat()
+    schema.write_text(original_schema.replace(v1_block, f"{v1_block}        deprecation_date: {deprecation}\n{V2_VERSION}", 1))
+    v2_model = marts / "order_items_v2.sql"
+    v2_model.write_text((marts / "order_items.sql").read_text().replace("order_items.line_amount\n", "order_items.line_amount as amount\n"))
+    try:
+        sales = execute_job("sales", "sales_build", DAY_1)
+        inventory = execute_job("inventory", "inventory_build", DAY_1)
+        parse = subprocess.run([dbt_executable(), "parse", "--project-dir", str(project), "--profiles-dir", str(project)],
+                               capture_output=True, text=True, timeout=300)
+        from inventory.definitions import defs
+
+        days_of_supply = defs().get_repository_def().asset_graph.get(AssetKey(["inventory", "days_of_supply"]))
+    finally:
+        schema.write_text(original_schema)
+        v2_model.unlink()
+
+    assert sales.success and {"sales/order_items", "sales/order_items_v2"} <= materialized(sales)
+    columns = {t: [c for (c, *_) in query(warehouse, f"describe sales.{t}")] for t in ("order_items", "order_items_v2")}
+    assert "line_amount" in columns["order_items"] and "amount" not in columns["order_items"]
+    assert "amount" in columns["order_items_v2"] and "line_amount" not in columns["order_items_v2"]
+    assert inventory.success and "inventory/days_of_supply" in materialized(inventory)
+    assert AssetKey(["sales", "order_items"]) in days_of_supply.parent_keys
+    assert AssetKey(["sales", "order_items_v2"]) not in days_of_supply.parent_keys
+    assert parse.returncode == 0, parse.stdout[-2000:]
+    assert "days_of_supply" in parse.stdout and "order_items.v1" in parse.stdout and deprecation in parse.stdout, parse.stdout[-2000:]
+
+
+def check_evaluations(result) -> set[tuple[str, str]]:
+    return {
+        (e.asset_check_evaluation_data.asset_key.to_user_string(), e.asset_check_evaluation_data.check_name)
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
+
+
+def test_the_critical_tests_run_on_their_own_as_checks_and_rebuild_nothing(built):
+    """`sales_critical_tests` runs the dbt tests tagged critical (reconciliations, public keys)
+    over every day, without building a model; a duplicate key slipped into a mart fails it."""
+    warehouse, _ = built
+    result = execute_job("sales", "sales_critical_tests")
+    assert result.success and materialized(result) == set()
+    assert check_evaluations(result) == {
+        ("sales/orders", "unique_orders_order_id"),
+        ("sales/orders", "assert_orders_match_raw_orders"),
+        ("sales/order_items", "unique_order_items_v1_order_item_id"),
+        ("sales/customers", "unique_customers_customer_id"),
+        ("sales/customers", "assert_every_order_has_a_customer"),
+        ("sales/daily_revenue", "assert_daily_revenue_matches_raw_order_items"),
+    }
+
+    rows = query(warehouse, "select count(*) from sales.orders")[0][0]
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("insert into sales.orders select * from sales.orders limit 1")
+    result = execute_job("sales", "sales_critical_tests")
+    assert not result.success
+    assert ("sales/orders", "unique_orders_order_id") in failed_checks(result)
+    assert query(warehouse, "select count(*) from sales.orders")[0][0] == rows + 1  # nothing rebuilt it

@@ -66,3 +66,11 @@ def test_a_code_version_follows_the_config_that_shapes_the_output_not_tags_or_ow
     assert version() == version(config={"tags": ["critical"], "meta": {"x": 1}, "group": "sales"})
     assert version() != version(config={"materialized": "incremental"})
     assert version() != version(macros={"a": "{{ b() }}", "b": "{{ a() }} -- edited"})  # through a cycle
+
+
+def test_versions_of_a_model_are_keyed_by_their_relations():
+    translator = PlatformTranslator()
+    v1 = node(name="order_items", version=1, alias="order_items")
+    v2 = node(name="order_items", version=2, alias="order_items_v2")
+    assert translator.get_asset_key(v1) == AssetKey(["sales", "order_items"])
+    assert translator.get_asset_key(v2) == AssetKey(["sales", "order_items_v2"])

@@ -1,5 +1,5 @@
 -- Stock on hand across all products and warehouses equals the sum of the raw movements.
-{{ config(meta={'dagster': {'ref': {'name': 'stock_levels'}}}) }}
+{{ config(tags=['critical'], meta={'dagster': {'ref': {'name': 'stock_levels'}}}) }}
 
 with
 

@@ -1,6 +1,6 @@
 -- Revenue in daily_revenue must equal the sum of the raw order lines, to the cent (over the days
 -- a partitioned run built, or all days).
-{{ config(meta={'dagster': {'ref': {'name': 'daily_revenue'}}}) }}
+{{ config(tags=['critical'], meta={'dagster': {'ref': {'name': 'daily_revenue'}}}) }}
 
 with
 

@@ -1,6 +1,6 @@
 -- Every raw order appears once in the orders mart, and order amounts add up to the raw lines (over
 -- the days a partitioned run built, or all days).
-{{ config(meta={'dagster': {'ref': {'name': 'orders'}}}) }}
+{{ config(tags=['critical'], meta={'dagster': {'ref': {'name': 'orders'}}}) }}
 
 with
 

@@ -18,7 +18,7 @@ products as (
 
 order_items as (
 
-    select * from {{ ref('order_items') }}
+    select * from {{ ref('order_items', v=1) }}
 
 ),
 

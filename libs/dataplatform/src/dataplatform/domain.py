@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dagster import (
+    AssetCheckKey,
     AssetExecutionContext,
     AssetSelection,
     AssetsDefinition,
@@ -56,6 +57,13 @@ def _source_selector(source: Mapping[str, Any]) -> str:
     return f"source:{source['source_name']}.{source['name']}"
 
 
+def _model_selector(node: Mapping[str, Any]) -> str:
+    """A model by name; a version of a versioned model by its full fqn. dagster-dbt evaluates
+    selections on a shim of the manifest in which ``order_items`` or ``order_items.v1`` match no
+    versioned node (dbt's CLI matches both), so its asset would lack the version dbt builds."""
+    return node["name"] if node.get("version") is None else "fqn:" + ".".join(node["fqn"])
+
+
 def domain_slices(manifest: Mapping[str, Any], domain: str) -> DomainSlices:
     """The domain's two model slices, read from the manifest (see DomainSlices)."""
     nodes, sources = manifest["nodes"], manifest["sources"]
@@ -74,8 +82,8 @@ def domain_slices(manifest: Mapping[str, Any], domain: str) -> DomainSlices:
         and parents & event_side and parents & model_ids
     ]
     return DomainSlices(
-        events=sorted(nodes[i]["name"] for i in event_ids) + sorted(_source_selector(sources[s]) for s in event_side - event_ids),
-        models=sorted(nodes[i]["name"] for i in model_ids) + sorted(_source_selector(sources[s]) for s in model_side - model_ids) + sorted(both),
+        events=sorted(_model_selector(nodes[i]) for i in event_ids) + sorted(_source_selector(sources[s]) for s in event_side - event_ids),
+        models=sorted(_model_selector(nodes[i]) for i in model_ids) + sorted(_source_selector(sources[s]) for s in model_side - model_ids) + sorted(both),
     )
 
 
@@ -129,10 +137,24 @@ def build_dbt_assets(
         backfill_policy=BackfillPolicy.single_run() if partitioned else None,
     )
     def _dbt(context: AssetExecutionContext, dbt: DbtCliResource):
-        args = ["build", *(event_time_args(context) if partitioned else [])]
+        # A run of checks alone (the critical tests' job) has no partition: its tests read every day.
+        windowed = partitioned and (context.has_partition_key or context.has_partition_key_range)
+        args = ["build", *(event_time_args(context) if windowed else [])]
         yield from dbt.cli(args, context=context).stream()
 
     return _dbt
+
+
+# dbt tests tagged so are the domain's critical tests: its reconciliations of marts against raw
+# data and the keys of its public models. They also run in every build; their own job re-runs them
+# on their own schedule without rebuilding anything.
+CRITICAL_TESTS_TAG = "critical"
+
+
+def tagged_check_keys(manifest: Mapping[str, Any], assets: list[AssetsDefinition], tag: str) -> list[AssetCheckKey]:
+    """The asset checks of ``assets`` whose dbt test carries ``tag`` (a check is named after its test)."""
+    tagged = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "test" and tag in n.get("tags", [])}
+    return sorted((key for a in assets for key in a.check_keys if key.name in tagged), key=str)
 
 
 def daily_schedule(job, cron: str, status, partitioned: bool) -> ScheduleDefinition:
@@ -153,9 +175,10 @@ def build_domain_definitions(
     *,
     build_cron: str,
     snapshot_cron: str,
+    critical_tests_cron: str,
     settings: Settings | None = None,
 ) -> Definitions:
-    """Everything a domain location defines, from its dbt group and two cron strings."""
+    """Everything a domain location defines, from its dbt group and three cron strings."""
     settings = settings or resolve_settings()
     settings.export_dbt_env()
     project = get_dbt_project(settings.require_dbt_project(), settings.dbt_target)
@@ -193,9 +216,14 @@ def build_domain_definitions(
             define_asset_job(f"{domain}_snapshots", selection=AssetSelection.assets(snapshots), tags=RETRY_FROM_ASSET_FAILURE)
         )
 
+    crons = [build_cron, snapshot_cron]
+    if critical := tagged_check_keys(manifest, assets, CRITICAL_TESTS_TAG):
+        # Checks only: dagster-dbt runs just these tests (`dbt build --select <tests>`), no model.
+        jobs.append(define_asset_job(f"{domain}_critical_tests", selection=AssetSelection.checks(*critical)))
+        crons.append(critical_tests_cron)
     schedules = [
-        daily_schedule(job, cron, schedule_status(settings), partitioned=job is build and bool(slices.events))
-        for job, cron in zip(jobs, [build_cron, snapshot_cron])
+        daily_schedule(job, cron, schedule_status(settings), partitioned=job.partitions_def is not None)
+        for job, cron in zip(jobs, crons)
     ]
     return Definitions(
         assets=assets,

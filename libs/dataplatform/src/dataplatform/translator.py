@@ -78,7 +78,11 @@ class PlatformTranslator(DagsterDbtTranslator):
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         if dbt_resource_props["resource_type"] == "source":
             return source_asset_key(dbt_resource_props["source_name"], dbt_resource_props["name"])
-        return dbt_node_asset_key(self.get_group_name(dbt_resource_props), dbt_resource_props["name"])
+        # A versioned model is keyed by its relation (dbt's alias): `order_items` for the version
+        # consumers have always read, `order_items_v2` for a new one built beside it.
+        versioned = dbt_resource_props.get("version") is not None
+        name = dbt_resource_props["alias"] if versioned else dbt_resource_props["name"]
+        return dbt_node_asset_key(self.get_group_name(dbt_resource_props), name)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "source":
