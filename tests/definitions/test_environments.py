@@ -1,12 +1,11 @@
 """Dev (DuckDB) and prod (BigQuery) build the same asset graph; prod refuses to start half-configured."""
 
 import os
-import shutil
 import subprocess
 import sys
 
 import pytest
-from support import DESCRIBE_LOCATION, LOCATIONS, REPO, describe_location
+from support import DESCRIBE_LOCATION, LOCATIONS, REPO, copy_dbt_project, describe_location
 
 PROD = {
     "PLATFORM_ENV": "prod",
@@ -21,9 +20,7 @@ PROD = {
 @pytest.fixture(scope="module")
 def scratch_dbt(tmp_path_factory):
     """A copy of the dbt project, so parsing for prod never replaces the repo's dev manifest."""
-    project = tmp_path_factory.mktemp("prod") / "dbt"
-    shutil.copytree(REPO / "dbt", project, ignore=shutil.ignore_patterns("target", "logs"))
-    return project
+    return copy_dbt_project(tmp_path_factory.mktemp("prod") / "dbt")
 
 
 def environment(overrides: dict, tmp_path) -> dict:

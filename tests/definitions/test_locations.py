@@ -130,3 +130,18 @@ def test_each_location_has_its_own_schedules(described):
     assert "ingest_sources_daily" in schedules["shared_ingest"]
     all_names = [s for loc in described.values() for s in loc["schedules"]]
     assert len(all_names) == len(set(all_names))
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_the_marts_and_only_they_carry_a_freshness_policy_that_follows_the_build(domain, manifest):
+    """A mart is expected built between its domain's build time and two hours later, every day."""
+    from datetime import timedelta
+
+    from dataplatform.domain import build_domain_definitions
+
+    defs = build_domain_definitions(domain, build_cron="30 5 * * *", snapshot_cron="15 5 * * *", critical_tests_cron="0 7 * * *")
+    policies = {spec.key.path[-1]: spec.freshness_policy for spec in defs.resolve_all_asset_specs() if spec.freshness_policy}
+    marts = {n["name"] for n in manifest["nodes"].values()
+             if n["resource_type"] == "model" and n["config"]["group"] == domain and "marts" in n["fqn"]}
+    assert set(policies) == marts
+    assert {(p.deadline_cron, p.lower_bound_delta) for p in policies.values()} == {("30 7 * * *", timedelta(hours=2))}

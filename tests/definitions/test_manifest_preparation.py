@@ -1,10 +1,9 @@
 """The manifest is parsed once, however many locations load at the same time (dagster#33993)."""
 
-import shutil
 import subprocess
 import sys
 
-from support import REPO
+from support import copy_dbt_project
 
 PREPARE = r"""
 import logging, sys, time
@@ -19,9 +18,7 @@ print(prepare_manifest(get_dbt_project(Path(sys.argv[1]), "dev")))
 
 
 def scratch_project(tmp_path):
-    project = tmp_path / "dbt"
-    shutil.copytree(REPO / "dbt", project, ignore=shutil.ignore_patterns("target", "logs"))
-    return project
+    return copy_dbt_project(tmp_path / "dbt")
 
 
 def test_three_locations_loading_at_once_parse_once(tmp_path, platform_env):

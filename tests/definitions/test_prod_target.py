@@ -8,7 +8,6 @@ queries, and every dbt call has a timeout.
 
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from dataplatform.dbt_project import dbt_executable
-from support import REPO
+from support import copy_dbt_project
 
 DBT_TIMEOUT_SECONDS = 300
 # Variables that would make this test depend on the machine it runs on.
@@ -77,8 +76,7 @@ def projects(tmp_path_factory) -> Iterator[dict]:
     }
     dirs = {}
     for target in envs:
-        dirs[target] = root / target / "dbt"
-        shutil.copytree(REPO / "dbt", dirs[target], ignore=shutil.ignore_patterns("target", "logs"))
+        dirs[target] = copy_dbt_project(root / target / "dbt")
     dev_ls = _start(dirs["dev"], envs["dev"], *LS)  # its own copy: runs beside the prod commands
     yield {"dirs": dirs, "envs": envs, "dev_ls": dev_ls}
     if dev_ls.poll() is None:

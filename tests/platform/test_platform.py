@@ -11,7 +11,7 @@ import time
 
 import psutil
 import pytest
-from dagster import DagsterEventType, DagsterRunStatus, RunsFilter
+from dagster import AssetKey, AssetMaterialization, DagsterEvent, DagsterEventType, DagsterRunStatus, EventLogEntry, RunsFilter
 from platform_support import (
     assert_snapshot_pools_have_limit_one, overlaps, run_window, start_platform, step_windows, stop_platform,
 )
@@ -24,7 +24,8 @@ DAYS = [day_date(d).isoformat() for d in (1, 2, 3)]
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
-    platform = start_platform(tmp_path_factory.mktemp("platform"))
+    # The daemon rates freshness every 30 s by default: every 2 s here.
+    platform = start_platform(tmp_path_factory.mktemp("platform"), extra_env={"FRESHNESS_DAEMON_INTERVAL_SECONDS": "2"})
     yield platform
     stop_platform(platform)
 
@@ -65,6 +66,32 @@ def test_webserver_and_code_servers_listen_on_localhost_only(platform):
     assert all(loopback(address.ip.split("%")[0]) for address in listening), listening
 
 
+MARTS = [AssetKey(["sales", name]) for name in ("orders", "order_items", "customers", "daily_revenue")] + [
+    AssetKey(["inventory", name]) for name in ("products", "stock_levels", "days_of_supply")]
+
+
+def freshness(platform, keys: list[AssetKey]) -> dict[AssetKey, str]:
+    """The freshness state the daemon recorded for each key that it rated."""
+    with platform.instance() as instance:
+        return {key: record.freshness_state.value for key, record in instance.get_freshness_state_records(keys).items()}
+
+
+def test_a_mart_whose_build_stopped_days_ago_is_rated_stale(platform):
+    """The marts carry freshness policies that follow their domain's build schedule. A mart last
+    built three days ago (its materialization recorded with that time) fails its policy."""
+    from dagster._core.events import StepMaterializationData  # the record of a past build
+
+    stale = AssetKey(["sales", "daily_revenue"])
+    three_days_ago = time.time() - 3 * 86400
+    with platform.instance() as instance:
+        instance.store_event(EventLogEntry(
+            error_info=None, level="INFO", user_message="", run_id="", timestamp=three_days_ago,
+            dagster_event=DagsterEvent(DagsterEventType.ASSET_MATERIALIZATION.value, job_name="",
+                                       event_specific_data=StepMaterializationData(AssetMaterialization(stale))),
+        ))
+    wait_until(lambda: freshness(platform, [stale]).get(stale) == "FAIL", "the daemon to rate the mart stale", 120)
+
+
 def test_materialize_all_of_three_days_runs_ingest_then_sales_then_inventory(platform):
     """The launcher landed day 1; the source systems land days 2 and 3. A backfill of the three
     days across the three locations completes in dependency order, and each location builds
@@ -95,6 +122,8 @@ def test_materialize_all_of_three_days_runs_ingest_then_sales_then_inventory(pla
     every_key = {k for runs_ in by_location.values() for _, keys in runs_ for k in keys}
     assert {"raw/shop/orders", "sales/daily_revenue", "inventory/days_of_supply", "sales/customers_snapshot"} <= every_key
     assert scalar(platform.warehouse, "select count(*) from inventory.days_of_supply") > 0
+    # Every mart is built now, within its policy: the daemon rates each one fresh.
+    wait_until(lambda: freshness(platform, MARTS) == {key: "PASS" for key in MARTS}, "every mart rated fresh", 120)
 
 
 def test_a_storm_of_twelve_runs_from_three_locations_queues_and_all_succeed(platform):

@@ -2,6 +2,7 @@
 
 
 import json
+from datetime import datetime, timedelta
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +14,7 @@ from dagster import (
     AssetsDefinition,
     BackfillPolicy,
     Definitions,
+    FreshnessPolicy,
     ScheduleDefinition,
     build_schedule_from_partitioned_job,
     define_asset_job,
@@ -118,6 +120,7 @@ def build_dbt_assets(
     pool: str | None = None,
     source_tests_as_checks: bool = False,
     partitioned: bool = False,
+    freshness: FreshnessPolicy | None = None,
 ) -> AssetsDefinition:
     """One ``dbt build`` over a selection; its dbt tests become asset checks.
 
@@ -131,7 +134,7 @@ def build_dbt_assets(
         select=select,
         exclude=exclude,
         name=name,
-        dagster_dbt_translator=PlatformTranslator(source_tests_as_checks),
+        dagster_dbt_translator=PlatformTranslator(source_tests_as_checks, marts_freshness=freshness),
         pool=pool,
         partitions_def=daily_partitions() if partitioned else None,
         backfill_policy=BackfillPolicy.single_run() if partitioned else None,
@@ -155,6 +158,14 @@ def tagged_check_keys(manifest: Mapping[str, Any], assets: list[AssetsDefinition
     """The asset checks of ``assets`` whose dbt test carries ``tag`` (a check is named after its test)."""
     tagged = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "test" and tag in n.get("tags", [])}
     return sorted((key for a in assets for key in a.check_keys if key.name in tagged), key=str)
+
+
+def marts_freshness(build_cron: str, allowed: timedelta = timedelta(hours=2)) -> FreshnessPolicy:
+    """Freshness that follows the domain's daily build: each mart is expected to have been
+    materialized between the build's scheduled time and ``allowed`` after it, every day."""
+    minute, hour = (int(part) for part in build_cron.split()[:2])
+    deadline = datetime(2000, 1, 1, hour, minute) + allowed
+    return FreshnessPolicy.cron(deadline_cron=f"{deadline.minute} {deadline.hour} * * *", lower_bound_delta=allowed)
 
 
 def daily_schedule(job, cron: str, status, partitioned: bool) -> ScheduleDefinition:
@@ -196,7 +207,7 @@ def build_domain_definitions(
     slices = domain_slices(manifest, domain)
     assets = [
         build_dbt_assets(f"{domain}_dbt_{name}", project, manifest, " ".join(select), source_tests_as_checks=True,
-                         partitioned=name == "events")
+                         partitioned=name == "events", freshness=marts_freshness(build_cron))
         for name, select in [("events", slices.events), ("models", slices.models)]
         if select
     ]

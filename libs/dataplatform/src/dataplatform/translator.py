@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from dagster import AssetKey, AssetSpec
+from dagster import AssetKey, AssetSpec, FreshnessPolicy
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
 from dataplatform.keys import dbt_node_asset_key, source_asset_key
@@ -63,17 +63,20 @@ class CodeVersions:
 
 class PlatformTranslator(DagsterDbtTranslator):
     """Sources take the ingest key rule; models and snapshots are keyed and grouped by domain,
-    and versioned by ``CodeVersions``.
+    and versioned by ``CodeVersions``. With ``marts_freshness``, the marts (models under a
+    ``marts`` folder) carry that Dagster freshness policy, so a mart whose build stopped shows as
+    stale in the UI.
 
     With ``source_tests_as_checks`` the dbt tests on a source (fresh, not_null, unique on keys)
     become asset checks on the ingest asset; only one op per domain may carry them, or the
     same check would be defined twice.
     """
 
-    def __init__(self, source_tests_as_checks: bool = False) -> None:
+    def __init__(self, source_tests_as_checks: bool = False, marts_freshness: FreshnessPolicy | None = None) -> None:
         super().__init__(DagsterDbtTranslatorSettings(
             enable_asset_checks=True, enable_source_tests_as_checks=source_tests_as_checks
         ))
+        self.marts_freshness = marts_freshness
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         if dbt_resource_props["resource_type"] == "source":
@@ -102,4 +105,7 @@ class PlatformTranslator(DagsterDbtTranslator):
             return spec
         if getattr(self, "_code_versions_of", None) is not manifest:
             self._code_versions_of, self._code_versions = manifest, CodeVersions(manifest)
-        return spec.replace_attributes(code_version=self._code_versions.of(unique_id))
+        spec = spec.replace_attributes(code_version=self._code_versions.of(unique_id))
+        if self.marts_freshness and unique_id.startswith("model.") and "marts" in manifest["nodes"][unique_id]["fqn"]:
+            spec = spec.replace_attributes(freshness_policy=self.marts_freshness)
+        return spec
