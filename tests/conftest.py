@@ -5,6 +5,7 @@ marker automatically, so `pytest -m unit` or `pytest tests/unit` run one tier. D
 (`-m sales`) pick what one team owns.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -46,3 +47,11 @@ def platform_env(tmp_path, monkeypatch) -> Settings:
     for name, value in settings.dbt_env().items():
         monkeypatch.setenv(name, value)
     return settings
+
+
+@pytest.fixture(scope="session")
+def manifest(dev_locations) -> dict:
+    """The dev manifest, as the locations just prepared it."""
+    from support import REPO
+
+    return json.loads((REPO / "dbt" / "target" / "manifest.json").read_text())

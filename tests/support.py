@@ -93,12 +93,17 @@ def execute_job(location: str, job: str, first_day: str | None = None, last_day:
     return job_def.execute_in_process(tags=tags, raise_on_error=False)
 
 
-def failed_checks(result) -> set[tuple[str, str]]:
+def evaluated_checks(result, failed_only: bool = False) -> set[tuple[str, str]]:
+    """(asset key, check name) of every check the run evaluated, or of those that failed."""
     return {
         (e.asset_check_evaluation_data.asset_key.to_user_string(), e.asset_check_evaluation_data.check_name)
         for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed
+        if e.event_type_value == "ASSET_CHECK_EVALUATION" and not (failed_only and e.asset_check_evaluation_data.passed)
     }
+
+
+def failed_checks(result) -> set[tuple[str, str]]:
+    return evaluated_checks(result, failed_only=True)
 
 
 def materialized(result) -> set[str]:

@@ -1,17 +1,14 @@
 """The rules between domains: dbt refuses a ref to another domain's private model, and the
 project follows dbt Labs' rules for contracts, source freshness and primary-key tests."""
 
-import json
 import subprocess
 
-import pytest
 from dataplatform.dbt_project import dbt_executable
-from definitions.test_manifest_preparation import scratch_project
-from support import REPO
+from support import copy_dbt_project
 
 
 def test_a_forbidden_cross_domain_ref_fails_parse_naming_the_model(tmp_path, platform_env):
-    project = scratch_project(tmp_path)
+    project = copy_dbt_project(tmp_path / "dbt")
     offending = project / "models" / "sales" / "marts" / "sales_with_stock.sql"
     offending.write_text("select * from {{ ref('stock_levels') }}\n")  # inventory, private
     result = subprocess.run(
@@ -25,7 +22,7 @@ def test_a_forbidden_cross_domain_ref_fails_parse_naming_the_model(tmp_path, pla
 
 
 def test_the_public_cross_domain_ref_parses(tmp_path, platform_env):
-    project = scratch_project(tmp_path)
+    project = copy_dbt_project(tmp_path / "dbt")
     (project / "models" / "inventory" / "marts" / "units_sold.sql").write_text(
         "select product_id, sum(quantity) as units from {{ ref('order_items') }} group by product_id\n"
     )
@@ -38,11 +35,6 @@ def test_the_public_cross_domain_ref_parses(tmp_path, platform_env):
 
 # dbt Labs' project rules (dbt-project-evaluator) for the domain boundary, checked on the
 # manifest: the package itself needs the dbt hub, which CI cannot reach.
-
-
-@pytest.fixture(scope="module")
-def manifest(dev_locations):
-    return json.loads((REPO / "dbt" / "target" / "manifest.json").read_text())
 
 
 def test_every_public_model_has_an_enforced_contract_with_every_column_typed_and_described(manifest):

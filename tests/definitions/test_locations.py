@@ -4,10 +4,8 @@ Every location is loaded in a fresh interpreter, as its code server would be, so
 that silently imports another one fails here.
 """
 
-import json
-
 import pytest
-from support import DOMAINS, LOCATIONS, REPO
+from support import DOMAINS, LOCATIONS
 
 pytestmark = pytest.mark.usefixtures("platform_env")
 
@@ -15,11 +13,6 @@ pytestmark = pytest.mark.usefixtures("platform_env")
 @pytest.fixture(scope="module")
 def described(dev_locations):
     return dev_locations
-
-
-@pytest.fixture(scope="module")
-def manifest(described):
-    return json.loads((REPO / "dbt" / "target" / "manifest.json").read_text())
 
 
 @pytest.mark.parametrize("name", LOCATIONS)

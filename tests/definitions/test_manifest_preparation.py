@@ -17,14 +17,10 @@ print(prepare_manifest(get_dbt_project(Path(sys.argv[1]), "dev")))
 """
 
 
-def scratch_project(tmp_path):
-    return copy_dbt_project(tmp_path / "dbt")
-
-
 def test_three_locations_loading_at_once_parse_once(tmp_path, platform_env):
     import time
 
-    project = scratch_project(tmp_path)
+    project = copy_dbt_project(tmp_path / "dbt")
     start = str(time.time() + 3)
     processes = [
         subprocess.Popen([sys.executable, "-c", PREPARE, str(project), start],
@@ -43,7 +39,7 @@ def test_an_edit_is_picked_up_on_the_next_load(tmp_path, platform_env):
 
     from dataplatform.dbt_project import get_dbt_project, prepare_manifest
 
-    project = scratch_project(tmp_path)
+    project = copy_dbt_project(tmp_path / "dbt")
     dbt_project = get_dbt_project(project, "dev")
     manifest = json.loads(prepare_manifest(dbt_project).read_text())
     assert "model.warehouse.order_counts" not in manifest["nodes"]
@@ -71,7 +67,7 @@ def test_a_run_parses_partially_after_the_warehouse_changed(tmp_path, platform_e
 
     from dataplatform.dbt_project import get_dbt_project, prepare_manifest
 
-    project = scratch_project(tmp_path)
+    project = copy_dbt_project(tmp_path / "dbt")
     prepare_manifest(get_dbt_project(project, "dev"))
     assert "UnableToPartialParse" not in dbt_event_names(project, tmp_path / "run-1")
 

@@ -15,7 +15,7 @@ from dagster import AssetKey
 from dataplatform.dbt_project import dbt_executable
 from shared_ingest.generator import generate_day
 from shared_ingest.landing import day_date
-from support import copy_dbt_project, execute_job, failed_checks, materialized, point_platform_at, query, run_days
+from support import copy_dbt_project, evaluated_checks, execute_job, failed_checks, materialized, point_platform_at, query, run_days
 
 DAY_1 = day_date(1).isoformat()
 ORDER_ITEMS = "models/sales/marts/order_items.sql"
@@ -126,21 +126,13 @@ def test_a_breaking_change_ships_as_a_new_version_while_consumers_read_the_old_o
     assert "days_of_supply" in parse.stdout and "order_items.v1" in parse.stdout and deprecation in parse.stdout, parse.stdout[-2000:]
 
 
-def check_evaluations(result) -> set[tuple[str, str]]:
-    return {
-        (e.asset_check_evaluation_data.asset_key.to_user_string(), e.asset_check_evaluation_data.check_name)
-        for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION"
-    }
-
-
 def test_the_critical_tests_run_on_their_own_as_checks_and_rebuild_nothing(built):
     """`sales_critical_tests` runs the dbt tests tagged critical (reconciliations, public keys)
     over every day, without building a model; a duplicate key slipped into a mart fails it."""
     warehouse, _ = built
     result = execute_job("sales", "sales_critical_tests")
     assert result.success and materialized(result) == set()
-    assert check_evaluations(result) == {
+    assert evaluated_checks(result) == {
         ("sales/orders", "unique_orders_order_id"),
         ("sales/orders", "assert_orders_match_raw_orders"),
         ("sales/order_items", "unique_order_items_v1_order_item_id"),

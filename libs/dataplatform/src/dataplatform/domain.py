@@ -2,8 +2,8 @@
 
 
 import json
-from datetime import datetime, timedelta
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from dataclasses import dataclass
 from typing import Any
 
@@ -160,10 +160,16 @@ def tagged_check_keys(manifest: Mapping[str, Any], assets: list[AssetsDefinition
     return sorted((key for a in assets for key in a.check_keys if key.name in tagged), key=str)
 
 
+def daily_time(cron: str) -> tuple[int, int]:
+    """Hour and minute of a daily cron (``M H * * *``)."""
+    minute, hour = (int(part) for part in cron.split()[:2])
+    return hour, minute
+
+
 def marts_freshness(build_cron: str, allowed: timedelta = timedelta(hours=2)) -> FreshnessPolicy:
     """Freshness that follows the domain's daily build: each mart is expected to have been
     materialized between the build's scheduled time and ``allowed`` after it, every day."""
-    minute, hour = (int(part) for part in build_cron.split()[:2])
+    hour, minute = daily_time(build_cron)
     deadline = datetime(2000, 1, 1, hour, minute) + allowed
     return FreshnessPolicy.cron(deadline_cron=f"{deadline.minute} {deadline.hour} * * *", lower_bound_delta=allowed)
 
@@ -171,7 +177,7 @@ def marts_freshness(build_cron: str, allowed: timedelta = timedelta(hours=2)) ->
 def daily_schedule(job, cron: str, status, partitioned: bool) -> ScheduleDefinition:
     """A job's daily schedule (UTC); a partitioned job runs yesterday's partition, the day that
     ended and was exported before the schedule fires."""
-    minute, hour = (int(part) for part in cron.split()[:2])
+    hour, minute = daily_time(cron)
     if partitioned:
         return build_schedule_from_partitioned_job(
             job, name=f"{job.name}_daily", hour_of_day=hour, minute_of_hour=minute, default_status=status
@@ -205,9 +211,10 @@ def build_domain_definitions(
     # read: dbt build runs them first, and a failing one (stale or broken raw data) skips every
     # model built on that source.
     slices = domain_slices(manifest, domain)
+    freshness = marts_freshness(build_cron)
     assets = [
         build_dbt_assets(f"{domain}_dbt_{name}", project, manifest, " ".join(select), source_tests_as_checks=True,
-                         partitioned=name == "events", freshness=marts_freshness(build_cron))
+                         partitioned=name == "events", freshness=freshness)
         for name, select in [("events", slices.events), ("models", slices.models)]
         if select
     ]
