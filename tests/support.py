@@ -81,16 +81,21 @@ DAILY_JOBS = (
 )
 
 
-def execute_job(location: str, job: str, first_day: str | None = None, last_day: str | None = None):
+def execute_job(location: str, job: str, first_day: str | None = None, last_day: str | None = None,
+                assets: list[str] | None = None):
     """One location's job in process, as the daemon would launch it: for a partitioned job, the
-    partition ``first_day`` or the range ``first_day..last_day`` in one run (a backfill's run)."""
+    partition ``first_day`` or the range ``first_day..last_day`` in one run (a backfill's run);
+    with ``assets`` (keys as ``sales/orders``), only that subset of it, as a retry would."""
     import importlib
+
+    from dagster import AssetKey
 
     job_def = importlib.import_module(f"{location}.definitions").defs().resolve_job_def(job)
     tags = {}
     if job_def.partitions_def is not None:
         tags = {"dagster/asset_partition_range_start": first_day, "dagster/asset_partition_range_end": last_day or first_day}
-    return job_def.execute_in_process(tags=tags, raise_on_error=False)
+    selection = [AssetKey.from_user_string(key) for key in assets] if assets else None
+    return job_def.execute_in_process(tags=tags, raise_on_error=False, asset_selection=selection)
 
 
 def evaluated_checks(result, failed_only: bool = False) -> set[tuple[str, str]]:

@@ -77,3 +77,18 @@ def test_every_model_has_a_primary_key_test(manifest):
     keyed = primary_key_tests(manifest)
     models = [n["unique_id"] for n in manifest["nodes"].values() if n["resource_type"] == "model"]
     assert [m for m in models if m not in keyed] == []
+
+
+def test_every_mart_and_only_the_marts_publish_blue_green_under_a_blue_alias(manifest):
+    """Consumers read the marts: those and only those are built blue and published green, and
+    dbt's blue alias is the one the platform strips to name what consumers read."""
+    from dataplatform.translator import BLUE_SUFFIX, green_relation, is_blue_green
+
+    models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
+    assert {n["unique_id"] for n in models if is_blue_green(n)} == {n["unique_id"] for n in models if "marts" in n["fqn"]}
+    for node in models:
+        assert node["alias"].endswith(BLUE_SUFFIX) == is_blue_green(node), node["unique_id"]
+        if is_blue_green(node):
+            assert node["config"]["materialized"] in ("table", "incremental"), node["unique_id"]
+    order_items = manifest["nodes"]["model.warehouse.order_items.v1"]
+    assert green_relation(order_items).split(".")[1:] == ["sales", "order_items"]

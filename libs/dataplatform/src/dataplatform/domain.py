@@ -2,19 +2,22 @@
 
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from dataclasses import dataclass
 from typing import Any
 
 from dagster import (
     AssetCheckKey,
+    AssetKey,
+    AssetObservation,
     AssetExecutionContext,
     AssetSelection,
     AssetsDefinition,
     BackfillPolicy,
     Definitions,
     FreshnessPolicy,
+    Output,
     ScheduleDefinition,
     build_schedule_from_partitioned_job,
     define_asset_job,
@@ -26,7 +29,7 @@ from dataplatform.execution import RETRY_FROM_ASSET_FAILURE, platform_executor, 
 from dataplatform.keys import snapshot_pool
 from dataplatform.partitions import daily_partitions
 from dataplatform.settings import Settings, resolve_settings
-from dataplatform.translator import PlatformTranslator
+from dataplatform.translator import PlatformTranslator, is_blue_green
 
 
 def domain_selection(domain: str) -> str:
@@ -128,13 +131,16 @@ def build_dbt_assets(
     90-day backfill is one run and one ``dbt build`` with 90 batches, not 90 runs.
     """
 
+    translator = PlatformTranslator(source_tests_as_checks, marts_freshness=freshness)
+    marts = {translator.get_asset_key(node) for node in manifest["nodes"].values() if is_blue_green(node)}
+
     @dbt_assets(
         manifest=manifest,
         project=project,
         select=select,
         exclude=exclude,
         name=name,
-        dagster_dbt_translator=PlatformTranslator(source_tests_as_checks, marts_freshness=freshness),
+        dagster_dbt_translator=translator,
         pool=pool,
         partitions_def=daily_partitions() if partitioned else None,
         backfill_policy=BackfillPolicy.single_run() if partitioned else None,
@@ -143,9 +149,36 @@ def build_dbt_assets(
         # A run of checks alone (the critical tests' job) has no partition: its tests read every day.
         windowed = partitioned and (context.has_partition_key or context.has_partition_key_range)
         args = ["build", *(event_time_args(context) if windowed else [])]
-        yield from dbt.cli(args, context=context).stream()
+        yield from report_publishing(context, dbt.cli(args, context=context).stream(), marts)
 
     return _dbt
+
+
+def report_publishing(context: AssetExecutionContext, events: Iterator[Any], marts: set[AssetKey]) -> Iterator[Any]:
+    """Report blue/green marts as materialized only once dbt has published them.
+
+    dbt publishes an invocation's marts at its very end, and only if every model and test was
+    clean (dbt/macros/publishing.sql). So their materializations are held until dbt exits: a clean
+    invocation reports them with ``published: true``; a failed one reports none (Dagster records
+    the marts as failed to materialize) and observes each with ``published: false`` and the blue
+    relation that holds the rejected build. Everything else (checks, other models) passes at once.
+    """
+    held = []
+    try:
+        for event in events:
+            if isinstance(event, Output) and context.asset_key_for_output(event.output_name) in marts:
+                held.append(event)
+            else:
+                yield event
+    except Exception:
+        for event in held:
+            yield AssetObservation(
+                asset_key=context.asset_key_for_output(event.output_name),
+                metadata={"published": False, "blue relation": event.metadata.get("dagster_dbt/relation_name", "")},
+            )
+        raise
+    for event in held:
+        yield event.with_metadata({**event.metadata, "published": True})
 
 
 # dbt tests tagged so are the domain's critical tests: its reconciliations of marts against raw

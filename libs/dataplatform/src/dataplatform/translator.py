@@ -61,6 +61,25 @@ class CodeVersions:
         return digest.hexdigest()[:16]
 
 
+# A blue/green mart's dbt relation is its blue one; consumers read it without this suffix
+# (dbt/macros/publishing.sql, blue_suffix()).
+BLUE_SUFFIX = "__blue"
+
+
+def is_blue_green(node: Mapping[str, Any]) -> bool:
+    """Whether dbt builds the node blue and publishes it green only after a clean invocation."""
+    return node["resource_type"] == "model" and bool((node.get("config", {}).get("meta") or {}).get("blue_green"))
+
+
+def green_alias(node: Mapping[str, Any]) -> str:
+    """The relation consumers read: dbt's alias, without the blue suffix."""
+    return node["alias"].removesuffix(BLUE_SUFFIX) if is_blue_green(node) else node["alias"]
+
+
+def green_relation(node: Mapping[str, Any]) -> str:
+    return ".".join(part for part in (node.get("database"), node.get("schema"), green_alias(node)) if part)
+
+
 class PlatformTranslator(DagsterDbtTranslator):
     """Sources take the ingest key rule; models and snapshots are keyed and grouped by domain,
     and versioned by ``CodeVersions``. With ``marts_freshness``, the marts (models under a
@@ -81,10 +100,10 @@ class PlatformTranslator(DagsterDbtTranslator):
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         if dbt_resource_props["resource_type"] == "source":
             return source_asset_key(dbt_resource_props["source_name"], dbt_resource_props["name"])
-        # A versioned model is keyed by its relation (dbt's alias): `order_items` for the version
-        # consumers have always read, `order_items_v2` for a new one built beside it.
+        # A versioned model is keyed by its relation: `order_items` for the version consumers have
+        # always read, `order_items_v2` for a new one built beside it.
         versioned = dbt_resource_props.get("version") is not None
-        name = dbt_resource_props["alias"] if versioned else dbt_resource_props["name"]
+        name = green_alias(dbt_resource_props) if versioned else dbt_resource_props["name"]
         return dbt_node_asset_key(self.get_group_name(dbt_resource_props), name)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
@@ -106,6 +125,9 @@ class PlatformTranslator(DagsterDbtTranslator):
         if getattr(self, "_code_versions_of", None) is not manifest:
             self._code_versions_of, self._code_versions = manifest, CodeVersions(manifest)
         spec = spec.replace_attributes(code_version=self._code_versions.of(unique_id))
-        if self.marts_freshness and unique_id.startswith("model.") and "marts" in manifest["nodes"][unique_id]["fqn"]:
+        node = manifest["nodes"][unique_id]
+        if self.marts_freshness and unique_id.startswith("model.") and "marts" in node["fqn"]:
             spec = spec.replace_attributes(freshness_policy=self.marts_freshness)
+        if is_blue_green(node):
+            spec = spec.merge_attributes(metadata={"dagster/table_name": green_relation(node)})  # shown in the UI
         return spec

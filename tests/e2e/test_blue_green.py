@@ -1,0 +1,127 @@
+"""Blue/green publishing of the marts (dbt/macros/publishing.sql), through the platform's jobs.
+
+Real dbt, DuckDB and Dagster, on a scratch copy of the dbt project. Day 1 is built and published;
+then day 2 is built by sales with a deliberately failing test (nothing published), by inventory
+(published regardless), by a subset of sales (publishes only what it built) and by sales again
+once the test is gone (published, incrementally).
+"""
+
+import duckdb
+import pytest
+from dagster import AssetKey
+from shared_ingest.generator import generate_day
+from shared_ingest.landing import day_date
+from support import copy_dbt_project, execute_job, failed_checks, materialized, point_platform_at, query, run_days, scalar
+
+DAY_1, DAY_2 = day_date(1).isoformat(), day_date(2).isoformat()
+MART_SCHEMAS = ("sales", "inventory")
+FAILING_TEST = "data-tests/sales/assert_no_orders_on_day_two.sql"
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory):
+    """Day 1 built and published; day 2 landed and ingested, not yet built."""
+    mp = pytest.MonkeyPatch()
+    local = tmp_path_factory.mktemp("blue_green")
+    warehouse = point_platform_at(mp, local)
+    project = copy_dbt_project(local / "dbt")
+    mp.setenv("DBT_PROJECT_DIR", str(project))
+    for day in (1, 2):
+        generate_day(str(local / "landing"), day, scale=0.05)
+    run_days(DAY_1)
+    assert execute_job("shared_ingest", "ingest_sources", DAY_2).success
+    yield warehouse, project
+    mp.undo()
+
+
+def relations(warehouse) -> set[str]:
+    return {f"{s}.{t}" for s, t in query(warehouse, "select table_schema, table_name from information_schema.tables "
+                                                    f"where table_schema in {MART_SCHEMAS}")}
+
+
+def green(warehouse) -> dict[str, tuple]:
+    """Every relation consumers read in the mart schemas, with its row count and content hash."""
+    return {
+        name: query(warehouse, f"select count(*), md5(string_agg(t::varchar, '|' order by t::varchar)) from {name} t")[0]
+        for name in sorted(relations(warehouse)) if not name.endswith("__blue")
+    }
+
+
+def orders_on(warehouse, relation: str, day: str) -> int:
+    return scalar(warehouse, f"select count(*) from {relation} where cast(order_date as date) = '{day}'")
+
+
+def published(result, key: str) -> list:
+    """The ``published`` flag of each materialization and observation of one asset in the run."""
+    return [
+        e.event_specific_data.materialization.metadata["published"].value
+        if e.event_type_value == "ASSET_MATERIALIZATION"
+        else e.event_specific_data.asset_observation.metadata["published"].value
+        for e in result.all_events
+        if e.event_type_value in ("ASSET_MATERIALIZATION", "ASSET_OBSERVATION") and e.asset_key == AssetKey.from_user_string(key)
+    ]
+
+
+def test_a_clean_build_leaves_only_green_relations(platform):
+    warehouse, _ = platform
+    names = relations(warehouse)
+    assert {"sales.orders", "sales.order_items", "sales.customers", "inventory.products"} <= names
+    assert not [n for n in names if n.endswith("__blue")]  # every blue relation was promoted
+    assert orders_on(warehouse, "sales.orders", DAY_1) > 0
+
+
+def test_a_failing_test_leaves_green_unchanged_and_does_not_block_the_other_domain(platform):
+    warehouse, project = platform
+    before = green(warehouse)
+    test = project / FAILING_TEST
+    test.write_text(f"select * from {{{{ ref('orders') }}}} where cast(order_date as date) = '{DAY_2}'\n")
+    try:
+        sales = execute_job("sales", "sales_build", DAY_2)
+    finally:
+        test.unlink()
+
+    assert not sales.success
+    assert ("sales/orders", "assert_no_orders_on_day_two") in failed_checks(sales)
+    assert green(warehouse) == before  # byte for byte: the same rows in every mart of both domains
+    assert not {key for key in materialized(sales) if key.split("/")[1] in ("orders", "order_items", "daily_revenue")}
+    assert published(sales, "sales/orders") == [False]  # observed, not materialized
+    # The rejected build stays in blue for inspection; consumers never saw it.
+    assert orders_on(warehouse, "sales.orders__blue", DAY_2) > 0
+    assert orders_on(warehouse, "sales.orders", DAY_2) == 0
+
+    inventory = execute_job("inventory", "inventory_build", DAY_2)
+    assert inventory.success, "sales' failure must not block inventory"
+    assert published(inventory, "inventory/stock_levels") == [True]
+    assert green(warehouse)["inventory.stock_levels"] != before["inventory.stock_levels"]
+
+
+def test_a_partial_run_publishes_only_what_it_built(platform):
+    warehouse, _ = platform
+    orders_before = green(warehouse)["sales.orders"]
+    result = execute_job("sales", "sales_build", DAY_2, assets=["sales/customers"])
+
+    assert result.success
+    assert materialized(result) == {"sales/customers"}
+    assert published(result, "sales/customers") == [True]
+    assert green(warehouse)["sales.orders"] == orders_before
+    assert orders_on(warehouse, "sales.orders__blue", DAY_2) > 0  # not built here, so not published
+    # customers read the orders consumers read (green), not the rejected blue build.
+    assert scalar(warehouse, "select sum(order_count) from sales.customers") == scalar(
+        warehouse, "select count(*) from sales.orders")
+
+
+def test_the_next_clean_build_starts_from_green_and_publishes(platform):
+    warehouse, _ = platform
+    day_1_orders = orders_on(warehouse, "sales.orders", DAY_1)
+    # Tamper with the leftover blue build: a blue that did not start from green would publish this.
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(f"update sales.orders__blue set order_amount = -1 where cast(order_date as date) = '{DAY_1}'")
+
+    result = execute_job("sales", "sales_build", DAY_2)
+
+    assert result.success
+    assert published(result, "sales/orders") == [True]
+    assert orders_on(warehouse, "sales.orders", DAY_1) == day_1_orders  # kept: incremental, not rebuilt
+    assert orders_on(warehouse, "sales.orders", DAY_2) > 0
+    assert scalar(warehouse, "select count(*) from sales.orders where order_amount = -1") == 0
+    assert not [n for n in relations(warehouse) if n.endswith("__blue")]
