@@ -14,7 +14,9 @@ Prints, for the same data on the same machine:
   * the whole platform's RSS (webserver, daemon, code servers) once every location is loaded;
   * history: the platform's day run on day 1 and on day N after N-1 days of history, against
     the full-rebuild path (every export reloaded, every model rebuilt) on the same days;
-  * backfill: N days as one run per job (the backfill policy) against N one-day runs.
+  * backfill: N days as one run per job (the backfill policy) against N one-day runs;
+  * publishing: the dbt build with blue/green publishing against the same build in place, on
+    the --scale day (every model built from nothing) and on day N of the history (incremental).
 Every measurement runs in its own process; figures are medians of --repeat runs.
 Nothing here is asserted: machines are noisy, compare the ratios.
 """
@@ -169,7 +171,7 @@ def dbt_jobs(first_day: str, end_day: str) -> dict:
 
 DAILY_CHAIN = (("shared_ingest", "ingest_sources"), ("sales", "sales_snapshots"), ("sales", "sales_build"),
                ("inventory", "inventory_snapshots"), ("inventory", "inventory_build"))
-SECTIONS = ("ingest", "domains", "load", "large", "platform", "history", "backfill")
+SECTIONS = ("ingest", "domains", "load", "large", "platform", "history", "backfill", "publishing")
 
 
 def day_key(day: int) -> str:
@@ -342,6 +344,59 @@ def bench_backfill(scale: float, days: int) -> dict:
     return figures
 
 
+# The two ways to build, and the warehouse each runs on: its own name, so its own target folder
+# and partial parse (a change of --vars would make dbt parse again).
+PUBLISHING = {
+    "blue/green": ([], WORK / "publish-blue-green.duckdb"),
+    "in place": (["--vars", "{blue_green: false}"], WORK / "publish-in-place.duckdb"),  # no blue, no promotion
+}
+
+
+def publishing_overhead(base: Path, window: list[str], repeat: int) -> dict:
+    """``dbt build`` of every domain model for ``window`` with blue/green publishing against the
+    same build in place, each run on a fresh copy of ``base``, interleaved."""
+    samples: dict[str, list[float]] = {name: [] for name in PUBLISHING}
+    for extra, db in PUBLISHING.values():  # one untimed parse each
+        plain_dbt(["parse", *extra], bench_env(WORK, db))
+    for _ in range(repeat):
+        for name, (extra, db) in PUBLISHING.items():
+            remove_database(db)
+            shutil.copyfile(base, db)
+            samples[name].append(plain_dbt(["build", "--exclude", "resource_type:snapshot", *window, *extra],
+                                           bench_env(WORK, db)))
+            remove_database(db)
+    return {name: median(runs) for name, runs in samples.items()}
+
+
+def bench_publishing(scale: float, history_scale: float, days: int, repeat: int) -> dict:
+    """The cost of blue/green publishing. On the --scale day: a warehouse with day 1 loaded and
+    nothing built, so every model is built from nothing. On day N of the history: days 1..N loaded
+    and 1..N-1 built, so day N's build is incremental and blue/green copies the incremental marts'
+    N-1 days of history (DuckDB cannot clone a table without copying it)."""
+    figures = {}
+    landing = landing_for(scale)
+    base = WORK / "publish-base.duckdb"
+    remove_database(base)
+    measure(NATIVE_LOAD.format(landing=str(landing), db=str(base), tables=[], stamp="current_timestamp as _loaded_at"),
+            bench_env(landing, base))
+    print("publishing: the day's build from nothing ...", flush=True)
+    figures[f"build of day 1, {order_lines(landing):,} order lines"] = publishing_overhead(
+        base, ["--event-time-start", day_key(1), "--event-time-end", day_key(2)], repeat)
+
+    history = landing_for(history_scale, days, name="history")
+    remove_database(base)
+    env = bench_env(history, base)
+    measure(NATIVE_LOAD.format(landing=str(history), db=str(base), tables=[], stamp="current_timestamp as _loaded_at"), env)
+    print(f"publishing: days 1..{days - 1} built in place ...", flush=True)
+    plain_dbt(["build", "--exclude", "resource_type:snapshot", "--event-time-start", day_key(1),
+               "--event-time-end", day_key(days), *PUBLISHING["in place"][0]], env)
+    print(f"publishing: day {days}'s incremental build ...", flush=True)
+    figures[f"incremental build of day {days}, {order_lines(history):,} order lines a day"] = publishing_overhead(
+        base, ["--event-time-start", day_key(days), "--event-time-end", day_key(days + 1)], repeat)
+    remove_database(base)
+    return figures
+
+
 def bench_load(env: dict, project: Path, repeat: int, profile_to: Path | None = None) -> dict:
     """Each location built in a fresh interpreter vs the floor (import dagster_dbt + read the manifest)."""
     env = {**env, "DBT_PROJECT_DIR": str(project)}
@@ -483,6 +538,9 @@ def main() -> None:
     if "history" in sections:
         results["history"] = bench_history(args.history_scale, args.history_days)
 
+    if "publishing" in sections:
+        results["publishing"] = bench_publishing(args.scale, args.history_scale, args.history_days, args.repeat)
+
     report(results)
     (WORK / "results.json").write_text(json.dumps(results, indent=2))
     print(f"\nraw figures: {WORK / 'results.json'}")
@@ -518,6 +576,10 @@ def report(results: dict) -> None:
         single, daily = b["one run per job"], b["one run per job and day"]
         print(f"\nbackfill of {b['days']} days ({b['order_lines_per_day']:,} order lines a day) on an empty warehouse:"
               f"\n  one run per job {single:.1f} s, one run per job and day {daily:.1f} s: {daily / single:.1f}x faster in one run")
+    for build, r in results.get("publishing", {}).items():
+        overhead = r["blue/green"] / r["in place"] - 1
+        print(f"\npublishing, {build}:\n  blue/green {r['blue/green']:.1f} s, in place {r['in place']:.1f} s: "
+              f"overhead {overhead:+.1%}")
     if "history" in results:
         h = results["history"]
         n = h["days"]

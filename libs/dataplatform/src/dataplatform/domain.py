@@ -10,6 +10,7 @@ from typing import Any
 from dagster import (
     AssetCheckKey,
     AssetKey,
+    AssetMaterialization,
     AssetObservation,
     AssetExecutionContext,
     AssetSelection,
@@ -132,7 +133,8 @@ def build_dbt_assets(
     """
 
     translator = PlatformTranslator(source_tests_as_checks, marts_freshness=freshness)
-    marts = {translator.get_asset_key(node) for node in manifest["nodes"].values() if is_blue_green(node)}
+    blue_relations = {translator.get_asset_key(node): node["relation_name"] for node in manifest["nodes"].values()
+                      if is_blue_green(node)}
 
     @dbt_assets(
         manifest=manifest,
@@ -149,12 +151,12 @@ def build_dbt_assets(
         # A run of checks alone (the critical tests' job) has no partition: its tests read every day.
         windowed = partitioned and (context.has_partition_key or context.has_partition_key_range)
         args = ["build", *(event_time_args(context) if windowed else [])]
-        yield from report_publishing(context, dbt.cli(args, context=context).stream(), marts)
+        yield from report_publishing(context, dbt.cli(args, context=context).stream(), blue_relations)
 
     return _dbt
 
 
-def report_publishing(context: AssetExecutionContext, events: Iterator[Any], marts: set[AssetKey]) -> Iterator[Any]:
+def report_publishing(context: AssetExecutionContext, events: Iterator[Any], blue_relations: Mapping[AssetKey, str]) -> Iterator[Any]:
     """Report blue/green marts as materialized only once dbt has published them.
 
     dbt publishes an invocation's marts at its very end, and only if every model and test was
@@ -163,19 +165,22 @@ def report_publishing(context: AssetExecutionContext, events: Iterator[Any], mar
     the marts as failed to materialize) and observes each with ``published: false`` and the blue
     relation that holds the rejected build. Everything else (checks, other models) passes at once.
     """
+    def key_of(event: Any) -> AssetKey | None:
+        if isinstance(event, Output):
+            return context.asset_key_for_output(event.output_name)
+        return event.asset_key if isinstance(event, AssetMaterialization) else None
+
     held = []
     try:
         for event in events:
-            if isinstance(event, Output) and context.asset_key_for_output(event.output_name) in marts:
+            if key_of(event) in blue_relations:
                 held.append(event)
             else:
                 yield event
     except Exception:
         for event in held:
-            yield AssetObservation(
-                asset_key=context.asset_key_for_output(event.output_name),
-                metadata={"published": False, "blue relation": event.metadata.get("dagster_dbt/relation_name", "")},
-            )
+            key = key_of(event)
+            yield AssetObservation(asset_key=key, metadata={"published": False, "blue relation": blue_relations[key]})
         raise
     for event in held:
         yield event.with_metadata({**event.metadata, "published": True})
