@@ -2,6 +2,7 @@
 
 import json
 import subprocess
+from contextlib import contextmanager
 import sys
 from pathlib import Path
 
@@ -132,3 +133,24 @@ def point_platform_at(mp, local: Path) -> Path:
     for name in ("LANDING_ROOT", "DBT_TARGET", "PLATFORM_ENV"):
         mp.delenv(name, raising=False)
     return local / "warehouse.duckdb"
+
+
+@contextmanager
+def scratch_platform(local: Path, days: tuple[int, ...] = (1,)):
+    """The locations built in this process pointed at a fresh warehouse and landing zone under
+    ``local`` (with ``days`` landed) and at a scratch copy of the dbt project, for tests that edit
+    the project; yields the warehouse file and the project folder."""
+    import pytest
+    from shared_ingest.generator import generate_day
+
+    mp = pytest.MonkeyPatch()
+    try:
+        warehouse = point_platform_at(mp, local)
+        project = copy_dbt_project(local / "dbt")
+        mp.setenv("DBT_PROJECT_DIR", str(project))
+        for day in days:
+            generate_day(str(local / "landing"), day, scale=0.05)
+        yield warehouse, project
+    finally:
+        mp.undo()
+

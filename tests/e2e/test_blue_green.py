@@ -9,9 +9,8 @@ once the test is gone (published, incrementally).
 import duckdb
 import pytest
 from dagster import AssetKey
-from shared_ingest.generator import generate_day
 from shared_ingest.landing import day_date
-from support import copy_dbt_project, execute_job, failed_checks, materialized, point_platform_at, query, run_days, scalar
+from support import execute_job, failed_checks, materialized, query, run_days, scalar, scratch_platform
 
 DAY_1, DAY_2 = day_date(1).isoformat(), day_date(2).isoformat()
 MART_SCHEMAS = ("sales", "inventory")
@@ -21,17 +20,10 @@ FAILING_TEST = "data-tests/sales/assert_no_orders_on_day_two.sql"
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
     """Day 1 built and published; day 2 landed and ingested, not yet built."""
-    mp = pytest.MonkeyPatch()
-    local = tmp_path_factory.mktemp("blue_green")
-    warehouse = point_platform_at(mp, local)
-    project = copy_dbt_project(local / "dbt")
-    mp.setenv("DBT_PROJECT_DIR", str(project))
-    for day in (1, 2):
-        generate_day(str(local / "landing"), day, scale=0.05)
-    run_days(DAY_1)
-    assert execute_job("shared_ingest", "ingest_sources", DAY_2).success
-    yield warehouse, project
-    mp.undo()
+    with scratch_platform(tmp_path_factory.mktemp("blue_green"), days=(1, 2)) as (warehouse, project):
+        run_days(DAY_1)
+        assert execute_job("shared_ingest", "ingest_sources", DAY_2).success
+        yield warehouse, project
 
 
 def relations(warehouse) -> set[str]:

@@ -13,9 +13,8 @@ import duckdb
 import pytest
 from dagster import AssetKey
 from dataplatform.dbt_project import dbt_executable
-from shared_ingest.generator import generate_day
 from shared_ingest.landing import day_date
-from support import copy_dbt_project, evaluated_checks, execute_job, failed_checks, materialized, point_platform_at, query, run_days
+from support import evaluated_checks, execute_job, failed_checks, materialized, query, run_days, scratch_platform
 
 DAY_1 = day_date(1).isoformat()
 ORDER_ITEMS = "models/sales/marts/order_items.sql"
@@ -31,15 +30,9 @@ BREAKS = {
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """Day 1 through the platform, built from a scratch copy of the dbt project."""
-    mp = pytest.MonkeyPatch()
-    local = tmp_path_factory.mktemp("contracts")
-    warehouse = point_platform_at(mp, local)
-    project = copy_dbt_project(local / "dbt")
-    mp.setenv("DBT_PROJECT_DIR", str(project))
-    generate_day(str(local / "landing"), 1, scale=0.05)
-    run_days(DAY_1)
-    yield warehouse, project
-    mp.undo()
+    with scratch_platform(tmp_path_factory.mktemp("contracts")) as (warehouse, project):
+        run_days(DAY_1)
+        yield warehouse, project
 
 
 def table_hash(warehouse, relation: str) -> tuple:
