@@ -2,16 +2,17 @@
 
     Consumers read a mart's green relation (sales.orders). dbt builds it as its blue relation
     beside it (sales.orders__blue) and tests it there. At the end of the invocation, and only if
-    every model and test of the invocation was clean, each mart it built is promoted: its blue
-    relation replaces its green one. A failed run leaves green exactly as it was; the rejected
-    build stays in blue for inspection until the next run replaces it.
+    every model and test of the invocation was clean, each mart it built is promoted in place of
+    its green relation. A failed run leaves green exactly as it was; the rejected build stays in
+    blue for inspection until the next run.
 
     - generate_alias_name gives marts their blue name.
     - ref() reads a mart's blue relation only when the invocation builds it; every other mart,
       another domain's included, is read where consumers read it: green.
-    - on-run-start starts each incremental mart's blue from green, so it stays incremental.
-    - on-run-end promotes, dispatched by adapter: DuckDB drops and renames in one transaction
-      (no copy); BigQuery copies blue onto green (a metadata-only copy job).
+    - on-run-start brings each incremental mart's blue to green's state, so it stays incremental:
+      BigQuery clones green (no bytes copied); DuckDB copies back only the days blue differs on.
+    - on-run-end promotes, dispatched by adapter: DuckDB renames in one transaction (no bytes
+      copied); BigQuery copies blue onto green (a metadata-only copy job).
     Run with --vars '{blue_green: false}' to build marts in place (the benchmarks' baseline). -#}
 
 {% macro blue_suffix() %}{{ return('__blue') }}{% endmacro %}
@@ -55,27 +56,70 @@
 
 
 {% macro start_blue_from_green() %}
-    {%- if _builds_models() and not flags.FULL_REFRESH -%}
+    {%- if _builds_models() -%}
         {%- for unique_id in selected_resources -%}
             {%- set node = graph.nodes.get(unique_id) -%}
             {%- if node and is_blue_green(node) and node.config.materialized == 'incremental' -%}
                 {%- set blue = api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias, type='table') -%}
-                {%- set green = adapter.get_relation(database=node.database, schema=node.schema, identifier=green_of(blue).identifier) -%}
-                {%- set stale_blue = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) -%}
-                {%- if stale_blue is not none -%}{%- do adapter.drop_relation(stale_blue) -%}{%- endif -%}
-                {%- if green is not none -%}
-                    {%- do run_query(adapter.dispatch('clone_green_into_blue')(green, blue)) -%}
-                    {%- do adapter.cache_added(blue) -%}
-                    {%- do log('blue/green: ' ~ blue ~ ' starts from ' ~ green, info=true) -%}
-                {%- endif -%}
+                {%- do adapter.dispatch('start_incremental_blue')(node, blue, green_of(blue)) -%}
             {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
 {% endmacro %}
 
 
-{% macro default__clone_green_into_blue(green, blue) %}
-    create table {{ blue }} as select * from {{ green }}
+{#- DuckDB cannot clone a table without copying it, so an incremental mart keeps two tables that
+    trade places at each promotion: green, and blue, which differs from green only on the days a
+    run built since (rejected, or published by then and now behind). Those days are recorded in
+    blue_green.pending_days before the build, and copied back from green before the next one: a
+    day's build copies a day's rows, whatever the history. -#}
+{% macro default__start_incremental_blue(node, blue, green) %}
+    {%- set existing_green = adapter.get_relation(database=green.database, schema=green.schema, identifier=green.identifier) -%}
+    {%- set existing_blue = adapter.get_relation(database=blue.database, schema=blue.schema, identifier=blue.identifier) -%}
+    {%- set pending = _pending_days_relation() -%}
+    {%- do run_query('create schema if not exists ' ~ pending.include(identifier=false) ~ '; create table if not exists ' ~ pending
+                     ~ ' (relation varchar, day_start varchar, day_end varchar)') -%}
+    {%- set rows = run_query('select day_start, day_end from ' ~ pending ~ " where relation = '" ~ blue ~ "'").rows -%}
+    {%- set event_time = adapter.quote(node.config.event_time) -%}
+    {%- set statements = ['begin transaction'] -%}
+    {%- if flags.FULL_REFRESH or existing_green is none -%}
+        {%- if existing_blue is not none and existing_green is none -%}{%- do statements.append('drop table ' ~ blue) -%}{%- endif -%}
+    {%- elif existing_blue is none or rows | selectattr(0, 'none') | list -%}
+        {%- do statements.append('create or replace table ' ~ blue ~ ' as select * from ' ~ green) -%}
+        {%- do log('blue/green: ' ~ blue ~ ' copied from ' ~ green, info=true) -%}
+    {%- else -%}
+        {%- for day_start, day_end in rows -%}
+            {%- set days = 'cast(' ~ event_time ~ " as timestamp) >= timestamp '" ~ day_start ~ "' and cast(" ~ event_time
+                           ~ " as timestamp) < timestamp '" ~ day_end ~ "'" -%}
+            {%- do statements.append('delete from ' ~ blue ~ ' where ' ~ days) -%}
+            {%- do statements.append('insert into ' ~ blue ~ ' select * from ' ~ green ~ ' where ' ~ days) -%}
+        {%- endfor -%}
+        {%- if rows -%}{%- do log('blue/green: ' ~ blue ~ ' caught up with ' ~ green ~ ' on ' ~ rows | length ~ ' range(s) of days', info=true) -%}{%- endif -%}
+    {%- endif -%}
+    {#- What this run may change in blue: its window, or (no window, a full refresh) everything. -#}
+    {%- do statements.append('delete from ' ~ pending ~ " where relation = '" ~ blue ~ "'") -%}
+    {%- if flags.EVENT_TIME_START and flags.EVENT_TIME_END and not flags.FULL_REFRESH -%}
+        {%- do statements.append('insert into ' ~ pending ~ " values ('" ~ blue ~ "', '" ~ flags.EVENT_TIME_START.strftime('%Y-%m-%d %H:%M:%S')
+                                 ~ "', '" ~ flags.EVENT_TIME_END.strftime('%Y-%m-%d %H:%M:%S') ~ "')") -%}
+    {%- else -%}
+        {%- do statements.append('insert into ' ~ pending ~ " values ('" ~ blue ~ "', null, null)") -%}
+    {%- endif -%}
+    {%- do statements.append('commit') -%}
+    {%- do run_query(statements | join(';\n')) -%}
+    {%- do adapter.cache_added(blue) if existing_green is not none and existing_blue is none and not flags.FULL_REFRESH -%}
+    {%- do adapter.cache_dropped(blue) if existing_green is none and existing_blue is not none -%}
+{% endmacro %}
+
+{% macro _pending_days_relation() %}
+    {{ return(api.Relation.create(database=target.database, schema='blue_green', identifier='pending_days', type='table')) }}
+{% endmacro %}
+
+{#- BigQuery clones a table without copying its bytes: blue starts as a clone of green. -#}
+{% macro bigquery__start_incremental_blue(node, blue, green) %}
+    {%- if not flags.FULL_REFRESH and adapter.get_relation(database=green.database, schema=green.schema, identifier=green.identifier) is not none -%}
+        {%- do run_query(bigquery__clone_green_into_blue(green, blue)) -%}
+        {%- do adapter.cache_added(blue) -%}
+    {%- endif -%}
 {% endmacro %}
 
 {% macro bigquery__clone_green_into_blue(green, blue) %}
@@ -91,31 +135,48 @@
         {%- if result.status not in ('success', 'pass', 'warn') -%}
             {%- do unclean.append(result.node.unique_id ~ ' (' ~ result.status ~ ')') -%}
         {%- elif is_blue_green(result.node) -%}
-            {%- do built.append(api.Relation.create(database=result.node.database, schema=result.node.schema,
-                                                    identifier=result.node.alias, type='table')) -%}
+            {%- do built.append(result.node) -%}
         {%- endif -%}
     {%- endfor -%}
     {%- if unclean -%}
         {%- do log('blue/green: nothing published, not clean: ' ~ unclean | join(', '), info=true) -%}
     {%- elif built -%}
-        {%- do run_query(adapter.dispatch('promote_blue_to_green')(built)) -%}
-        {%- do log('blue/green: published ' ~ built | map(attribute='identifier') | map('replace', blue_suffix(), '') | join(', '), info=true) -%}
+        {%- set blues = [] -%}
+        {%- for node in built -%}
+            {%- set blue = api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias, type='table') -%}
+            {%- set green = adapter.get_relation(database=node.database, schema=node.schema, identifier=green_of(blue).identifier) -%}
+            {%- do blues.append({'blue': blue, 'green': green_of(blue), 'green_exists': green is not none,
+                                 'incremental': node.config.materialized == 'incremental'}) -%}
+        {%- endfor -%}
+        {%- do run_query(adapter.dispatch('promote_blue_to_green')(blues)) -%}
+        {%- do log('blue/green: published ' ~ blues | map(attribute='green') | map(attribute='identifier') | join(', '), info=true) -%}
     {%- endif -%}
 {% endmacro %}
 
 
+{#- One transaction. A table mart's blue replaces green; an incremental mart's blue and green
+    trade places, so the old green is the next run's blue, behind by the days this run built. -#}
 {% macro default__promote_blue_to_green(blues) %}
     begin transaction;
-    {% for blue in blues -%}
-    drop table if exists {{ green_of(blue) }};
-    alter table {{ blue }} rename to {{ adapter.quote(green_of(blue).identifier) }};
+    {% for mart in blues -%}
+    {%- set swap = mart.green.incorporate(path={'identifier': mart.green.identifier ~ '__swap'}) -%}
+    {% if mart.incremental and mart.green_exists -%}
+    alter table {{ mart.green }} rename to {{ adapter.quote(swap.identifier) }};
+    alter table {{ mart.blue }} rename to {{ adapter.quote(mart.green.identifier) }};
+    alter table {{ swap }} rename to {{ adapter.quote(mart.blue.identifier) }};
+    {% else -%}
+    drop table if exists {{ mart.green }};
+    alter table {{ mart.blue }} rename to {{ adapter.quote(mart.green.identifier) }};
+    {% endif -%}
     {% endfor -%}
     commit;
 {% endmacro %}
 
+{#- BigQuery has no multi-table DDL transaction: each mart is copied onto green in turn (a
+    metadata-only copy); blue is cloned from green again at the next run's start. -#}
 {% macro bigquery__promote_blue_to_green(blues) %}
-    {% for blue in blues -%}
-    create or replace table {{ green_of(blue) }} copy {{ blue }};
-    drop table {{ blue }};
+    {% for mart in blues -%}
+    create or replace table {{ mart.green }} copy {{ mart.blue }};
+    drop table {{ mart.blue }};
     {% endfor -%}
 {% endmacro %}

@@ -143,7 +143,8 @@ def test_prod_publishes_blue_to_green_with_bigquery_clone_and_copy(projects):
     stdout = _run(projects, "prod", "compile", "--no-populate-cache", "--inline",
                   "{% set blue = api.Relation.create(database='dummy', schema='sales', identifier='orders__blue') %}"
                   "{{ adapter.dispatch('clone_green_into_blue')(green_of(blue), blue) }};"
-                  "{{ adapter.dispatch('promote_blue_to_green')([blue]) }}")
+                  "{{ adapter.dispatch('promote_blue_to_green')([{'blue': blue, 'green': green_of(blue), 'green_exists': true, "
+                  "'incremental': true}]) }}")
     sql = " ".join(stdout.split())
     assert "create or replace table `dummy`.`sales`.`orders__blue` clone `dummy`.`sales`.`orders`" in sql, sql
     assert "create or replace table `dummy`.`sales`.`orders` copy `dummy`.`sales`.`orders__blue`" in sql, sql
