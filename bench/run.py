@@ -39,7 +39,6 @@ from pathlib import Path
 import psutil
 from dataplatform import launcher
 from dataplatform.domain import domain_selection, domain_snapshot_selection
-from dataplatform.partitions import partitions_start
 
 REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "bench" / ".work"

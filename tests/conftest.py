@@ -6,7 +6,6 @@ marker automatically, so `pytest -m unit` or `pytest tests/unit` run one tier. D
 """
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -26,23 +25,18 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session")
 def dev_locations(tmp_path_factory) -> dict[str, dict]:
     """Each location loaded alone in a fresh interpreter on dev settings, described (see support)."""
-    from support import LOCATIONS, describe_location
+    from support import LOCATIONS, describe_location, scrubbed_env
 
-    env = {**os.environ, "PLATFORM_SCHEDULES": "stopped", "PLATFORM_ENV": "dev",
-           "PLATFORM_LOCAL_DIR": str(tmp_path_factory.mktemp("local"))}
-    for name in ("DUCKDB_PATH", "LANDING_ROOT", "DBT_TARGET", "DBT_PROJECT_DIR"):
-        env.pop(name, None)
+    env = scrubbed_env(PLATFORM_SCHEDULES="stopped", PLATFORM_ENV="dev", PLATFORM_LOCAL_DIR=str(tmp_path_factory.mktemp("local")))
     return {name: describe_location(name, env) for name in LOCATIONS}
 
 
 @pytest.fixture
 def platform_env(tmp_path, monkeypatch) -> Settings:
     """Dev settings pointing at a fresh warehouse and landing zone under tmp_path."""
-    monkeypatch.setenv("PLATFORM_ENV", "dev")
-    monkeypatch.setenv("PLATFORM_LOCAL_DIR", str(tmp_path / "local"))
-    monkeypatch.setenv("PLATFORM_SCHEDULES", "stopped")
-    for name in ("DUCKDB_PATH", "LANDING_ROOT", "DBT_TARGET", "DBT_PROJECT_DIR"):
-        monkeypatch.delenv(name, raising=False)
+    from support import scrub_env
+
+    scrub_env(monkeypatch, PLATFORM_ENV="dev", PLATFORM_LOCAL_DIR=str(tmp_path / "local"), PLATFORM_SCHEDULES="stopped")
     settings = resolve_settings()
     for name, value in settings.dbt_env().items():
         monkeypatch.setenv(name, value)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from dagster import DagsterInstance, DagsterRunStatus
 from dataplatform.launcher import free_port, restore_default_signals
-from support import REPO
+from support import REPO, scrubbed_env
 
 DONE = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
 
@@ -135,9 +135,7 @@ def start_platform(local: Path, instance_config: Path | None = None, timeout: fl
     to load counts as loaded: it shows its error).
     """
     port = free_port()
-    env = {**os.environ, **(extra_env or {}), "PLATFORM_LOCAL_DIR": str(local), "PLATFORM_SCHEDULES": "stopped", "PLATFORM_ENV": "dev"}
-    for name in ("DAGSTER_HOME", "DUCKDB_PATH", "LANDING_ROOT", "DBT_TARGET"):
-        env.pop(name, None)
+    env = scrubbed_env(**(extra_env or {}), PLATFORM_LOCAL_DIR=str(local), PLATFORM_SCHEDULES="stopped", PLATFORM_ENV="dev")
     if instance_config:
         env["PLATFORM_DAGSTER_YAML"] = str(instance_config)
     local.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,7 @@
 """Helpers the test tiers share: running the locations, reading the warehouse."""
 
 import json
+import os
 import subprocess
 from contextlib import contextmanager
 import sys
@@ -11,6 +12,26 @@ import duckdb
 REPO = Path(__file__).resolve().parents[1]
 LOCATIONS = ("shared_ingest", "sales", "inventory")
 DOMAINS = ("sales", "inventory")
+
+
+# Variables that point the platform at a warehouse, a landing zone, a dbt project, an instance or
+# a cloud account. Every environment a test builds starts without them, so nothing of the
+# machine running the tests leaks into what they run.
+MACHINE_VARIABLES = ("PLATFORM_", "DAGSTER_HOME", "DUCKDB_", "LANDING_", "DBT_", "BIGQUERY_", "GOOGLE_", "CLOUDSDK_")
+
+
+def scrubbed_env(**variables: str) -> dict[str, str]:
+    """This process's environment without the machine's platform variables, plus ``variables``
+    (for a subprocess)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(MACHINE_VARIABLES)} | variables
+
+
+def scrub_env(mp, **variables: str) -> None:
+    """The same for this process, with a pytest MonkeyPatch (undone after the test)."""
+    for name in [k for k in os.environ if k.startswith(MACHINE_VARIABLES)]:
+        mp.delenv(name)
+    for name, value in variables.items():
+        mp.setenv(name, value)
 
 
 def copy_dbt_project(to: Path) -> Path:
@@ -127,11 +148,7 @@ def run_days(first_day: str, last_day: str | None = None) -> None:
 def point_platform_at(mp, local: Path) -> Path:
     """Make the locations built in this process use a fresh local warehouse and landing zone
     under ``local`` (dev settings, schedules stopped); returns the warehouse file."""
-    mp.setenv("PLATFORM_LOCAL_DIR", str(local))
-    mp.setenv("PLATFORM_SCHEDULES", "stopped")
-    mp.setenv("DUCKDB_PATH", str(local / "warehouse.duckdb"))
-    for name in ("LANDING_ROOT", "DBT_TARGET", "PLATFORM_ENV"):
-        mp.delenv(name, raising=False)
+    scrub_env(mp, PLATFORM_LOCAL_DIR=str(local), PLATFORM_SCHEDULES="stopped", DUCKDB_PATH=str(local / "warehouse.duckdb"))
     return local / "warehouse.duckdb"
 
 

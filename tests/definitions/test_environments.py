@@ -1,11 +1,10 @@
 """Dev (DuckDB) and prod (BigQuery) build the same asset graph; prod refuses to start half-configured."""
 
-import os
 import subprocess
 import sys
 
 import pytest
-from support import DESCRIBE_LOCATION, LOCATIONS, REPO, copy_dbt_project, describe_location
+from support import DESCRIBE_LOCATION, LOCATIONS, REPO, copy_dbt_project, describe_location, scrubbed_env
 
 PROD = {
     "PLATFORM_ENV": "prod",
@@ -24,9 +23,7 @@ def scratch_dbt(tmp_path_factory):
 
 
 def environment(overrides: dict, tmp_path) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BIGQUERY_", "DUCKDB_", "DBT_", "LANDING_"))}
-    env.update({"PLATFORM_SCHEDULES": "stopped", "PLATFORM_LOCAL_DIR": str(tmp_path), **overrides})
-    return env
+    return scrubbed_env(PLATFORM_SCHEDULES="stopped", PLATFORM_LOCAL_DIR=str(tmp_path), **overrides)
 
 
 def graph_of(described: dict) -> dict:

@@ -7,7 +7,6 @@ queries, and every dbt call has a timeout.
 """
 
 import json
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,11 +15,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from dataplatform.dbt_project import dbt_executable
-from support import copy_dbt_project
+from support import copy_dbt_project, scrubbed_env
 
 DBT_TIMEOUT_SECONDS = 300
-# Variables that would make this test depend on the machine it runs on.
-_MACHINE_VARIABLES = ("PLATFORM_", "BIGQUERY_", "DBT_", "DUCKDB_", "GOOGLE_", "CLOUDSDK_")
 
 
 def _dummy_keyfile(path: Path) -> Path:
@@ -66,8 +63,7 @@ LS = ("ls", "--quiet", "--output", "json", "--output-keys", "unique_id")
 def projects(tmp_path_factory) -> Iterator[dict]:
     """One scratch project per target, and the environment each target's dbt runs with."""
     root = tmp_path_factory.mktemp("prod_target")
-    base = {k: v for k, v in os.environ.items() if not k.startswith(_MACHINE_VARIABLES)}
-    base |= {"NO_GCE_CHECK": "true", "DO_NOT_TRACK": "1"}
+    base = scrubbed_env(NO_GCE_CHECK="true", DO_NOT_TRACK="1")
     envs = {
         "dev": base | {"DBT_TARGET": "dev", "DUCKDB_PATH": str(root / "warehouse.duckdb")},
         "prod": base | {"DBT_TARGET": "prod", "BIGQUERY_PROJECT": "dummy", "BIGQUERY_LOCATION": "EU",

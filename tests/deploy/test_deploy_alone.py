@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from support import REPO, scalar
+from support import REPO, scalar, scrubbed_env
 
 # A job of one location; a partitioned one for the days argv[3]..argv[4] in one run.
 RUN_JOB = r"""
@@ -45,9 +45,7 @@ def run(python: str, args: list[str], env: dict) -> subprocess.CompletedProcess:
 def warehouse(tmp_path_factory):
     """Day 1 ingested and sales built by the full workspace: what the other teams' deployments did."""
     local = tmp_path_factory.mktemp("deploy")
-    env = {**os.environ, "PLATFORM_LOCAL_DIR": str(local), "PLATFORM_SCHEDULES": "stopped"}
-    for name in ("DUCKDB_PATH", "LANDING_ROOT", "DBT_TARGET", "PLATFORM_ENV"):
-        env.pop(name, None)
+    env = scrubbed_env(PLATFORM_LOCAL_DIR=str(local), PLATFORM_SCHEDULES="stopped")
     for args in (["-m", "shared_ingest.generator", "--day", "1", "--scale", "0.05"],
                  ["-c", RUN_JOB, "shared_ingest", "ingest_sources"],
                  ["-c", RUN_JOB, "sales", "sales_snapshots"],
