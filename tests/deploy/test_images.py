@@ -27,5 +27,5 @@ def test_domain_images_get_dbt_and_bigquery_but_no_other_location(package):
 
 def test_the_ingest_image_gets_no_dbt():
     names = exported("shared-ingest")
-    assert {"dagster", "duckdb", "dagster-gcp", "dagster-postgres"} <= names
+    assert {"dagster", "duckdb", "google-cloud-bigquery", "gcsfs", "dagster-postgres"} <= names
     assert not {"dbt-core", "dagster-dbt"} & names
