@@ -134,13 +134,16 @@
     {%- for result in results -%}
         {%- if result.status not in ('success', 'pass', 'warn') -%}
             {%- do unclean.append(result.node.unique_id ~ ' (' ~ result.status ~ ')') -%}
-        {%- elif is_blue_green(result.node) -%}
+        {%- endif -%}
+        {%- if is_blue_green(result.node) -%}
             {%- do built.append(result.node) -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- if unclean -%}
+    {%- if not built -%}
+        {{ return('') }}  {#- no mart in this invocation (snapshots, tests alone): nothing to publish -#}
+    {%- elif unclean -%}
         {%- do log('blue/green: nothing published, not clean: ' ~ unclean | join(', '), info=true) -%}
-    {%- elif built -%}
+    {%- else -%}
         {%- set blues = [] -%}
         {%- for node in built -%}
             {%- set blue = api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias, type='table') -%}

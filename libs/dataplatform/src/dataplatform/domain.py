@@ -17,15 +17,17 @@ from dagster import (
     AssetsDefinition,
     BackfillPolicy,
     Definitions,
+    Failure,
     FreshnessPolicy,
     Output,
     ScheduleDefinition,
     build_schedule_from_partitioned_job,
     define_asset_job,
 )
-from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DagsterDbtCliRuntimeError, DbtCliResource, DbtProject, dbt_assets
 
 from dataplatform.dbt_project import dbt_cli, get_dbt_project, prepare_manifest
+from dataplatform.failures import explain_missing_relations, relation_owners
 from dataplatform.execution import RETRY_FROM_ASSET_FAILURE, platform_executor, schedule_status
 from dataplatform.keys import snapshot_pool
 from dataplatform.partitions import daily_partitions
@@ -135,6 +137,7 @@ def build_dbt_assets(
     translator = PlatformTranslator(source_tests_as_checks, marts_freshness=freshness)
     blue_relations = {translator.get_asset_key(node): node["relation_name"] for node in manifest["nodes"].values()
                       if is_blue_green(node)}
+    owners = relation_owners(manifest, translator)
 
     @dbt_assets(
         manifest=manifest,
@@ -151,7 +154,12 @@ def build_dbt_assets(
         # A run of checks alone (the critical tests' job) has no partition: its tests read every day.
         windowed = partitioned and (context.has_partition_key or context.has_partition_key_range)
         args = ["build", *(event_time_args(context) if windowed else [])]
-        yield from report_publishing(context, dbt.cli(args, context=context).stream(), blue_relations)
+        try:
+            yield from report_publishing(context, dbt.cli(args, context=context).stream(), blue_relations)
+        except DagsterDbtCliRuntimeError as error:
+            if hint := explain_missing_relations(str(error), owners):
+                raise Failure(description=f"{hint}\n\n{error}") from error
+            raise
 
     return _dbt
 

@@ -7,6 +7,8 @@ asset graph, so both take their key from here.
 from dagster import AssetKey
 
 RAW_KEY_PREFIX = "raw"
+# The code location that defines every source's asset (a domain location is named as its dbt group).
+INGEST_LOCATION = "shared_ingest"
 
 
 def source_asset_key(source_name: str, table_name: str) -> AssetKey:

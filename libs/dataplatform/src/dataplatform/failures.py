@@ -1,0 +1,43 @@
+"""dbt failures a person can act on: when dbt fails because a table is missing, say whose asset
+it is and which code location makes it, instead of leaving dbt's catalog error to be decoded."""
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from dagster import AssetKey
+
+from dataplatform.keys import INGEST_LOCATION
+from dataplatform.translator import PlatformTranslator, green_alias
+
+# dbt's message when a relation it reads does not exist, per warehouse.
+_MISSING_RELATION = (
+    re.compile(r'Table with name "?([\w.]+?)"? does not exist'),  # DuckDB
+    re.compile(r"Not found: Table [\w.-]+:([\w.]+)"),  # BigQuery: project:dataset.table
+)
+
+
+def relation_owners(manifest: Mapping[str, Any], translator: PlatformTranslator) -> dict[str, tuple[AssetKey, str]]:
+    """``schema.table`` of every relation the project reads or builds: its asset and code location."""
+    owners = {
+        f"{s['schema']}.{s['identifier']}".lower(): (translator.get_asset_key(s), INGEST_LOCATION)
+        for s in manifest["sources"].values()
+    }
+    for node in manifest["nodes"].values():
+        if node["resource_type"] in ("model", "snapshot"):
+            owners[f"{node['schema']}.{green_alias(node)}".lower()] = (translator.get_asset_key(node), node["config"]["group"])
+    return owners
+
+
+def explain_missing_relations(message: str, owners: Mapping[str, tuple[AssetKey, str]]) -> str | None:
+    """One line per missing relation named in dbt's error, or None if it names none we know."""
+    hints = []
+    for pattern in _MISSING_RELATION:
+        for relation in pattern.findall(message):
+            if owner := owners.get(relation.lower()):
+                key, location = owner
+                hints.append(
+                    f"{relation} does not exist in this warehouse: it is the asset {key.to_user_string()} of code "
+                    f"location {location}, never materialized here. Materialize it there first."
+                )
+    return "\n".join(dict.fromkeys(hints)) or None
