@@ -480,7 +480,7 @@ def rss_by_role(process: psutil.Process) -> dict[str, float]:
             rss = child.memory_info().rss / 2**20
         except psutil.Error:
             continue
-        role = next((name for name in ("dagster_webserver", "dataplatform.daemon", "code-server", "api grpc",
+        role = next((name for name in ("dagster_webserver", "dagster-daemon", "code-server", "api grpc",
                                        "dataplatform.launcher") if name in cmdline), "other")
         roles[role] = roles.get(role, 0) + rss
     return roles

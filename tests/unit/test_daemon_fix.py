@@ -1,7 +1,13 @@
 """The backfill fix: a run request spanning code locations becomes one request per location."""
 
 from dagster import AssetCheckKey, AssetKey, RunRequest
-from dataplatform.daemon import install_backfill_fix, split_run_requests_by_code_location
+import subprocess
+import sys
+import types
+
+import pytest
+from dataplatform.daemon import BackfillFixError, check_backfill_internals, install_backfill_fix, split_run_requests_by_code_location
+from support import REPO
 
 LOCATION = {"raw/shop/orders": "shared_ingest", "sales/orders": "sales", "inventory/products": "inventory"}
 RAW_ORDERS = AssetKey(["raw", "shop", "orders"])
@@ -59,3 +65,47 @@ def test_the_fix_installs_once():
     install_backfill_fix()
     assert asset_backfill.build_run_requests_with_backfill_policies is patched
     assert patched.splits_by_code_location
+
+
+def _fake_asset_backfill(build, call: bool = True) -> types.ModuleType:
+    """A stand-in for dagster._core.execution.asset_backfill, as a later Dagster might have it."""
+    module = types.ModuleType("fake_asset_backfill")
+    module.build_run_requests_with_backfill_policies = build
+    source = "def execute_backfill_iteration():\n    return build_run_requests_with_backfill_policies(1, 2, 3)\n" if call else ""
+    exec(compile(source, "fake_asset_backfill", "exec"), module.__dict__)
+    return module
+
+
+def test_the_fix_refuses_dagster_internals_it_was_not_written_for():
+    import dagster
+
+    def renamed(asset_partitions, asset_graph, instance_queryer):
+        return []
+
+    def current(asset_partitions, asset_graph, dynamic_partitions_store):
+        return []
+
+    for module, what in ((_fake_asset_backfill(renamed), "takes"), (_fake_asset_backfill(current, call=False), "no longer calls"),
+                         (types.ModuleType("empty"), "is gone")):
+        with pytest.raises(BackfillFixError) as error:
+            check_backfill_internals(module)
+        message = str(error.value)
+        assert f"dagster {dagster.__version__}" in message and what in message and "\n" not in message
+    check_backfill_internals(_fake_asset_backfill(current))  # what 1.13 has: accepted
+
+
+def test_the_instance_config_installs_the_fix_when_the_daemon_loads_it(tmp_path):
+    """The run coordinator of the repo's dagster.yaml, loaded as the daemon loads it in a fresh
+    interpreter: the queue daemon is required and the backfill builder splits by code location."""
+    (tmp_path / "dagster.yaml").write_text((REPO / "dagster.yaml").read_text())
+    code = f"""
+from dagster import DagsterInstance
+from dagster._core.execution import asset_backfill
+instance = DagsterInstance.from_config({str(tmp_path)!r})
+assert "QUEUED_RUN_COORDINATOR" in instance.get_required_daemon_types(), instance.get_required_daemon_types()
+assert asset_backfill.build_run_requests_with_backfill_policies.splits_by_code_location
+print(type(instance.run_coordinator).__name__, instance.get_concurrency_config().run_queue_config.max_concurrent_runs)
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split() == ["SplittingQueuedRunCoordinator", "1"]  # concurrency.runs still applies

@@ -18,7 +18,7 @@ def rendered_by_the_chart(values: dict) -> dict:
     its templates/configmap-instance.yaml does."""
     daemon, monitoring, retries = values["dagsterDaemon"], values["dagsterDaemon"]["runMonitoring"], values["dagsterDaemon"]["runRetries"]
     return {
-        "run_coordinator": {"module": "dagster._core.run_coordinator", "class": daemon["runCoordinator"]["type"]},
+        "run_coordinator": {key: daemon["runCoordinator"]["config"]["customRunCoordinator"][key] for key in ("module", "class")},
         "concurrency": {"runs": {"max_concurrent_runs": values["concurrency"]["runs"]["maxConcurrentRuns"]},
                         "pools": {"default_limit": values["concurrency"]["pools"]["defaultLimit"]}},
         "run_monitoring": {"enabled": monitoring["enabled"], "start_timeout_seconds": monitoring["startTimeoutSeconds"],
@@ -44,3 +44,5 @@ def test_dev_and_production_configure_the_same_features():
     for name in SECTIONS - {"run_coordinator"}:  # the dev queue also sets how often it dequeues
         assert set(dev[name]) <= set(production[name]) | {"dequeue_interval_seconds"}, name
     assert dev["freshness"] == production["freshness"] and dev["telemetry"] == production["telemetry"]
+    # Both load the run coordinator that installs the backfill fix in the daemon.
+    assert {k: dev["run_coordinator"][k] for k in ("module", "class")} == production["run_coordinator"]

@@ -1,21 +1,26 @@
-"""The Dagster daemon, with one fix for asset backfills that span code locations.
+"""A fix for asset backfills that span code locations, installed by the instance's run coordinator.
 
 "Materialize all" on the global asset graph launches an asset backfill. For unpartitioned
 assets, Dagster's backfill daemon (1.13) puts every asset that is ready in the same iteration
 into one run (``build_run_requests_with_backfill_policies``: "non partitioned assets will be
 backfilled in a single run"), even when those assets live in different code locations. Once
 ingest is done, sales' and inventory's models are ready together; the run goes to one location,
-which does not define the other's assets, and the backfill fails with DagsterInvalidSubsetError.
+which does not define the other's assets, and the backfill fails with
+``Failed to target asset selection ... after retrying``.
 
 The fix splits such a run request into one per code location, which is what Dagster already does
-for partitioned assets (``_build_run_requests_from_partitions_def_mapping``). Start the daemon
-with ``python -m dataplatform.daemon run ...`` (same arguments as ``dagster-daemon``).
+for partitioned assets (``_build_run_requests_from_partitions_def_mapping``). It is installed by
+``SplittingQueuedRunCoordinator``, Dagster's queued run coordinator under another name: every
+dagster.yaml of the platform names it, and the daemon loads the run coordinator when it starts,
+so the stock ``dagster-daemon run``, ``dagster dev``, ``dg dev`` and the Helm chart's daemon all
+run with the fix. Checked against dagster 1.13; delete it when Dagster splits these requests.
 """
 
 import functools
+import inspect
 from collections.abc import Callable, Sequence
 
-from dagster import AssetKey, RunRequest
+from dagster import AssetKey, QueuedRunCoordinator, RunRequest
 
 
 def split_run_requests_by_code_location(run_requests: Sequence[RunRequest], asset_graph) -> list[RunRequest]:
@@ -57,21 +62,58 @@ def _split_results(build: Callable) -> Callable:
     return build_and_split
 
 
+class BackfillFixError(RuntimeError):
+    """Dagster's backfill internals are not what the fix was written for."""
+
+
+_BUILDER = "build_run_requests_with_backfill_policies"
+_BUILDER_PARAMETERS = ["asset_partitions", "asset_graph", "dynamic_partitions_store"]
+
+
+def _names_called(code) -> set[str]:
+    """Global names a function's code (and the functions defined in it) looks up."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if inspect.iscode(const):
+            names |= _names_called(const)
+    return names
+
+
+def check_backfill_internals(asset_backfill) -> None:
+    """Fail in one line, naming the Dagster version, unless the patched function is still what the
+    backfill daemon calls: a module global of ``asset_backfill`` with the same parameters."""
+    import dagster
+
+    def unfit(what: str) -> BackfillFixError:
+        return BackfillFixError(f"dataplatform's backfill fix does not fit dagster {dagster.__version__}: {what}; "
+                                "see libs/dataplatform/src/dataplatform/daemon.py")
+
+    build = getattr(asset_backfill, _BUILDER, None)
+    if not callable(build):
+        raise unfit(f"dagster._core.execution.asset_backfill.{_BUILDER} is gone")
+    parameters = list(inspect.signature(getattr(build, "__wrapped__", build)).parameters)
+    if parameters != _BUILDER_PARAMETERS:
+        raise unfit(f"{_BUILDER} takes {parameters}, not {_BUILDER_PARAMETERS}")
+    callers = [f for f in vars(asset_backfill).values()
+               if inspect.isfunction(f) and f.__module__ == asset_backfill.__name__ and _BUILDER in _names_called(f.__code__)]
+    if not callers:
+        raise unfit(f"the backfill daemon no longer calls {_BUILDER} from dagster._core.execution.asset_backfill")
+
+
 def install_backfill_fix() -> None:
-    """Patch the backfill daemon's run request builder (idempotent)."""
+    """Patch the backfill daemon's run request builder (idempotent); BackfillFixError if it cannot."""
     from dagster._core.execution import asset_backfill
 
-    build = asset_backfill.build_run_requests_with_backfill_policies
+    check_backfill_internals(asset_backfill)
+    build = getattr(asset_backfill, _BUILDER)
     if not getattr(build, "splits_by_code_location", False):
-        asset_backfill.build_run_requests_with_backfill_policies = _split_results(build)
+        setattr(asset_backfill, _BUILDER, _split_results(build))
 
 
-def main() -> None:
-    install_backfill_fix()
-    from dagster._daemon.cli import main as dagster_daemon_main
+class SplittingQueuedRunCoordinator(QueuedRunCoordinator):
+    """Dagster's queued run coordinator (same config, same behaviour) that installs the backfill
+    fix in the process that loads it. The daemon loads it at start, to know it must run the queue."""
 
-    dagster_daemon_main()
-
-
-if __name__ == "__main__":
-    main()
+    def __init__(self, *args, **kwargs) -> None:
+        install_backfill_fix()
+        super().__init__(*args, **kwargs)

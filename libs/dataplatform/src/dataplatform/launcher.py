@@ -149,7 +149,7 @@ def up(host: str, port: int) -> int:
         grpc_workspace.write_text(yaml.safe_dump({"load_from": [
             {"grpc_server": {"host": "127.0.0.1", "port": p, "location_name": n}} for n, p in ports.items()
         ]}))
-        children.append(start([sys.executable, "-m", "dataplatform.daemon", "run", "-w", str(grpc_workspace)],
+        children.append(start([str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", str(grpc_workspace)],
                               logs / "daemon.log"))
         children.append(start([sys.executable, "-m", "dagster_webserver", "-w", str(grpc_workspace),
                                "-h", host, "-p", str(port)]))
