@@ -37,6 +37,7 @@ import urllib.request
 from pathlib import Path
 
 import psutil
+
 from dataplatform import launcher
 from dataplatform.domain import domain_selection, domain_snapshot_selection
 

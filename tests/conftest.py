@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from dataplatform.settings import Settings, resolve_settings
 
 REPO = Path(__file__).resolve().parents[1]

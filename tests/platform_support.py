@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dagster import DagsterInstance, DagsterRunStatus
-from dataplatform.launcher import free_port, restore_default_signals
 from support import REPO, scrubbed_env
+
+from dataplatform.launcher import free_port, restore_default_signals
 
 DONE = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
 

@@ -3,8 +3,8 @@
 import json
 import os
 import subprocess
-from contextlib import contextmanager
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -158,6 +158,7 @@ def scratch_platform(local: Path, days: tuple[int, ...] = (1,)):
     ``local`` (with ``days`` landed) and at a scratch copy of the dbt project, for tests that edit
     the project; yields the warehouse file and the project folder."""
     import pytest
+
     from shared_ingest.generator import generate_day
 
     mp = pytest.MonkeyPatch()

@@ -3,8 +3,9 @@ project follows dbt Labs' rules for contracts, source freshness and primary-key 
 
 import subprocess
 
-from dataplatform.dbt_project import dbt_executable
 from support import copy_dbt_project
+
+from dataplatform.dbt_project import dbt_executable
 
 
 def test_a_forbidden_cross_domain_ref_fails_parse_naming_the_model(tmp_path, platform_env):

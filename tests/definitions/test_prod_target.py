@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from dataplatform.dbt_project import dbt_executable
 from support import copy_dbt_project, scrubbed_env
+
+from dataplatform.dbt_project import dbt_executable
 
 DBT_TIMEOUT_SECONDS = 300
 

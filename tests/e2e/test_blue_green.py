@@ -8,8 +8,9 @@ then day 2 is built by sales with a deliberately failing test (nothing published
 
 import pytest
 from dagster import AssetKey
-from shared_ingest.landing import day_date
 from support import execute_job, failed_checks, materialized, query, run_days, scalar, scratch_platform
+
+from shared_ingest.landing import day_date
 
 DAY_1, DAY_2, DAY_3 = (day_date(day).isoformat() for day in (1, 2, 3))
 MART_SCHEMAS = ("sales", "inventory")

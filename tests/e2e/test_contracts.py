@@ -9,12 +9,12 @@ the copy's public ``order_items`` is broken three ways and sales' build is run a
 import subprocess
 
 import duckdb
-
 import pytest
 from dagster import AssetKey
+from support import evaluated_checks, execute_job, failed_checks, materialized, query, run_days, scratch_platform
+
 from dataplatform.dbt_project import dbt_executable
 from shared_ingest.landing import day_date
-from support import evaluated_checks, execute_job, failed_checks, materialized, query, run_days, scratch_platform
 
 DAY_1 = day_date(1).isoformat()
 ORDER_ITEMS = "models/sales/marts/order_items.sql"

@@ -6,18 +6,19 @@ can be re-run, or re-landed corrected, without touching the others; a range of d
 
 import csv
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pytest
 from dagster import build_schedule_context, materialize
+from support import query
+
 from dataplatform.settings import resolve_settings
 from shared_ingest.definitions import build_definitions
 from shared_ingest.generator import generate_day
 from shared_ingest.landing import day_date, partition_file
 from shared_ingest.tables import SOURCE_TABLES
-from support import query
 
 pytestmark = pytest.mark.shared_ingest
 
@@ -160,7 +161,7 @@ def test_the_dev_calendar_chains_like_production(local):
     simulation, ingest_job = repo.get_job("simulate_source_day"), repo.get_job("ingest_sources")
 
     def tick(schedule: str, hour: int, minute: int):
-        when = datetime(2026, 1, 5, hour, minute, tzinfo=timezone.utc)
+        when = datetime(2026, 1, 5, hour, minute, tzinfo=UTC)
         [request] = repo.get_schedule_def(schedule).evaluate_tick(
             build_schedule_context(scheduled_execution_time=when)).run_requests
         return request

@@ -9,10 +9,11 @@ import csv
 import subprocess
 
 import pytest
+from support import REPO, execute_job, point_platform_at, query, run_days
+
 from dataplatform.dbt_project import dbt_executable
 from shared_ingest.generator import generate_day
 from shared_ingest.landing import day_date
-from support import REPO, execute_job, point_platform_at, query, run_days
 
 SCALE, DAYS = 0.1, 3
 DAY = [day_date(d).isoformat() for d in range(1, DAYS + 1)]
@@ -107,7 +108,7 @@ def test_a_corrected_day_changes_exactly_that_day(warehouse):
     run_days(DAY[1])
 
     after = snapshot_of(database)
-    for relation, column in DATED.items():
+    for relation in DATED:
         assert after[relation][DAY[0]] == before[relation][DAY[0]], relation
         assert after[relation][DAY[2]] == before[relation][DAY[2]], relation
     assert after["raw_shop.order_items"][DAY[1]] != before["raw_shop.order_items"][DAY[1]]

@@ -9,11 +9,12 @@ from decimal import Decimal
 import duckdb
 import numpy as np
 import pytest
+from support import failed_checks, materialized, point_platform_at, query, run_days, scalar
+
 from inventory.definitions import defs as inventory_defs
 from sales.definitions import defs as sales_defs
 from shared_ingest.generator import day_tables, generate_day
 from shared_ingest.landing import day_date
-from support import failed_checks, materialized, point_platform_at, query, run_days, scalar
 
 SCALE, SEED = 0.3, 42
 

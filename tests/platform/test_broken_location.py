@@ -10,8 +10,9 @@ import shutil
 import pytest
 from dagster import DagsterRunStatus
 from platform_support import start_platform, stop_platform
-from shared_ingest.landing import day_date
 from support import REPO, scalar
+
+from shared_ingest.landing import day_date
 
 LOCATION_ENTRIES = """{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus
     locationOrLoadError { __typename ... on PythonError { message stack

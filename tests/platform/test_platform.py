@@ -13,11 +13,17 @@ import psutil
 import pytest
 from dagster import AssetKey, AssetMaterialization, DagsterEvent, DagsterEventType, DagsterRunStatus, EventLogEntry, RunsFilter
 from platform_support import (
-    assert_snapshot_pools_have_limit_one, overlaps, run_window, start_platform, step_windows, stop_platform,
+    assert_snapshot_pools_have_limit_one,
+    overlaps,
+    run_window,
+    start_platform,
+    step_windows,
+    stop_platform,
 )
+from support import DOMAINS, query, scalar
+
 from shared_ingest.generator import generate_day
 from shared_ingest.landing import day_date
-from support import DOMAINS, query, scalar
 
 DAYS = [day_date(d).isoformat() for d in (1, 2, 3)]
 

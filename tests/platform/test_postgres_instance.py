@@ -19,11 +19,17 @@ from dagster._core.run_coordinator import QueuedRunCoordinator
 from dagster._core.scheduler.instigation import InstigatorStatus, InstigatorType
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
 from platform_support import (
-    assert_snapshot_pools_have_limit_one, overlaps, run_window, start_platform, step_windows, stop_platform,
+    assert_snapshot_pools_have_limit_one,
+    overlaps,
+    run_window,
+    start_platform,
+    step_windows,
+    stop_platform,
 )
 from postgres_support import postgres_server
-from shared_ingest.landing import day_date
 from support import REPO
+
+from shared_ingest.landing import day_date
 
 DEPLOY_CONFIG = REPO / "deploy" / "dagster.yaml"
 SCHEDULES = (("shared_ingest", "ingest_sources_daily"), ("sales", "sales_build_daily"))

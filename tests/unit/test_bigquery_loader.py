@@ -4,8 +4,9 @@ import os
 from datetime import date
 
 import pytest
-from dataplatform.settings import resolve_settings
 from google.cloud import bigquery
+
+from dataplatform.settings import resolve_settings
 from shared_ingest.definitions import build_definitions
 from shared_ingest.loaders import BigQueryLoader, DuckDBLoader, IngestError, plan_bigquery_load
 from shared_ingest.tables import SOURCE_TABLES, get_table
@@ -122,7 +123,8 @@ def test_every_table_schema_follows_the_catalogue(table):
 
 def test_local_or_no_files_are_refused_naming_the_table():
     table = get_table("erp", "products")
-    with pytest.raises(IngestError, match=r"(?s)erp.products: not loaded.*/tmp/landing/erp/products/2026-01-01.csv: BigQuery loads gs:// files only"):
+    refused = r"(?s)erp.products: not loaded.*/tmp/landing/erp/products/2026-01-01.csv: BigQuery loads gs:// files only"
+    with pytest.raises(IngestError, match=refused):
         plan_bigquery_load("dummy", table, ["/tmp/landing/erp/products/2026-01-01.csv"])
     with pytest.raises(IngestError, match="(?s)erp.products: not loaded.*no landing files"):
         plan_bigquery_load("dummy", table, [])

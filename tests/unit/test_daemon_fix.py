@@ -1,13 +1,14 @@
 """The backfill fix: a run request spanning code locations becomes one request per location."""
 
-from dagster import AssetCheckKey, AssetKey, RunRequest
 import subprocess
 import sys
 import types
 
 import pytest
-from dataplatform.daemon import BackfillFixError, check_backfill_internals, install_backfill_fix, split_run_requests_by_code_location
+from dagster import AssetCheckKey, AssetKey, RunRequest
 from support import REPO
+
+from dataplatform.daemon import BackfillFixError, check_backfill_internals, install_backfill_fix, split_run_requests_by_code_location
 
 LOCATION = {"raw/shop/orders": "shared_ingest", "sales/orders": "sales", "inventory/products": "inventory"}
 RAW_ORDERS = AssetKey(["raw", "shop", "orders"])

@@ -9,11 +9,12 @@ import importlib.metadata
 import sys
 from functools import cached_property
 
-from dagster_dbt import DbtCliResource
 from dagster._utils import pushd
-from dataplatform.dbt_project import PlatformDbtCli, dbt_cli, dbt_executable, get_dbt_project
+from dagster_dbt import DbtCliResource
 from packaging.version import Version
 from support import REPO
+
+from dataplatform.dbt_project import PlatformDbtCli, dbt_cli, dbt_executable, get_dbt_project
 
 
 def test_dagster_dbt_still_has_the_hooks_the_platform_overrides():

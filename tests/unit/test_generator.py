@@ -4,6 +4,7 @@ from datetime import date
 
 import numpy as np
 import pytest
+
 from dataplatform.partitions import PARTITIONS_START_VARIABLE, partitions_start
 from shared_ingest.generator import Volume, day_tables, generate_day, next_day
 from shared_ingest.landing import day_date, day_file, day_number, file_date, files_to_load, latest_day, partition_file

@@ -2,6 +2,7 @@
 
 import pytest
 from dagster import AssetKey
+
 from dataplatform.domain import count_nodes, domain_selection, domain_slices, domain_snapshot_selection
 from dataplatform.keys import dbt_node_asset_key, raw_schema, snapshot_pool, source_asset_key
 from shared_ingest.tables import SOURCE_TABLES

@@ -3,9 +3,10 @@
 from pathlib import Path
 
 import pytest
+from dagster import DefaultScheduleStatus, in_process_executor
+
 from dataplatform.execution import platform_executor, schedule_status
 from dataplatform.settings import SettingsError, resolve_settings
-from dagster import DefaultScheduleStatus, in_process_executor
 
 
 def test_dev_defaults_live_under_the_local_dir(tmp_path):

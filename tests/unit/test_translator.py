@@ -2,6 +2,7 @@
 
 import pytest
 from dagster import AssetKey
+
 from dataplatform.translator import PlatformTranslator, UngroupedNodeError
 
 

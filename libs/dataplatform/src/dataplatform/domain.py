@@ -3,18 +3,18 @@
 
 import json
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timedelta
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from dagster import (
     AssetCheckKey,
+    AssetExecutionContext,
     AssetKey,
     AssetMaterialization,
     AssetObservation,
-    AssetExecutionContext,
-    AssetSelection,
     AssetsDefinition,
+    AssetSelection,
     BackfillPolicy,
     Definitions,
     Failure,
@@ -27,8 +27,8 @@ from dagster import (
 from dagster_dbt import DagsterDbtCliRuntimeError, DbtCliResource, DbtProject, dbt_assets
 
 from dataplatform.dbt_project import dbt_cli, get_dbt_project, prepare_manifest
-from dataplatform.failures import explain_missing_relations, relation_owners
 from dataplatform.execution import RETRY_FROM_ASSET_FAILURE, platform_executor, schedule_status
+from dataplatform.failures import explain_missing_relations, relation_owners
 from dataplatform.keys import snapshot_pool
 from dataplatform.partitions import daily_partitions
 from dataplatform.settings import Settings, resolve_settings
@@ -89,10 +89,10 @@ def domain_slices(manifest: Mapping[str, Any], domain: str) -> DomainSlices:
         if n["resource_type"] == "test" and (parents := set(n["depends_on"]["nodes"]))
         and parents & event_side and parents & model_ids
     ]
-    return DomainSlices(
-        events=sorted(_model_selector(nodes[i]) for i in event_ids) + sorted(_source_selector(sources[s]) for s in event_side - event_ids),
-        models=sorted(_model_selector(nodes[i]) for i in model_ids) + sorted(_source_selector(sources[s]) for s in model_side - model_ids) + sorted(both),
-    )
+    def selectors(models: set[str], side: set[str]) -> list[str]:
+        return sorted(_model_selector(nodes[i]) for i in models) + sorted(_source_selector(sources[s]) for s in side - models)
+
+    return DomainSlices(events=selectors(event_ids, event_side), models=selectors(model_ids, model_side) + sorted(both))
 
 
 def event_time_args(context: AssetExecutionContext) -> list[str]:

@@ -4,7 +4,6 @@ from dagster import DefaultScheduleStatus, ExecutorDefinition, in_process_execut
 
 from dataplatform.settings import Settings
 
-
 # Where the instance retries failed runs (deploy/dagster.yaml), re-run only the failed assets.
 RETRY_FROM_ASSET_FAILURE = {"dagster/retry_strategy": "FROM_ASSET_FAILURE"}
 

@@ -1,6 +1,7 @@
 """The inventory code location: the inventory slice of the dbt project, its snapshots and schedules."""
 
 import dagster as dg
+
 from dataplatform.domain import build_domain_definitions
 
 

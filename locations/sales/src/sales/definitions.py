@@ -1,6 +1,7 @@
 """The sales code location: the sales slice of the dbt project, its snapshots and schedules."""
 
 import dagster as dg
+
 from dataplatform.domain import build_domain_definitions
 
 

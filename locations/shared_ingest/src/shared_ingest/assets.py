@@ -12,8 +12,8 @@ from dagster import (
     MetadataValue,
     asset,
 )
-from dataplatform.partitions import daily_partitions, partition_day
 
+from dataplatform.partitions import daily_partitions, partition_day
 from shared_ingest.landing import files_to_load, partition_file
 from shared_ingest.loaders import LoadResult, WarehouseLoader
 from shared_ingest.tables import SOURCE_TABLES, SourceTable

@@ -1,9 +1,9 @@
 """The shared_ingest code location: one ingest asset per source table, and their schedule."""
 
 import dagster as dg
+
 from dataplatform.execution import RETRY_FROM_ASSET_FAILURE, platform_executor, schedule_status
 from dataplatform.settings import Settings, resolve_settings
-
 from shared_ingest.assets import LandingZone, build_ingest_assets
 from shared_ingest.loaders import BigQueryLoader, DuckDBLoader, WarehouseLoader
 from shared_ingest.simulation import simulate_source_day, simulation_schedule

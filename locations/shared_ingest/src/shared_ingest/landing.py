@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import fsspec
-from dataplatform.partitions import partition_day, partitions_start
 
+from dataplatform.partitions import partition_day, partitions_start
 from shared_ingest.tables import SourceTable
 
 

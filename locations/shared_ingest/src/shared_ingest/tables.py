@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from dagster import AssetKey
+
 from dataplatform.keys import raw_schema, source_asset_key
 
 # "state": each day's file is the whole table as of that day; the raw table is the newest file.
