@@ -96,11 +96,13 @@
         {%- endfor -%}
         {%- if rows -%}{%- do log('blue/green: ' ~ blue ~ ' caught up with ' ~ green ~ ' on ' ~ rows | length ~ ' range(s) of days', info=true) -%}{%- endif -%}
     {%- endif -%}
-    {#- What this run may change in blue: its window, or (no window, a full refresh) everything. -#}
+    {#- What this run may change in blue: its window, or (no window, a full refresh) everything.
+        (dbt's `flags` in Jinja lacks --event-time-start/-end; the invocation's arguments have them.) -#}
+    {%- set window_start, window_end = invocation_args_dict.get('event_time_start'), invocation_args_dict.get('event_time_end') -%}
     {%- do statements.append('delete from ' ~ pending ~ " where relation = '" ~ blue ~ "'") -%}
-    {%- if flags.EVENT_TIME_START and flags.EVENT_TIME_END and not flags.FULL_REFRESH -%}
-        {%- do statements.append('insert into ' ~ pending ~ " values ('" ~ blue ~ "', '" ~ flags.EVENT_TIME_START.strftime('%Y-%m-%d %H:%M:%S')
-                                 ~ "', '" ~ flags.EVENT_TIME_END.strftime('%Y-%m-%d %H:%M:%S') ~ "')") -%}
+    {%- if window_start and window_end and not flags.FULL_REFRESH -%}
+        {%- do statements.append('insert into ' ~ pending ~ " values ('" ~ blue ~ "', '" ~ window_start.strftime('%Y-%m-%d %H:%M:%S')
+                                 ~ "', '" ~ window_end.strftime('%Y-%m-%d %H:%M:%S') ~ "')") -%}
     {%- else -%}
         {%- do statements.append('insert into ' ~ pending ~ " values ('" ~ blue ~ "', null, null)") -%}
     {%- endif -%}
