@@ -79,12 +79,15 @@
     {%- set pending = _pending_days_relation() -%}
     {%- do run_query('create schema if not exists ' ~ pending.include(identifier=false) ~ '; create table if not exists ' ~ pending
                      ~ ' (relation varchar, day_start varchar, day_end varchar)') -%}
-    {%- set rows = run_query('select day_start, day_end from ' ~ pending ~ " where relation = '" ~ blue ~ "'").rows -%}
+    {#- Keyed without the database: a DuckDB file copied or renamed changes its catalog's name. -#}
+    {%- set key = blue.schema ~ '.' ~ blue.identifier -%}
+    {%- set rows = run_query('select day_start, day_end from ' ~ pending ~ " where relation = '" ~ key ~ "'").rows -%}
     {%- set event_time = adapter.quote(node.config.event_time) -%}
     {%- set statements = ['begin transaction'] -%}
     {%- if flags.FULL_REFRESH or existing_green is none -%}
         {%- if existing_blue is not none and existing_green is none -%}{%- do statements.append('drop table ' ~ blue) -%}{%- endif -%}
-    {%- elif existing_blue is none or rows | selectattr(0, 'none') | list -%}
+    {#- No record (a blue not made by these hooks) or "everything": blue is copied whole. -#}
+    {%- elif existing_blue is none or not rows or rows | selectattr(0, 'none') | list -%}
         {%- do statements.append('create or replace table ' ~ blue ~ ' as select * from ' ~ green) -%}
         {%- do log('blue/green: ' ~ blue ~ ' copied from ' ~ green, info=true) -%}
     {%- else -%}
@@ -99,12 +102,12 @@
     {#- What this run may change in blue: its window, or (no window, a full refresh) everything.
         (dbt's `flags` in Jinja lacks --event-time-start/-end; the invocation's arguments have them.) -#}
     {%- set window_start, window_end = invocation_args_dict.get('event_time_start'), invocation_args_dict.get('event_time_end') -%}
-    {%- do statements.append('delete from ' ~ pending ~ " where relation = '" ~ blue ~ "'") -%}
+    {%- do statements.append('delete from ' ~ pending ~ " where relation = '" ~ key ~ "'") -%}
     {%- if window_start and window_end and not flags.FULL_REFRESH -%}
-        {%- do statements.append('insert into ' ~ pending ~ " values ('" ~ blue ~ "', '" ~ window_start.strftime('%Y-%m-%d %H:%M:%S')
+        {%- do statements.append('insert into ' ~ pending ~ " values ('" ~ key ~ "', '" ~ window_start.strftime('%Y-%m-%d %H:%M:%S')
                                  ~ "', '" ~ window_end.strftime('%Y-%m-%d %H:%M:%S') ~ "')") -%}
     {%- else -%}
-        {%- do statements.append('insert into ' ~ pending ~ " values ('" ~ blue ~ "', null, null)") -%}
+        {%- do statements.append('insert into ' ~ pending ~ " values ('" ~ key ~ "', null, null)") -%}
     {%- endif -%}
     {%- do statements.append('commit') -%}
     {%- do run_query(statements | join(';\n')) -%}
