@@ -30,6 +30,11 @@
 {%- endmacro %}
 
 
+{% macro blue_of(node) %}
+    {{ return(api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias, type='table')) }}
+{% endmacro %}
+
+
 {% macro green_of(relation) %}
     {{ return(relation.incorporate(path={'identifier': relation.identifier[:-(blue_suffix() | length)]})) }}
 {% endmacro %}
@@ -60,7 +65,7 @@
         {%- for unique_id in selected_resources -%}
             {%- set node = graph.nodes.get(unique_id) -%}
             {%- if node and is_blue_green(node) and node.config.materialized == 'incremental' -%}
-                {%- set blue = api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias, type='table') -%}
+                {%- set blue = blue_of(node) -%}
                 {%- do adapter.dispatch('start_incremental_blue')(node, blue, green_of(blue)) -%}
             {%- endif -%}
         {%- endfor -%}
@@ -74,8 +79,8 @@
     blue_green.pending_days before the build, and copied back from green before the next one: a
     day's build copies a day's rows, whatever the history. -#}
 {% macro default__start_incremental_blue(node, blue, green) %}
-    {%- set existing_green = adapter.get_relation(database=green.database, schema=green.schema, identifier=green.identifier) -%}
-    {%- set existing_blue = adapter.get_relation(database=blue.database, schema=blue.schema, identifier=blue.identifier) -%}
+    {%- set existing_green = load_cached_relation(green) -%}
+    {%- set existing_blue = load_cached_relation(blue) -%}
     {%- set pending = _pending_days_relation() -%}
     {%- do run_query('create schema if not exists ' ~ pending.include(identifier=false) ~ '; create table if not exists ' ~ pending
                      ~ ' (relation varchar, day_start varchar, day_end varchar)') -%}
@@ -121,7 +126,7 @@
 
 {#- BigQuery clones a table without copying its bytes: blue starts as a clone of green. -#}
 {% macro bigquery__start_incremental_blue(node, blue, green) %}
-    {%- if not flags.FULL_REFRESH and adapter.get_relation(database=green.database, schema=green.schema, identifier=green.identifier) is not none -%}
+    {%- if not flags.FULL_REFRESH and load_cached_relation(green) is not none -%}
         {%- do run_query(bigquery__clone_green_into_blue(green, blue)) -%}
         {%- do adapter.cache_added(blue) -%}
     {%- endif -%}
@@ -151,9 +156,8 @@
     {%- else -%}
         {%- set blues = [] -%}
         {%- for node in built -%}
-            {%- set blue = api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias, type='table') -%}
-            {%- set green = adapter.get_relation(database=node.database, schema=node.schema, identifier=green_of(blue).identifier) -%}
-            {%- do blues.append({'blue': blue, 'green': green_of(blue), 'green_exists': green is not none,
+            {%- set blue = blue_of(node) -%}
+            {%- do blues.append({'blue': blue, 'green': green_of(blue), 'green_exists': load_cached_relation(green_of(blue)) is not none,
                                  'incremental': node.config.materialized == 'incremental'}) -%}
         {%- endfor -%}
         {%- do run_query(adapter.dispatch('promote_blue_to_green')(blues)) -%}
