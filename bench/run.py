@@ -28,6 +28,8 @@ import os
 import platform
 import pstats
 import shutil
+import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -38,7 +40,6 @@ from pathlib import Path
 
 import psutil
 
-from dataplatform import launcher
 from dataplatform.domain import domain_selection, domain_snapshot_selection
 
 REPO = Path(__file__).resolve().parents[1]
@@ -432,23 +433,49 @@ def profile_summary(path: Path, limit: int = 18) -> str:
     return "\n".join(lines[start:start + limit + 1])
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def own_process_group() -> None:
+    """A child stopped as a whole, with default SIGINT/SIGTERM (a background shell ignores them)."""
+    os.setpgid(0, 0)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def stop_group(process: psutil.Popen, timeout: float = 60) -> None:
+    """SIGTERM to the dev server (it stops what it started), then whatever is left of its group."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except psutil.TimeoutExpired:
+        pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 def platform_rss(env: dict, seconds: float = 20, timeout: float = 600) -> dict:
-    """Start the launcher (what `python3 tasks.py up` runs), wait until the webserver lists every
-    location as loaded, then sample the RSS of the whole process tree for ``seconds``."""
-    port = launcher.free_port()
+    """Start `python3 tasks.py up` (after its sync: prepare, then `dg dev`), wait until the webserver
+    lists every location as loaded, then sample the RSS of the whole process tree for ``seconds``."""
+    port = free_port()
     local = WORK / "platform"
     env = {**env, "PLATFORM_LOCAL_DIR": str(local)}
     local.mkdir(parents=True, exist_ok=True)
-    process = psutil.Popen([sys.executable, "-m", "dataplatform.launcher", "up", "--port", str(port)], env=env,
-                           cwd=REPO, stdout=open(local / "launcher.log", "wb"), stderr=subprocess.STDOUT,
-                           preexec_fn=lambda: (os.setpgid(0, 0), launcher.restore_default_signals()))
+    process = psutil.Popen([sys.executable, str(REPO / "tasks.py"), "serve", "--port", str(port)], env=env,
+                           cwd=REPO, stdout=open(local / "platform.log", "wb"), stderr=subprocess.STDOUT,
+                           preexec_fn=own_process_group)
     query = json.dumps({"query": "{ workspaceOrError { ... on Workspace { locationEntries { loadStatus "
                                  "locationOrLoadError { __typename } } } } }"}).encode()
     started = time.perf_counter()
     try:
         while True:
             if process.poll() is not None or time.perf_counter() - started > timeout:
-                raise RuntimeError(f"platform did not start: see {local / 'launcher.log'}")
+                raise RuntimeError(f"platform did not start: see {local / 'platform.log'}")
             try:
                 request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", query,
                                                  {"content-type": "application/json"})
@@ -469,11 +496,12 @@ def platform_rss(env: dict, seconds: float = 20, timeout: float = 600) -> dict:
             time.sleep(0.5)
         return {"ready_s": ready, "peak_rss_mb": peak / 2**20, "by_role_mb": by_role}
     finally:
-        launcher.stop(process, timeout=60)
+        stop_group(process)
 
 
 def rss_by_role(process: psutil.Process) -> dict[str, float]:
-    """RSS (MB) of the launcher's children by what they are: webserver, daemon, code servers."""
+    """RSS (MB) of the platform's processes by what they are: dev server, webserver, daemon, code
+    server proxies (`code-server start`) and code servers (`api grpc`)."""
     roles: dict[str, float] = {}
     for child in [process, *process.children(recursive=True)]:
         try:
@@ -481,8 +509,8 @@ def rss_by_role(process: psutil.Process) -> dict[str, float]:
             rss = child.memory_info().rss / 2**20
         except psutil.Error:
             continue
-        role = next((name for name in ("dagster_webserver", "dagster-daemon", "code-server", "api grpc",
-                                       "dataplatform.launcher") if name in cmdline), "other")
+        role = next((name for name in ("dagster_webserver", "dagster._daemon", "dagster-daemon", "code-server",
+                                       "api grpc", "dg dev") if name in cmdline), "other")
         roles[role] = roles.get(role, 0) + rss
     return roles
 

@@ -1,4 +1,4 @@
-"""Start the real platform (the quickstart's launcher) on a throwaway home, and talk to it."""
+"""Start the real platform (`python3 tasks.py up`: `dg dev`) on a throwaway home, and talk to it."""
 
 import json
 import os
@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dagster import DagsterInstance, DagsterRunStatus
-from support import REPO, scrubbed_env
-
-from dataplatform.launcher import free_port, restore_default_signals
+from support import REPO, free_port, own_process_group, scrubbed_env
 
 DONE = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
 
@@ -128,9 +126,14 @@ def overlaps(windows: list[tuple[float, float]]) -> bool:
     return any(later[0] < earlier[1] for earlier, later in zip(ordered, ordered[1:]))
 
 
+def tasks_up(port: int) -> list[str]:
+    """`python3 tasks.py up` after its sync: prepare, then `dg dev`."""
+    return [sys.executable, str(REPO / "tasks.py"), "serve", "--port", str(port)]
+
+
 def start_platform(local: Path, instance_config: Path | None = None, timeout: float = 300,
-                   extra_env: dict[str, str] | None = None) -> Platform:
-    """`python -m dataplatform.launcher up` (what `python3 tasks.py up` runs) on its own port and home.
+                   extra_env: dict[str, str] | None = None, command=tasks_up) -> Platform:
+    """The platform (``command(port)``, by default `python3 tasks.py up`) on its own port and home.
 
     Ready when the webserver lists the three locations as loaded (a location whose code failed
     to load counts as loaded: it shows its error).
@@ -140,11 +143,9 @@ def start_platform(local: Path, instance_config: Path | None = None, timeout: fl
     if instance_config:
         env["PLATFORM_DAGSTER_YAML"] = str(instance_config)
     local.mkdir(parents=True, exist_ok=True)
-    log = local / "launcher.log"
+    log = local / "platform.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "dataplatform.launcher", "up", "--port", str(port)],
-        env=env, cwd=REPO, stdout=open(log, "wb"), stderr=subprocess.STDOUT,
-        preexec_fn=lambda: (os.setpgid(0, 0), restore_default_signals()),
+        command(port), env=env, cwd=REPO, stdout=open(log, "wb"), stderr=subprocess.STDOUT, preexec_fn=own_process_group,
     )
     platform = Platform(process, f"http://127.0.0.1:{port}", local, log)
     deadline = time.monotonic() + timeout
@@ -165,11 +166,18 @@ def start_platform(local: Path, instance_config: Path | None = None, timeout: fl
 
 
 def stop_platform(platform: Platform) -> None:
+    """SIGTERM to `dg dev`, which stops what it started (as on Ctrl-C); then anything left over."""
+    stop_process_group(platform.process)
+
+
+def stop_process_group(process: subprocess.Popen, timeout: float = 60) -> None:
     try:
-        os.killpg(platform.process.pid, signal.SIGTERM)
-        platform.process.wait(timeout=60)
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(platform.process.pid, signal.SIGKILL)
-        platform.process.wait()
+        pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+    process.wait()

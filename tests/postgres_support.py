@@ -26,8 +26,7 @@ from pathlib import Path
 
 import psycopg2
 import pytest
-
-from dataplatform.launcher import free_port
+from support import free_port
 
 STEP_TIMEOUT = 120  # seconds, for each of initdb, pg_ctl start/stop and every SQL statement
 ADMIN_USER = "postgres"

@@ -20,6 +20,25 @@ DOMAINS = ("sales", "inventory")
 MACHINE_VARIABLES = ("PLATFORM_", "DAGSTER_HOME", "DUCKDB_", "LANDING_", "DBT_", "BIGQUERY_", "GOOGLE_", "CLOUDSDK_")
 
 
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def own_process_group() -> None:
+    """preexec_fn of a child the test stops as a whole: its own process group, and the default
+    SIGINT/SIGTERM handling a child of a non-interactive shell would otherwise inherit as ignored."""
+    import signal
+
+    os.setpgid(0, 0)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def scrubbed_env(**variables: str) -> dict[str, str]:
     """This process's environment without the machine's platform variables, plus ``variables``
     (for a subprocess)."""
@@ -172,3 +191,17 @@ def scratch_platform(local: Path, days: tuple[int, ...] = (1,)):
     finally:
         mp.undo()
 
+
+def dg_workspace(root: Path) -> list[dict]:
+    """The code locations `dg dev` serves from ``root``: the workspace dg writes for it."""
+    import yaml
+    from dagster_dg_cli.cli.utils import create_temp_workspace_file  # what `dg dev` calls
+    from dagster_dg_core.context import DgContext
+
+    context = DgContext.for_workspace_environment(root, {})
+    with create_temp_workspace_file(context) as workspace_file:
+        return yaml.safe_load(Path(workspace_file).read_text())["load_from"]
+
+
+def locations_of(load_from: list[dict]) -> list[tuple[str, str]]:
+    return [(e["python_module"]["location_name"], e["python_module"]["module_name"]) for e in load_from]

@@ -15,7 +15,7 @@ from dagster import AssetKey, asset, materialize
 from support import query
 
 from dataplatform.settings import resolve_settings
-from shared_ingest.definitions import build_definitions
+from shared_ingest.defs.ingest import build_definitions
 from shared_ingest.generator import generate_day
 from shared_ingest.landing import day_date
 from shared_ingest.tables import get_table

@@ -15,7 +15,7 @@ from dagster import build_schedule_context, materialize
 from support import query
 
 from dataplatform.settings import resolve_settings
-from shared_ingest.definitions import build_definitions
+from shared_ingest.defs.ingest import build_definitions
 from shared_ingest.generator import generate_day
 from shared_ingest.landing import day_date, partition_file
 from shared_ingest.tables import SOURCE_TABLES

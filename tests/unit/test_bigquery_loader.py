@@ -7,7 +7,7 @@ import pytest
 from google.cloud import bigquery
 
 from dataplatform.settings import resolve_settings
-from shared_ingest.definitions import build_definitions
+from shared_ingest.defs.ingest import build_definitions
 from shared_ingest.loaders import BigQueryLoader, DuckDBLoader, IngestError, plan_bigquery_load
 from shared_ingest.tables import SOURCE_TABLES, get_table
 

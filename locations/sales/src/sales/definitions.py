@@ -1,13 +1,12 @@
-"""The sales code location: the sales slice of the dbt project, its snapshots and schedules."""
+"""The sales code location: what its defs folder declares (its dbt slice: defs/dbt_domain/defs.yaml)."""
 
 import dagster as dg
 
-from dataplatform.domain import build_domain_definitions
+from dataplatform.components import load_location
+
+from . import defs as defs_folder
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    # Snapshots first, so the day's build sees the day's history; after ingest at 05:00. The
-    # critical tests re-run when the builds of both domains are done.
-    return build_domain_definitions("sales", snapshot_cron="15 5 * * *", build_cron="30 5 * * *",
-                                    critical_tests_cron="0 7 * * *")
+    return load_location(defs_folder)

@@ -326,10 +326,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--day", type=int, nargs="+", default=None, help="day(s) to export (default: the next one)")
     parser.add_argument("--scale", type=float, default=1.0, help="1 is about 9,000 order lines a day")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--skip-landed", action="store_true",
+                        help="skip the days already exported (`tasks.py up` lands day 1 only on an empty landing zone)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     root = args.landing or resolve_settings().landing_root
     for day in args.day or [next_day(root)]:
+        if args.skip_landed and day < next_day(root):
+            log.info("day %s has already landed in %s", day, root)
+            continue
         generate_day(root, day, scale=args.scale, seed=args.seed)
 
 
