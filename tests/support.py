@@ -192,6 +192,19 @@ def scratch_platform(local: Path, days: tuple[int, ...] = (1,)):
         mp.undo()
 
 
+def scratch_repo(to: Path) -> Path:
+    """A scratch copy of the repo's locations and workspace files, for tests that edit a location:
+    dg runs each project from its own folder, ahead of the installed packages. The copy shares
+    the repo's environment (its .venv) and, unless DBT_PROJECT_DIR says otherwise, its dbt project."""
+    import shutil
+
+    shutil.copytree(REPO / "locations", to / "locations", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("dg.toml", "workspace.yaml", "dagster.yaml", "tasks.py"):
+        shutil.copyfile(REPO / name, to / name)
+    (to / ".venv").symlink_to(REPO / ".venv")  # each project's .env points at ../../.venv
+    return to
+
+
 def dg_workspace(root: Path) -> list[dict]:
     """The code locations `dg dev` serves from ``root``: the workspace dg writes for it."""
     import yaml

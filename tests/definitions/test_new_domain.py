@@ -3,13 +3,12 @@ folder owned by a new group, and a project folder whose one defs.yaml declares t
 then loads four locations, and the new one has its assets, job and schedule."""
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import yaml
-from support import REPO, copy_dbt_project, dg_workspace, locations_of, scrubbed_env
+from support import copy_dbt_project, dg_workspace, locations_of, scratch_repo, scrubbed_env
 
 DG = str(Path(sys.executable).parent / "dg")
 
@@ -59,11 +58,7 @@ def add_project(root: Path) -> Path:
 
 
 def test_a_fourth_domain_is_a_dbt_folder_and_a_project_with_one_defs_yaml(tmp_path):
-    root = tmp_path / "repo"
-    shutil.copytree(REPO / "locations", root / "locations", ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("dg.toml", "workspace.yaml", "dagster.yaml"):
-        shutil.copyfile(REPO / name, root / name)
-    (root / ".venv").symlink_to(REPO / ".venv")  # the projects' .env points at ../../.venv
+    root = scratch_repo(tmp_path / "repo")
     add_dbt_group(copy_dbt_project(root / "dbt"))
     source = add_project(root)
 

@@ -1,16 +1,16 @@
 """One location's code fails to load (a syntax error): the other two load and run, and the
 webserver shows that location's error instead of refusing to start.
 
-The broken inventory package is a copy of the real one with a syntax error, put ahead of the
-installed package on PYTHONPATH, as a bad deploy of that team's code would be.
+The platform runs from a scratch copy of the repo whose inventory package has a syntax error,
+as a bad deploy of that team's code would be.
 """
 
-import shutil
+import sys
 
 import pytest
 from dagster import DagsterRunStatus
 from platform_support import start_platform, stop_platform
-from support import REPO, scalar
+from support import scalar, scratch_repo
 
 from shared_ingest.landing import day_date
 
@@ -21,11 +21,11 @@ LOCATION_ENTRIES = """{ workspaceOrError { ... on Workspace { locationEntries { 
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
-    shadow = tmp_path_factory.mktemp("broken_code")
-    shutil.copytree(REPO / "locations" / "inventory" / "src" / "inventory", shadow / "inventory")
-    definitions = shadow / "inventory" / "definitions.py"
+    scratch = scratch_repo(tmp_path_factory.mktemp("repo"))
+    definitions = scratch / "locations" / "inventory" / "src" / "inventory" / "definitions.py"
     definitions.write_text(definitions.read_text() + "\ndef half_written_change(:\n")
-    platform = start_platform(tmp_path_factory.mktemp("platform"), extra_env={"PYTHONPATH": str(shadow)})
+    platform = start_platform(tmp_path_factory.mktemp("platform"),
+                              command=lambda port: [sys.executable, str(scratch / "tasks.py"), "serve", "--port", str(port)])
     yield platform
     stop_platform(platform)
 
