@@ -20,7 +20,10 @@ raw_lines as (
 
 mart as (
 
-    select count(*) as order_count, sum(order_amount) as amount from {{ ref('orders') }}
+    select
+        count(*) as order_count,
+        sum(order_amount) as amount
+    from {{ ref('orders') }}
     where {{ event_time_window_filter(ref('orders')) or 'true' }}
 
 )

@@ -37,7 +37,9 @@ recent_demand as (
     from order_items
     cross join latest_order_date
     where order_items.order_status != 'cancelled'
-        and order_items.order_date > {{ dbt.dateadd('day', -demand_window_days, 'latest_order_date.as_of_date') }}
+        and order_items.order_date > {{
+            dbt.dateadd('day', -demand_window_days, 'latest_order_date.as_of_date')
+        }}
     group by order_items.product_id
 
 ),
