@@ -6,10 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from support import REPO
+from support import REPO, scrubbed_env
 
 
 def test_sqlfluff_finds_nothing():
     sqlfluff = Path(sys.executable).parent / "sqlfluff"
-    result = subprocess.run([str(sqlfluff), "lint", "dbt"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    result = subprocess.run([str(sqlfluff), "lint", "dbt"], cwd=REPO, capture_output=True, text=True, timeout=300,
+                            env=scrubbed_env())
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
