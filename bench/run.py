@@ -459,22 +459,61 @@ def stop_group(process: psutil.Popen, timeout: float = 60) -> None:
         pass
 
 
-def platform_rss(env: dict, seconds: float = 20, timeout: float = 600) -> dict:
-    """Start `python3 tasks.py up` (after its sync: prepare, then `dg dev`), wait until the webserver
-    lists every location as loaded, then sample the RSS of the whole process tree for ``seconds``."""
+def start_dg_dev(env: dict, port: int, local: Path) -> list[psutil.Popen]:
+    """`python3 tasks.py up` after its sync: prepare, then `dg dev` (a dev process that starts a
+    proxy per location, which starts the location's code server; the webserver; the daemon)."""
+    return [psutil.Popen([sys.executable, str(REPO / "tasks.py"), "serve", "--port", str(port)], env=env,
+                         cwd=REPO, stdout=open(local / "platform.log", "wb"), stderr=subprocess.STDOUT,
+                         preexec_fn=own_process_group)]
+
+
+def start_one_process_per_location(env: dict, port: int, local: Path) -> list[psutil.Popen]:
+    """The deployed shape (the Helm chart's user deployments run `dagster api grpc`): one code
+    server process per location, and the webserver and daemon reading them over gRPC."""
+    from dagster import DagsterInstance
+
+    home = local / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
+    with DagsterInstance.from_config(str(home)):
+        pass  # storage created once, before two processes race on it
+    env = {**env, "DAGSTER_HOME": str(home)}
+    subprocess.run([sys.executable, "-m", "dataplatform.dbt_project", "prepare"], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    bin_dir, log = Path(sys.executable).parent, open(local / "platform.log", "wb")
+    start = lambda args: psutil.Popen(args, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+                                      preexec_fn=own_process_group)
+    ports = {name: free_port() for name in ("shared_ingest", "sales", "inventory")}
+    processes = [start([str(bin_dir / "dagster"), "api", "grpc", "-m", f"{name}.definitions", "--location-name", name,
+                        "-h", "127.0.0.1", "-p", str(p)]) for name, p in ports.items()]
+    for p in ports.values():
+        while socket.socket().connect_ex(("127.0.0.1", p)) != 0:
+            if any(process.poll() is not None for process in processes):
+                raise RuntimeError(f"a code server exited: see {local / 'platform.log'}")
+            time.sleep(0.5)
+    workspace = local / "workspace.grpc.yaml"
+    workspace.write_text(json.dumps({"load_from": [
+        {"grpc_server": {"host": "127.0.0.1", "port": p, "location_name": n}} for n, p in ports.items()]}))
+    processes.append(start([str(bin_dir / "dagster-daemon"), "run", "-w", str(workspace)]))
+    processes.append(start([str(bin_dir / "dagster-webserver"), "-w", str(workspace), "-h", "127.0.0.1", "-p", str(port)]))
+    return processes
+
+
+def platform_rss(env: dict, start, seconds: float = 20, timeout: float = 900) -> dict:
+    """Start the platform (``start``), wait until the webserver lists every location as loaded,
+    then sample the RSS of every process it runs for ``seconds``."""
     port = free_port()
     local = WORK / "platform"
-    env = {**env, "PLATFORM_LOCAL_DIR": str(local)}
-    local.mkdir(parents=True, exist_ok=True)
-    process = psutil.Popen([sys.executable, str(REPO / "tasks.py"), "serve", "--port", str(port)], env=env,
-                           cwd=REPO, stdout=open(local / "platform.log", "wb"), stderr=subprocess.STDOUT,
-                           preexec_fn=own_process_group)
+    shutil.rmtree(local, ignore_errors=True)
+    local.mkdir(parents=True)
+    env = {**env, "PLATFORM_LOCAL_DIR": str(local), "PLATFORM_SCHEDULES": "stopped"}
     query = json.dumps({"query": "{ workspaceOrError { ... on Workspace { locationEntries { loadStatus "
                                  "locationOrLoadError { __typename } } } } }"}).encode()
     started = time.perf_counter()
+    processes = start(env, port, local)
     try:
         while True:
-            if process.poll() is not None or time.perf_counter() - started > timeout:
+            if any(p.poll() is not None for p in processes) or time.perf_counter() - started > timeout:
                 raise RuntimeError(f"platform did not start: see {local / 'platform.log'}")
             try:
                 request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", query,
@@ -490,27 +529,28 @@ def platform_rss(env: dict, seconds: float = 20, timeout: float = 600) -> dict:
         peak, by_role = 0, {}
         until = time.perf_counter() + seconds
         while time.perf_counter() < until:
-            total = tree_rss(process)
+            total = sum(tree_rss(p) for p in processes)
             if total > peak:
-                peak, by_role = total, rss_by_role(process)
+                peak, by_role = total, rss_by_role(processes)
             time.sleep(0.5)
         return {"ready_s": ready, "peak_rss_mb": peak / 2**20, "by_role_mb": by_role}
     finally:
-        stop_group(process)
+        for process in reversed(processes):
+            stop_group(process)
 
 
-def rss_by_role(process: psutil.Process) -> dict[str, float]:
+def rss_by_role(processes: list[psutil.Process]) -> dict[str, float]:
     """RSS (MB) of the platform's processes by what they are: dev server, webserver, daemon, code
     server proxies (`code-server start`) and code servers (`api grpc`)."""
     roles: dict[str, float] = {}
-    for child in [process, *process.children(recursive=True)]:
+    for child in [c for p in processes for c in [p, *p.children(recursive=True)]]:
         try:
             cmdline = " ".join(child.cmdline())
             rss = child.memory_info().rss / 2**20
         except psutil.Error:
             continue
-        role = next((name for name in ("dagster_webserver", "dagster._daemon", "dagster-daemon", "code-server",
-                                       "api grpc", "dg dev") if name in cmdline), "other")
+        role = next((name for name in ("dagster_webserver", "dagster-webserver", "dagster._daemon", "dagster-daemon",
+                                       "code-server", "api grpc", "dg dev") if name in cmdline), "other")
         roles[role] = roles.get(role, 0) + rss
     return roles
 
@@ -564,8 +604,12 @@ def main() -> None:
         results["load_large_profile"] = profile_summary(WORK / "load_sales.prof")
     if "platform" in sections:
         print("whole platform RSS ...", flush=True)
-        results["platform"] = {"this project": platform_rss(env),
-                               f"{args.models}-model project": platform_rss({**env, "DBT_PROJECT_DIR": str(large)})}
+        results["platform"] = {
+            f"{project}, {shape}": platform_rss({**env, **project_env}, start)
+            for project, project_env in (("this project", {}), (f"{args.models}-model project", {"DBT_PROJECT_DIR": str(large)}))
+            for shape, start in (("dg dev (tasks.py up)", start_dg_dev),
+                                 ("one process per location (as deployed)", start_one_process_per_location))
+        }
 
     if "backfill" in sections:
         results["backfill"] = bench_backfill(args.backfill_scale, args.backfill_days)
