@@ -135,6 +135,7 @@ def build_dbt_assets(
     """
 
     translator = PlatformTranslator(source_tests_as_checks, marts_freshness=freshness)
+    translator.resolve_specs_parents_first(manifest, project)
     blue_relations = {translator.get_asset_key(node): node["relation_name"] for node in manifest["nodes"].values()
                       if is_blue_green(node)}
     owners = relation_owners(manifest, translator)

@@ -1,6 +1,7 @@
 """How dbt nodes become Dagster assets: the same keys, groups and owners in every environment,
 and code versions that change when a model's SQL, its macros or its config change."""
 
+import graphlib
 import hashlib
 import json
 from collections.abc import Mapping
@@ -117,6 +118,19 @@ class PlatformTranslator(DagsterDbtTranslator):
                 "models/<domain>/ or snapshots/<domain>/"
             )
         return group
+
+    def resolve_specs_parents_first(self, manifest: Mapping[str, Any], project: DbtProject | None) -> None:
+        """Resolve the spec of every model, snapshot, seed and source, parents before children.
+
+        dagster-dbt resolves a node's spec by recursing into its parents' (memoized per manifest):
+        a chain a few hundred models deep exceeds Python's recursion limit, and the location fails
+        to load with a RecursionError. In this order each resolution finds its parents resolved.
+        """
+        graph = {uid: node.get("depends_on", {}).get("nodes", []) for uid, node in manifest["nodes"].items()
+                 if node["resource_type"] in ("model", "snapshot", "seed")}
+        for uid in graphlib.TopologicalSorter(graph).static_order():
+            if uid in graph or uid in manifest["sources"]:
+                self.get_asset_spec(manifest, uid, project)
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None) -> AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
