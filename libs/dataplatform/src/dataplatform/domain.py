@@ -122,20 +122,19 @@ def build_dbt_assets(
     project: DbtProject,
     manifest: Mapping[str, Any],
     select: str,
+    translator: PlatformTranslator | None = None,
     exclude: str | None = None,
     pool: str | None = None,
-    source_tests_as_checks: bool = False,
     partitioned: bool = False,
-    freshness: FreshnessPolicy | None = None,
 ) -> AssetsDefinition:
     """One ``dbt build`` over a selection; its dbt tests become asset checks.
 
     A partitioned one builds the days of its partition (or range) in ONE dbt invocation: a
-    90-day backfill is one run and one ``dbt build`` with 90 batches, not 90 runs.
+    90-day backfill is one run and one ``dbt build`` with 90 batches, not 90 runs. Ops that
+    share a ``translator`` share its resolved asset specs.
     """
 
-    translator = PlatformTranslator(source_tests_as_checks, marts_freshness=freshness)
-    translator.resolve_specs_parents_first(manifest, project)
+    translator = translator or PlatformTranslator()
     blue_relations = {translator.get_asset_key(node): node["relation_name"] for node in manifest["nodes"].values()
                       if is_blue_green(node)}
     owners = relation_owners(manifest, translator)
@@ -258,10 +257,11 @@ def build_domain_definitions(
     # read: dbt build runs them first, and a failing one (stale or broken raw data) skips every
     # model built on that source.
     slices = domain_slices(manifest, domain)
-    freshness = marts_freshness(build_cron)
+    # One translator for the two model ops: each spec is resolved once for both.
+    models_translator = PlatformTranslator(source_tests_as_checks=True, marts_freshness=marts_freshness(build_cron))
     assets = [
-        build_dbt_assets(f"{domain}_dbt_{name}", project, manifest, " ".join(select), source_tests_as_checks=True,
-                         partitioned=name == "events", freshness=freshness)
+        build_dbt_assets(f"{domain}_dbt_{name}", project, manifest, " ".join(select), models_translator,
+                         partitioned=name == "events")
         for name, select in [("events", slices.events), ("models", slices.models)]
         if select
     ]

@@ -120,7 +120,8 @@ class PlatformTranslator(DagsterDbtTranslator):
         return group
 
     def resolve_specs_parents_first(self, manifest: Mapping[str, Any], project: DbtProject | None) -> None:
-        """Resolve the spec of every model, snapshot, seed and source, parents before children.
+        """Resolve the spec of every model, snapshot, seed and source, parents before children
+        (once per manifest: the first ``get_asset_spec`` does it).
 
         dagster-dbt resolves a node's spec by recursing into its parents' (memoized per manifest):
         a chain a few hundred models deep exceeds Python's recursion limit, and the location fails
@@ -133,6 +134,9 @@ class PlatformTranslator(DagsterDbtTranslator):
                 self.get_asset_spec(manifest, uid, project)
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None) -> AssetSpec:
+        if getattr(self, "_resolved_parents_first_of", None) is not manifest:
+            self._resolved_parents_first_of = manifest  # set first: the resolution calls back here
+            self.resolve_specs_parents_first(manifest, project)
         spec = super().get_asset_spec(manifest, unique_id, project)
         if not unique_id.startswith(("model.", "snapshot.", "seed.")):
             return spec
