@@ -126,9 +126,9 @@ def overlaps(windows: list[tuple[float, float]]) -> bool:
     return any(later[0] < earlier[1] for earlier, later in zip(ordered, ordered[1:]))
 
 
-def tasks_up(port: int) -> list[str]:
-    """`python3 tasks.py up` after its sync: prepare, then `dg dev`."""
-    return [sys.executable, str(REPO / "tasks.py"), "serve", "--port", str(port)]
+def tasks_up(port: int, repo: Path = REPO) -> list[str]:
+    """`python3 tasks.py up` of ``repo`` after its sync: prepare, then `dg dev`."""
+    return [sys.executable, str(repo / "tasks.py"), "serve", "--port", str(port)]
 
 
 def start_platform(local: Path, instance_config: Path | None = None, timeout: float = 300,
@@ -167,13 +167,10 @@ def start_platform(local: Path, instance_config: Path | None = None, timeout: fl
 
 def stop_platform(platform: Platform) -> None:
     """SIGTERM to `dg dev`, which stops what it started (as on Ctrl-C); then anything left over."""
-    stop_process_group(platform.process)
-
-
-def stop_process_group(process: subprocess.Popen, timeout: float = 60) -> None:
+    process = platform.process
     try:
         process.send_signal(signal.SIGTERM)
-        process.wait(timeout=timeout)
+        process.wait(timeout=60)
     except subprocess.TimeoutExpired:
         pass
     try:

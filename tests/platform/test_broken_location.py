@@ -5,11 +5,10 @@ The platform runs from a scratch copy of the repo whose inventory package has a 
 as a bad deploy of that team's code would be.
 """
 
-import sys
 
 import pytest
 from dagster import DagsterRunStatus
-from platform_support import start_platform, stop_platform
+from platform_support import start_platform, stop_platform, tasks_up
 from support import scalar, scratch_repo
 
 from shared_ingest.landing import day_date
@@ -24,8 +23,7 @@ def platform(tmp_path_factory):
     scratch = scratch_repo(tmp_path_factory.mktemp("repo"))
     definitions = scratch / "locations" / "inventory" / "src" / "inventory" / "definitions.py"
     definitions.write_text(definitions.read_text() + "\ndef half_written_change(:\n")
-    platform = start_platform(tmp_path_factory.mktemp("platform"),
-                              command=lambda port: [sys.executable, str(scratch / "tasks.py"), "serve", "--port", str(port)])
+    platform = start_platform(tmp_path_factory.mktemp("platform"), command=lambda port: tasks_up(port, scratch))
     yield platform
     stop_platform(platform)
 
