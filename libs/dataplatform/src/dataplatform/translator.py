@@ -119,24 +119,33 @@ class PlatformTranslator(DagsterDbtTranslator):
             )
         return group
 
-    def resolve_specs_parents_first(self, manifest: Mapping[str, Any], project: DbtProject | None) -> None:
-        """Resolve the spec of every model, snapshot, seed and source, parents before children
-        (once per manifest: the first ``get_asset_spec`` does it).
+    def resolve_ancestors_first(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None) -> None:
+        """Resolve the specs of a node's ancestors not yet resolved, parents before children.
 
         dagster-dbt resolves a node's spec by recursing into its parents' (memoized per manifest):
         a chain a few hundred models deep exceeds Python's recursion limit, and the location fails
         to load with a RecursionError. In this order each resolution finds its parents resolved.
+        Only the ancestors of what the location asks for: a domain holds the specs of its own
+        nodes and what they read, not of the whole project.
         """
-        graph = {uid: node.get("depends_on", {}).get("nodes", []) for uid, node in manifest["nodes"].items()
-                 if node["resource_type"] in ("model", "snapshot", "seed")}
-        for uid in graphlib.TopologicalSorter(graph).static_order():
-            if uid in graph or uid in manifest["sources"]:
+        nodes, pending, todo = manifest["nodes"], {}, [unique_id]
+        while todo:
+            uid = todo.pop()
+            if uid in pending or uid in self._ancestors_resolved:
+                continue
+            parents = nodes[uid].get("depends_on", {}).get("nodes", []) if uid in nodes else []
+            pending[uid] = [p for p in parents if p not in self._ancestors_resolved]
+            todo.extend(pending[uid])
+        self._ancestors_resolved.update(pending)  # first: each resolution below calls back here
+        for uid in graphlib.TopologicalSorter(pending).static_order():
+            if uid != unique_id and (uid in nodes or uid in manifest["sources"]):
                 self.get_asset_spec(manifest, uid, project)
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None) -> AssetSpec:
-        if getattr(self, "_resolved_parents_first_of", None) is not manifest:
-            self._resolved_parents_first_of = manifest  # set first: the resolution calls back here
-            self.resolve_specs_parents_first(manifest, project)
+        if getattr(self, "_ancestors_resolved_of", None) is not manifest:
+            self._ancestors_resolved_of, self._ancestors_resolved = manifest, set()
+        if unique_id not in self._ancestors_resolved:
+            self.resolve_ancestors_first(manifest, unique_id, project)
         spec = super().get_asset_spec(manifest, unique_id, project)
         if not unique_id.startswith(("model.", "snapshot.", "seed.")):
             return spec
