@@ -138,3 +138,42 @@ def test_the_marts_and_only_they_carry_a_freshness_policy_that_follows_the_build
              if n["resource_type"] == "model" and n["config"]["group"] == domain and "marts" in n["fqn"]}
     assert set(policies) == marts
     assert {(p.deadline_cron, p.lower_bound_delta) for p in policies.values()} == {("30 7 * * *", timedelta(hours=2))}
+
+
+# A domain loaded the way `dagster api grpc` loads it, counting the factory and the dbt ops it builds.
+LOAD_AS_CODE_SERVER = r"""
+import json, sys
+import dataplatform.domain as domain
+from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+from dagster._grpc.server import LoadedRepositories
+
+factory_calls, ops_built = [], []
+build_domain_definitions, build_dbt_assets = domain.build_domain_definitions, domain.build_dbt_assets
+domain.build_domain_definitions = lambda *a, **k: factory_calls.append(a[0]) or build_domain_definitions(*a, **k)
+domain.build_dbt_assets = lambda *a, **k: ops_built.append(a[0]) or build_dbt_assets(*a, **k)
+LoadedRepositories(LoadableTargetOrigin(executable_path=sys.executable, module_name=f"{sys.argv[1]}.definitions"),
+                   container_image=None, entry_point=["dagster"], container_context=None)
+print(json.dumps({"factory_calls": factory_calls, "ops_built": ops_built}))
+"""
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_a_code_server_builds_a_domain_once(domain, described, tmp_path):
+    """Dagster's code server calls a location's `@definitions` function twice at start (for its
+    load context, then for the repository; dagster 1.13). The domain's dbt ops, its specs and
+    checks are built once: the second call gets the first's definitions. If the first assertion
+    fails, Dagster calls it once now, and the memo in `build_domain_definitions` can go."""
+    import json
+    import subprocess
+    import sys
+
+    from support import REPO, scrubbed_env
+
+    env = scrubbed_env(PLATFORM_SCHEDULES="stopped", PLATFORM_ENV="dev", PLATFORM_LOCAL_DIR=str(tmp_path))
+    result = subprocess.run([sys.executable, "-c", LOAD_AS_CODE_SERVER, domain], capture_output=True, text=True,
+                            env=env, timeout=300, cwd=REPO)
+    assert result.returncode == 0, result.stderr[-4000:]
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert loaded["factory_calls"] == [domain, domain]
+    assert sorted(loaded["ops_built"]) == sorted(set(loaded["ops_built"])), loaded["ops_built"]
+    assert len(loaded["ops_built"]) >= 2
