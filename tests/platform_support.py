@@ -121,6 +121,14 @@ def run_window(instance: DagsterInstance, run_id: str) -> tuple[float, float]:
     return stats.start_time, stats.end_time
 
 
+def materialized_keys(instance: DagsterInstance, run_id: str) -> set[str]:
+    return {
+        r.dagster_event.asset_key.to_user_string()
+        for r in instance.all_logs(run_id)
+        if r.dagster_event and r.dagster_event.event_type_value == "ASSET_MATERIALIZATION"
+    }
+
+
 def overlaps(windows: list[tuple[float, float]]) -> bool:
     ordered = sorted(windows)
     return any(later[0] < earlier[1] for earlier, later in zip(ordered, ordered[1:]))

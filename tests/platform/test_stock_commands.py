@@ -2,8 +2,10 @@
 
 `dagster-webserver -w workspace.yaml` and a plain `dagster-daemon run -w workspace.yaml`, the
 instance configured by the repo's dagster.yaml, each process starting its own code servers:
-"Materialize all" of a day completes across the three locations. The run coordinator that
-dagster.yaml names installs the backfill fix in the stock daemon (dataplatform/daemon.py).
+"Materialize all" of three days (an asset backfill across the three locations) completes, in
+dependency order, each location's days in one run. The run coordinator that dagster.yaml names
+installs the backfill fix in the stock daemon (dataplatform/daemon.py); `dg dev` starts the same
+daemon (`python -m dagster._daemon run`) on the same instance config.
 """
 
 import shutil
@@ -13,14 +15,15 @@ from pathlib import Path
 
 import pytest
 from dagster import AssetKey, DagsterInstance, DagsterRunStatus
-from platform_support import start_platform, stop_platform
-from support import REPO, scalar
+from platform_support import materialized_keys, run_window, start_platform, stop_platform
+from support import REPO, query, scalar
 
 from shared_ingest.generator import generate_day
 from shared_ingest.landing import day_date
 
 BIN = Path(sys.executable).parent
-DAY = day_date(1).isoformat()
+DAYS = [day_date(d).isoformat() for d in (1, 2, 3)]
+LOCATIONS = ("shared_ingest", "sales", "inventory")
 
 
 def stock_processes(port: int) -> list[str]:
@@ -32,7 +35,8 @@ def stock_processes(port: int) -> list[str]:
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
     local = tmp_path_factory.mktemp("stock")
-    generate_day(str(local / "landing"), 1, scale=0.2)
+    for day in (1, 2, 3):
+        generate_day(str(local / "landing"), day, scale=0.2)
     home = local / "dagster_home"
     home.mkdir()
     shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
@@ -45,13 +49,30 @@ def platform(tmp_path_factory):
     stop_platform(platform)
 
 
-def test_materialize_all_completes_under_the_stock_webserver_and_daemon(platform):
+def test_materialize_all_of_three_days_runs_ingest_then_sales_then_inventory(platform):
     keys = platform.graphql("{ assetNodes { assetKey { path } } }")["assetNodes"]
-    backfill, runs = platform.wait_for_backfill(platform.materialize_all([DAY]))
+    backfill, runs = platform.wait_for_backfill(platform.materialize_all(DAYS))
     assert backfill.status.value == "COMPLETED_SUCCESS", (backfill.status, backfill.failure_count)
     assert runs and all(r.status == DagsterRunStatus.SUCCESS for r in runs), [(r.job_name, r.status) for r in runs]
-    assert {r.remote_job_origin.location_name for r in runs} == {"shared_ingest", "sales", "inventory"}
+    assert {r.remote_job_origin.location_name for r in runs} == set(LOCATIONS)
     with platform.instance() as instance:
         never = [k for k in keys if instance.get_latest_materialization_event(AssetKey(k["assetKey"]["path"])) is None]
+        by_location = {}
+        for run in runs:
+            location = run.remote_job_origin.location_name
+            by_location.setdefault(location, []).append((run_window(instance, run.run_id), materialized_keys(instance, run.run_id)))
     assert not never, f"never materialized: {never}"
+    # Each location builds its days in one run (BackfillPolicy.single_run): a range, not a run per day.
+    ranges = [(r.remote_job_origin.location_name, r.tags.get("dagster/asset_partition_range_start"),
+               r.tags.get("dagster/asset_partition_range_end")) for r in runs if "dagster/asset_partition_range_start" in r.tags]
+    assert sorted(ranges) == sorted((location, DAYS[0], DAYS[-1]) for location in LOCATIONS)
+    assert query(platform.warehouse, "select distinct order_date from sales.daily_revenue order by 1") == [
+        (day_date(d),) for d in (1, 2, 3)]
+    # Dependency order across locations: ingest, then sales, then inventory's mart on sales' order_items.
+    ingest_end = max(window[1] for window, _ in by_location["shared_ingest"])
+    sales_start = min(window[0] for window, _ in by_location["sales"])
+    order_items_end = next(w[1] for w, keys in by_location["sales"] if "sales/order_items" in keys)
+    days_of_supply_start = next(w[0] for w, keys in by_location["inventory"] if "inventory/days_of_supply" in keys)
+    assert ingest_end <= sales_start
+    assert order_items_end <= days_of_supply_start
     assert scalar(platform.warehouse, "select count(*) from inventory.days_of_supply") > 0
