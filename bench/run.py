@@ -467,9 +467,27 @@ def start_dg_dev(env: dict, port: int, local: Path) -> list[psutil.Popen]:
                          preexec_fn=own_process_group)]
 
 
+def location_environment(name: str) -> Path:
+    """A location's own environment, as its image installs it (`uv sync --package <name>`
+    without the dev groups): the ingest location without dbt. Returns its bin folder."""
+    venv = WORK / "venvs" / name
+    env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(venv)}
+    env.pop("VIRTUAL_ENV", None)
+    uv = [shutil.which("uv")] if shutil.which("uv") else [sys.executable, "-m", "uv"]
+    subprocess.run([*uv, "sync", "--frozen", "--package", name, "--no-default-groups", "--quiet"], cwd=REPO, env=env,
+                   check=True)
+    return venv / "bin"
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
 def start_one_process_per_location(env: dict, port: int, local: Path) -> list[psutil.Popen]:
     """The deployed shape (the Helm chart's user deployments run `dagster api grpc`): one code
-    server process per location, and the webserver and daemon reading them over gRPC."""
+    server process per location, each from its own environment as its image has it, and the
+    webserver and daemon (the platform image: this environment) reading them over gRPC."""
     from dagster import DagsterInstance
 
     home = local / "dagster_home"
@@ -484,10 +502,10 @@ def start_one_process_per_location(env: dict, port: int, local: Path) -> list[ps
     start = lambda args: psutil.Popen(args, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
                                       preexec_fn=own_process_group)
     ports = {name: free_port() for name in ("shared_ingest", "sales", "inventory")}
-    processes = [start([str(bin_dir / "dagster"), "api", "grpc", "-m", f"{name}.definitions", "--location-name", name,
-                        "-h", "127.0.0.1", "-p", str(p)]) for name, p in ports.items()]
+    processes = [start([str(location_environment(name) / "dagster"), "api", "grpc", "-m", f"{name}.definitions",
+                        "--location-name", name, "-h", "127.0.0.1", "-p", str(p)]) for name, p in ports.items()]
     for p in ports.values():
-        while socket.socket().connect_ex(("127.0.0.1", p)) != 0:
+        while not listening(p):
             if any(process.poll() is not None for process in processes):
                 raise RuntimeError(f"a code server exited: see {local / 'platform.log'}")
             time.sleep(0.5)
