@@ -6,7 +6,6 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from dagster import (
@@ -247,19 +246,18 @@ def build_domain_definitions(
     settings = settings or resolve_settings()
     settings.export_dbt_env()
     project = get_dbt_project(settings.require_dbt_project(), settings.dbt_target)
-    manifest_path = prepare_manifest(project)
-    manifest_file = manifest_path.stat()
-    return _domain_definitions(domain, build_cron, snapshot_cron, critical_tests_cron, settings, project, manifest_path,
+    manifest_file = prepare_manifest(project).stat()
+    return _domain_definitions(domain, build_cron, snapshot_cron, critical_tests_cron, settings, project,
                                (manifest_file.st_mtime_ns, manifest_file.st_size))
 
 
 @functools.lru_cache(maxsize=4)
 def _domain_definitions(domain: str, build_cron: str, snapshot_cron: str, critical_tests_cron: str, settings: Settings,
-                        project: DbtProject, manifest_path: Path, manifest_version: tuple[int, int]) -> Definitions:
+                        project: DbtProject, manifest_version: tuple[int, int]) -> Definitions:
     """Built once per domain, settings and manifest version. A code server calls a location's
     ``@definitions`` function twice at start (once for its load context, then for the repository):
     the second call gets the first's definitions, not a second copy of the domain's specs."""
-    manifest = json.loads(manifest_path.read_text())
+    manifest = json.loads(project.manifest_path.read_text())
     if count_nodes(manifest, domain, "model") == 0:
         raise ValueError(f"dbt group {domain!r} owns no model in {project.project_dir}")
 
