@@ -24,12 +24,20 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
-def dev_locations(tmp_path_factory) -> dict[str, dict]:
-    """Each location loaded alone in a fresh interpreter on dev settings, described (see support)."""
-    from support import LOCATIONS, describe_location, scrubbed_env
+def dev_env(tmp_path_factory) -> dict[str, str]:
+    """A scrubbed dev environment shared by the tests that load locations in fresh interpreters:
+    one warehouse path, so the manifest prepared for it is parsed once, not once per test."""
+    from support import scrubbed_env
 
-    env = scrubbed_env(PLATFORM_SCHEDULES="stopped", PLATFORM_ENV="dev", PLATFORM_LOCAL_DIR=str(tmp_path_factory.mktemp("local")))
-    return {name: describe_location(name, env) for name in LOCATIONS}
+    return scrubbed_env(PLATFORM_SCHEDULES="stopped", PLATFORM_ENV="dev", PLATFORM_LOCAL_DIR=str(tmp_path_factory.mktemp("local")))
+
+
+@pytest.fixture(scope="session")
+def dev_locations(dev_env) -> dict[str, dict]:
+    """Each location loaded alone in a fresh interpreter on dev settings, described (see support)."""
+    from support import LOCATIONS, describe_location
+
+    return {name: describe_location(name, dev_env) for name in LOCATIONS}
 
 
 @pytest.fixture

@@ -158,7 +158,7 @@ print(json.dumps({"factory_calls": factory_calls, "ops_built": ops_built}))
 
 
 @pytest.mark.parametrize("domain", DOMAINS)
-def test_a_code_server_builds_a_domain_once(domain, described, tmp_path):
+def test_a_code_server_builds_a_domain_once(domain, dev_env):
     """Dagster's code server calls a location's `@definitions` function twice at start (for its
     load context, then for the repository; dagster 1.13). The domain's dbt ops, its specs and
     checks are built once: the second call gets the first's definitions. If the first assertion
@@ -167,11 +167,10 @@ def test_a_code_server_builds_a_domain_once(domain, described, tmp_path):
     import subprocess
     import sys
 
-    from support import REPO, scrubbed_env
+    from support import REPO
 
-    env = scrubbed_env(PLATFORM_SCHEDULES="stopped", PLATFORM_ENV="dev", PLATFORM_LOCAL_DIR=str(tmp_path))
     result = subprocess.run([sys.executable, "-c", LOAD_AS_CODE_SERVER, domain], capture_output=True, text=True,
-                            env=env, timeout=300, cwd=REPO)
+                            env=dev_env, timeout=300, cwd=REPO)
     assert result.returncode == 0, result.stderr[-4000:]
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
     assert loaded["factory_calls"] == [domain, domain]
