@@ -1,5 +1,6 @@
 """Start the real platform (`python3 tasks.py up`: `dg dev`) on a throwaway home, and talk to it."""
 
+import itertools
 import json
 import os
 import signal
@@ -131,7 +132,7 @@ def materialized_keys(instance: DagsterInstance, run_id: str) -> set[str]:
 
 def overlaps(windows: list[tuple[float, float]]) -> bool:
     ordered = sorted(windows)
-    return any(later[0] < earlier[1] for earlier, later in zip(ordered, ordered[1:]))
+    return any(later[0] < earlier[1] for earlier, later in itertools.pairwise(ordered))
 
 
 def tasks_up(port: int, repo: Path = REPO) -> list[str]:

@@ -28,6 +28,10 @@ def add_dbt_group(dbt: Path) -> None:
     (dbt / "models" / "returns").mkdir()
     (dbt / "models" / "returns" / "items_per_order.sql").write_text(
         "select order_id, count(*) as items from {{ source('shop', 'order_items') }} group by order_id\n")
+    # A critical test and no snapshot: its job must run on the critical-tests time, not the snapshots'.
+    (dbt / "models" / "returns" / "_returns__models.yml").write_text(
+        "models:\n  - name: items_per_order\n    columns:\n      - name: order_id\n"
+        "        data_tests:\n          - unique:\n              config: {tags: [critical]}\n")
     project = yaml.safe_load((dbt / "dbt_project.yml").read_text())
     project["models"]["warehouse"]["returns"] = {"+group": "returns", "+schema": "returns", "+materialized": "table"}
     (dbt / "dbt_project.yml").write_text(yaml.safe_dump(project, sort_keys=False))
@@ -76,6 +80,8 @@ def test_a_fourth_domain_is_a_dbt_folder_and_a_project_with_one_defs_yaml(tmp_pa
     assert set(built) == {"returns/items_per_order"}
     assert built["returns/items_per_order"]["group_name"] == "returns"
     assert built["returns/items_per_order"]["dependency_keys"] == ["raw/shop/order_items"]
-    assert {j["name"] for j in defs["jobs"]} == {"returns_build"}
-    assert {(s["name"], s["cron_schedule"]) for s in defs["schedules"]} == {("returns_build_daily", "45 5 * * *")}
+    assert {j["name"] for j in defs["jobs"]} == {"returns_build", "returns_critical_tests"}
+    # Each job on its own time, though the domain has no snapshots job between them.
+    assert {(s["name"], s["cron_schedule"]) for s in defs["schedules"]} == {
+        ("returns_build_daily", "45 5 * * *"), ("returns_critical_tests_daily", "0 8 * * *")}
     assert locations_of(yaml.safe_load((root / "workspace.yaml").read_text())["load_from"]) == locations_of(dg_workspace(root))

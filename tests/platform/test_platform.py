@@ -123,7 +123,7 @@ def test_a_storm_of_ten_runs_from_three_locations_queues_and_all_succeed(platfor
         logs = "".join(str(rec.message) for r in run_ids for rec in instance.all_logs(r))
         snapshot_steps = {
             domain: [step_windows(instance, r)[f"{domain}_dbt_snapshots"]
-                     for r, (_, job, _) in zip(run_ids, storm) if job == f"{domain}_snapshots"]
+                     for r, (_, job, _) in zip(run_ids, storm, strict=True) if job == f"{domain}_snapshots"]
             for domain in DOMAINS
         }
         # A run's own cost runs from the daemon taking it off the queue (its worker starts) to its end.

@@ -95,7 +95,7 @@ def test_runs_of_two_locations_go_through_the_daemon_and_are_stored_in_postgres(
     assert [r.status for r in finished] == [DagsterRunStatus.SUCCESS] * 3, [(r.run_id, r.status) for r in finished]
     rows = postgres.query("select run_id, pipeline_name, status from runs where run_id = any(%s)", (run_ids,))
     jobs = ["ingest_sources", "sales_snapshots", "sales_snapshots"]
-    assert sorted(rows) == sorted(zip(run_ids, jobs, ["SUCCESS"] * 3))
+    assert sorted(rows) == sorted(zip(run_ids, jobs, ["SUCCESS"] * 3, strict=True))
     # Queued by the webserver, then taken off the queue and launched by the daemon (RUN_STARTING is
     # the daemon's dequeue event); Postgres stores the legacy PIPELINE_* names.
     lifecycle = [DagsterEventType.RUN_ENQUEUED, DagsterEventType.RUN_STARTING, DagsterEventType.RUN_START,

@@ -283,24 +283,25 @@ def _domain_definitions(domain: str, build_cron: str, snapshot_cron: str, critic
         selection=AssetSelection.assets(*assets) | AssetSelection.checks(*(c for a in assets for c in a.check_keys)),
         tags=RETRY_FROM_ASSET_FAILURE,
     )
-    jobs = [build]
+    # Each job is paired with its cron where it is defined: a domain may have critical tests and no snapshots.
+    scheduled = [(build, build_cron)]
     if count_nodes(manifest, domain, "snapshot"):
         snapshots = build_dbt_assets(
             f"{domain}_dbt_snapshots", project, manifest, domain_snapshot_selection(domain), pool=snapshot_pool(domain)
         )
         assets.append(snapshots)
-        jobs.append(
-            define_asset_job(f"{domain}_snapshots", selection=AssetSelection.assets(snapshots), tags=RETRY_FROM_ASSET_FAILURE)
+        snapshots_job = define_asset_job(
+            f"{domain}_snapshots", selection=AssetSelection.assets(snapshots), tags=RETRY_FROM_ASSET_FAILURE
         )
-
-    crons = [build_cron, snapshot_cron]
+        scheduled.append((snapshots_job, snapshot_cron))
     if critical := tagged_check_keys(manifest, assets, CRITICAL_TESTS_TAG):
         # Checks only: dagster-dbt runs just these tests (`dbt build --select <tests>`), no model.
-        jobs.append(define_asset_job(f"{domain}_critical_tests", selection=AssetSelection.checks(*critical)))
-        crons.append(critical_tests_cron)
+        critical_job = define_asset_job(f"{domain}_critical_tests", selection=AssetSelection.checks(*critical))
+        scheduled.append((critical_job, critical_tests_cron))
+    jobs = [job for job, _ in scheduled]
     schedules = [
         daily_schedule(job, cron, schedule_status(settings), partitioned=job.partitions_def is not None)
-        for job, cron in zip(jobs, crons)
+        for job, cron in scheduled
     ]
     return Definitions(
         assets=assets,
