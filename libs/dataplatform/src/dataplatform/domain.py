@@ -3,6 +3,8 @@
 
 import functools
 import json
+import signal
+import subprocess
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -155,14 +157,38 @@ def build_dbt_assets(
         # A run of checks alone (the critical tests' job) has no partition: its tests read every day.
         windowed = partitioned and (context.has_partition_key or context.has_partition_key_range)
         args = ["build", *(event_time_args(context) if windowed else [])]
+        invocation = dbt.cli(args, context=context)
         try:
-            yield from report_publishing(context, dbt.cli(args, context=context).stream(), blue_relations)
+            yield from report_publishing(context, invocation.stream(), blue_relations)
         except DagsterDbtCliRuntimeError as error:
             if hint := explain_missing_relations(str(error), owners):
                 raise Failure(description=f"{hint}\n\n{error}") from error
             raise
+        finally:
+            end_dbt_process(context, invocation.process)
 
     return _dbt
+
+
+def end_dbt_process(context: AssetExecutionContext, process: subprocess.Popen, grace_seconds: float = 30) -> None:
+    """Stop the op's dbt if it still runs, and wait for it, before the step ends.
+
+    dagster-dbt forwards only Dagster's own interrupt to dbt. If anything else raises while the
+    op reads dbt's events (the stream, the publishing report, the failure hint), or Dagster closes
+    the op, dbt would build on until the run's process ends, and the run's next step would start a
+    second dbt beside it (on DuckDB: a lock error; on BigQuery: two builds at once). SIGINT first,
+    so dbt cancels its queries and closes its connections; SIGKILL if it does not stop.
+    """
+    if process.poll() is not None:
+        return
+    context.log.warning(f"the step ends while its dbt (pid {process.pid}) still runs: stopping it")
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=grace_seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    context.log.info(f"dbt (pid {process.pid}) stopped with exit code {process.returncode}")
 
 
 def report_publishing(context: AssetExecutionContext, events: Iterator[Any], blue_relations: Mapping[AssetKey, str]) -> Iterator[Any]:
