@@ -92,6 +92,7 @@ def median(samples: list) -> float:
 NATIVE_LOAD = """
 import duckdb
 from shared_ingest.landing import landed_files
+from shared_ingest.loaders import loaded_partitions_ddl
 from shared_ingest.tables import SOURCE_TABLES
 with duckdb.connect({db!r}) as con:
     for table in SOURCE_TABLES:
@@ -106,6 +107,12 @@ with duckdb.connect({db!r}) as con:
         con.execute(f"create schema if not exists {{table.schema}}")
         con.execute(f"create or replace table {{table.schema}}.{{table.name}} as select {{select}} "
                     f"from read_csv({{files}}, header=true, auto_detect=false, columns={{columns}}, filename=true)")
+        if export_date:  # the days loaded, as ingest records them (the `delivered` source test reads them)
+            con.execute("create schema if not exists ingest_log")
+            con.execute(loaded_partitions_ddl("ingest_log.loaded_partitions"))
+            con.execute("delete from ingest_log.loaded_partitions where source_table = ?", [table.qualified_name])
+            con.execute(f"insert into ingest_log.loaded_partitions select ?, _export_date, count(*), current_timestamp "
+                        f"from {{table.schema}}.{{table.name}} group by _export_date", [table.qualified_name])
 """
 
 # One job of a location, as the daemon runs it: a partitioned one for the days first..last in one run.

@@ -62,6 +62,25 @@ def test_a_clean_build_leaves_only_green_relations(platform):
     assert orders_on(warehouse, "sales.orders", DAY_1) > 0
 
 
+def test_a_day_never_ingested_fails_naming_it_and_leaves_green_unchanged(platform):
+    """Day 3 has landed but was never ingested: the build refuses it instead of publishing an
+    empty day, names the day and the ingest asset to materialize, and changes no green relation."""
+    warehouse, _ = platform
+    before = green(warehouse)
+
+    result = execute_job("sales", "sales_build", DAY_3)
+
+    assert not result.success
+    message = "\n".join(e.step_failure_data.error.to_string() for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert (f"source shop.orders: no delivery recorded for 1 day(s) of the build's window {DAY_3} .. {DAY_3}: {DAY_3}."
+            in message), message[-3000:]
+    assert f"Materialize the asset raw/shop/orders of code location shared_ingest for partition(s) {DAY_3}" in message
+    assert {("raw/shop/orders", "source_delivered_shop_orders_"), ("raw/shop/payments", "source_delivered_shop_payments_")
+            } <= failed_checks(result)
+    assert green(warehouse) == before  # byte for byte
+    assert not {key for key in materialized(result) if key.startswith("sales/")}
+
+
 def test_a_failing_test_leaves_green_unchanged_and_does_not_block_the_other_domain(platform):
     warehouse, project = platform
     before = green(warehouse)

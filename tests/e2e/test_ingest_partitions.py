@@ -154,6 +154,28 @@ def test_a_range_that_fails_on_a_day_keeps_the_days_before_it(local):
     assert {p for key, p in materialized if key == "raw/shop/orders"} == {DAYS[0]}
 
 
+def test_each_loaded_partition_is_recorded_with_its_row_count_and_an_empty_day_is_told_apart(local):
+    """A day whose export holds no rows (a header only) loads and is recorded with 0 rows; a day
+    whose load failed is not recorded: the record commits with the day's rows or not at all."""
+    orders = local / "landing" / "shop" / "orders"
+    (orders / f"{DAYS[2]}.csv").write_text((orders / f"{DAYS[2]}.csv").read_text().splitlines(keepends=True)[0])
+    (orders / f"{DAYS[1]}.csv").write_text((orders / f"{DAYS[1]}.csv").read_text() + "not,a,row\n")
+    assert not ingest(local, DAYS[0], DAYS[-1], raise_on_error=False).success
+
+    database = local / "warehouse.duckdb"
+    recorded = query(database, "select source_table, cast(partition_day as varchar), row_count "
+                               "from ingest_log.loaded_partitions order by 1, 2")
+    loaded = query(database, "select 'shop.orders', cast(_export_date as varchar), count(*) from raw_shop.orders group by all")
+    assert [r for r in recorded if r[0] == "shop.orders"] == loaded == [("shop.orders", DAYS[0], loaded[0][2])]
+    assert ("shop.order_items", DAYS[1], csv_rows(local / "landing" / "shop" / "order_items" / f"{DAYS[1]}.csv")) in recorded
+
+    (orders / f"{DAYS[1]}.csv").write_text((orders / f"{DAYS[2]}.csv").read_text())  # corrected: no orders that day
+    assert ingest(local, DAYS[1], DAYS[2]).success
+    assert query(database, "select cast(partition_day as varchar), row_count from ingest_log.loaded_partitions "
+                           "where source_table = 'shop.orders' order by 1") == [
+        (DAYS[0], loaded[0][2]), (DAYS[1], 0), (DAYS[2], 0)]
+
+
 def test_the_dev_calendar_chains_like_production(local):
     """At 04:30 UTC the simulated sources export yesterday; at 05:00 the ingest schedule loads
     yesterday's partition, which is then there. By hand, the simulation exports the next day."""

@@ -83,6 +83,19 @@ def test_a_partition_overwrites_exactly_its_days_table_partition():
     )
 
 
+def test_a_partition_is_recorded_with_its_row_count_after_its_rows():
+    """The day's load recorded in ingest_log.loaded_partitions, which dbt's `delivered` test reads."""
+    plan = plan_bigquery_load("dummy", get_table("shop", "order_items"), ORDER_ITEMS_DAY_2, DAY_2)
+    create_dataset, create_table, merge = plan.record_sql
+    assert create_dataset == "create schema if not exists `dummy.ingest_log`"
+    assert create_table == ("create table if not exists `dummy.ingest_log.loaded_partitions` "
+                            "(source_table STRING, partition_day DATE, row_count INT64, loaded_at TIMESTAMP)")
+    assert merge.startswith("merge `dummy.ingest_log.loaded_partitions` as r using "
+                            "(select 'shop.order_items' as source_table, date '2026-01-02' as partition_day) as d ")
+    assert "update set row_count = @row_count" in merge and "values (d.source_table, d.partition_day, @row_count" in merge
+    assert plan_bigquery_load("dummy", get_table("shop", "customers"), CUSTOMERS_FILES).record_sql is None
+
+
 def test_a_partitions_keys_are_checked_within_the_day_and_against_other_days():
     plan = plan_bigquery_load("dummy", get_table("shop", "order_items"), ORDER_ITEMS_DAY_2, DAY_2)
     assert plan.duplicate_key_sql == (

@@ -19,8 +19,9 @@
 {% macro event_time_window_filter(relation) -%}
     {%- set start = invocation_args_dict.get('event_time_start') -%}
     {%- set end = invocation_args_dict.get('event_time_end') -%}
-    {#- `fresh` asks when the table was last loaded at all, not when the window was. -#}
-    {%- if not (execute and start and end) or (model.get('test_metadata') or {}).get('name') == 'fresh' -%}
+    {#- `fresh` asks when the table was last loaded at all, not when the window was; `delivered`
+        reads the window's days itself. -#}
+    {%- if not (execute and start and end) or (model.get('test_metadata') or {}).get('name') in ('fresh', 'delivered') -%}
         {%- do return(none) -%}
     {%- endif -%}
     {#- The tested relation is one of the test's own parents: look only at those. -#}

@@ -46,6 +46,9 @@ def load_location(defs_folder: ModuleType) -> dg.Definitions:
     Loaded from the module rather than from the project's pyproject.toml (``load_from_defs_folder``):
     a location image installs the package, where no pyproject.toml sits above the module.
     """
+    from dataplatform.dialog_fix import install_dialog_fix
+
+    install_dialog_fix()  # in the code server that loads this location (see dialog_fix)
     project_root = Path(defs_folder.__file__).parent.parent
     with warnings.catch_warnings():
         # Warnings about dg's own loading (preview and beta APIs it uses): not the user's to act on.

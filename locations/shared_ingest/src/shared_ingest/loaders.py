@@ -45,6 +45,20 @@ LOADED_AT = "_loaded_at"
 # partition's load replaces the rows of that day, and dbt reads it as the sources' event_time.
 EXPORT_DATE = "_export_date"
 
+# Every event partition a load commits is recorded here, per source table (`shop.orders`, as dbt
+# names the source), with its row count: a day whose export held no rows is told apart from a day
+# never delivered. dbt's `delivered` source test (dbt/macros/tests/delivered.sql) reads it, so a
+# build refuses a window with a day missing, on DuckDB and BigQuery alike.
+LOADED_PARTITIONS_SCHEMA, LOADED_PARTITIONS_TABLE = "ingest_log", "loaded_partitions"
+LOADED_PARTITIONS_COLUMNS = {"source_table": ("VARCHAR", "STRING"), "partition_day": ("DATE", "DATE"),
+                             "row_count": ("BIGINT", "INT64"), "loaded_at": ("TIMESTAMP", "TIMESTAMP")}
+
+
+def loaded_partitions_ddl(relation: str, bigquery: bool = False) -> str:
+    """``create table if not exists`` of the record of loaded partitions."""
+    columns = ", ".join(f"{name} {types[bigquery]}" for name, types in LOADED_PARTITIONS_COLUMNS.items())
+    return f"create table if not exists {relation} ({columns})"
+
 
 class WarehouseLoader(ConfigurableResource):
     """What an ingest asset needs from the warehouse; each environment supplies one implementation."""
@@ -112,8 +126,11 @@ class DuckDBLoader(WarehouseLoader):
         partition = day.isoformat()
         stamped = (f"select *, current_timestamp as {LOADED_AT}, date '{partition}' as {EXPORT_DATE} "
                    f"from read_csv({sql_list([file])}, {options})")
+        record = f"{LOADED_PARTITIONS_SCHEMA}.{LOADED_PARTITIONS_TABLE}"
         with self._connect() as con:
             con.execute(f"create schema if not exists {table.schema}")
+            con.execute(f"create schema if not exists {LOADED_PARTITIONS_SCHEMA}")
+            con.execute(loaded_partitions_ddl(record))
             try:
                 # One pass, like a native load: the day's rows go straight into the raw table and
                 # are checked there, inside the transaction that deletes the day's old rows. A
@@ -127,6 +144,9 @@ class DuckDBLoader(WarehouseLoader):
                 self._check_keys(con, table, day_rows, [file], partition)
                 self._check_event_times(con, table, day_rows, file, partition)
                 self._check_other_days(con, table, target, file, partition)
+                # Recorded in the same transaction: a day is recorded if and only if its rows are in.
+                con.execute(f"delete from {record} where source_table = ? and partition_day = ?", [table.qualified_name, day])
+                con.execute(f"insert into {record} values (?, ?, ?, current_timestamp)", [table.qualified_name, day, rows])
                 con.execute("commit")
             except duckdb.Error as error:
                 _rollback(con)
@@ -255,6 +275,8 @@ class BigQueryLoadPlan:
     create_sql: str | None = None
     loaded_elsewhere_sql: str | None = None  # staged keys the raw table holds on another day
     swap_config: bigquery.QueryJobConfig | None = None  # destination: the day's partition, WRITE_TRUNCATE
+    # After the swap: the day recorded in ingest_log.loaded_partitions (its row count a query parameter).
+    record_sql: list[str] | None = None
 
 
 def plan_bigquery_load(project: str, table: SourceTable, files: list[str],
@@ -305,6 +327,7 @@ def plan_bigquery_load(project: str, table: SourceTable, files: list[str],
     if day is None:
         return plan
     on_day = f"date '{day.isoformat()}'"
+    record = f"{project}.{LOADED_PARTITIONS_SCHEMA}.{LOADED_PARTITIONS_TABLE}"
     columns = ", ".join(f"{c} {t}" for c, t in table.bigquery_columns.items())
     event_time = table.event_time_column
     return replace(
@@ -324,6 +347,17 @@ def plan_bigquery_load(project: str, table: SourceTable, files: list[str],
             f"and {key} in (select {key} from `{staging}`) limit 3"
         ),
         swap_sql=f"select *, current_timestamp() as {LOADED_AT}, {on_day} as {EXPORT_DATE} from `{staging}`",
+        record_sql=[
+            f"create schema if not exists `{project}.{LOADED_PARTITIONS_SCHEMA}`",
+            loaded_partitions_ddl(f"`{record}`", bigquery=True),
+            # Written after the day's rows: a crash between the two leaves a day unrecorded, which
+            # the builds refuse until ingest runs again, never a recorded day without its rows.
+            f"merge `{record}` as r using (select '{table.qualified_name}' as source_table, {on_day} as partition_day) as d "
+            "on r.source_table = d.source_table and r.partition_day = d.partition_day "
+            "when matched then update set row_count = @row_count, loaded_at = current_timestamp() "
+            "when not matched then insert (source_table, partition_day, row_count, loaded_at) "
+            "values (d.source_table, d.partition_day, @row_count, current_timestamp())",
+        ],
         swap_config=bigquery.QueryJobConfig(
             destination=f"{target}${day:%Y%m%d}",
             write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
@@ -358,6 +392,7 @@ class BigQueryLoader(WarehouseLoader):
 
     def _run(self, table: SourceTable, files: list[str], plan: BigQueryLoadPlan) -> LoadResult:
         from google.api_core.exceptions import GoogleAPIError
+        from google.cloud import bigquery
 
         partition = plan.day.isoformat() if plan.day else None
         started = time.monotonic()
@@ -379,6 +414,10 @@ class BigQueryLoader(WarehouseLoader):
             if plan.loaded_elsewhere_sql and (loaded_on := {key: day for key, day in query(plan.loaded_elsewhere_sql)}):
                 raise IngestError(table, key_problems(table, files, [], loaded_on), partition)
             query(plan.swap_sql, plan.swap_config)
+            if plan.record_sql:
+                rows = bigquery.ScalarQueryParameter("row_count", "INT64", int(load.output_rows or 0))
+                for sql in plan.record_sql:
+                    query(sql, bigquery.QueryJobConfig(query_parameters=[rows]) if "@row_count" in sql else None)
         except GoogleAPIError as error:
             raise IngestError(table, [Problem(", ".join(files), str(error))], partition) from error
         finally:

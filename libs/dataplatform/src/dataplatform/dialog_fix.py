@@ -1,0 +1,76 @@
+"""A fix for the UI's "Materialize all" dialog over several code locations, installed by each location.
+
+The dialog (dagster-webserver 1.13, ``LaunchAssetChoosePartitionsDialog``) mounts a config editor
+that sends ``LaunchpadRootQuery``: ``pipelineOrError(__ASSET_JOB, assetSelection: <every asset of
+the graph>)`` to the code location of the first asset only. That location cannot subset its asset
+job to keys it does not define (``DagsterInvalidSubsetError``), the webserver answers
+``InvalidSubsetError``, and the dialog shows "Error loading base asset job - Unknown error" on
+every "Materialize all" across locations. The backfill it launches is not affected.
+
+The fix: when a code server builds the preview of an implicit asset job (``__ASSET_JOB``) for a
+selection, it drops the keys it does not execute, if any of its own remain. Runs are unaffected
+(they never go through this function), and so is every other job. Checked against dagster 1.13;
+delete it when the dialog asks each location for its own assets.
+"""
+
+import functools
+import inspect
+from collections.abc import Callable
+
+_FUNCTION = "get_external_pipeline_subset_result"
+_PARAMETERS = ["repo_def", "recon_repo", "job_name", "op_selection", "asset_selection",
+               "asset_check_selection", "include_parent_snapshot"]
+
+
+class DialogFixError(RuntimeError):
+    """Dagster's code server internals are not what the fix was written for."""
+
+
+def own_asset_selection(repo_def, job_name: str, asset_selection):
+    """The keys of ``asset_selection`` that the repository's implicit asset job executes, or the
+    selection unchanged (another job, no selection, or none of its keys are this location's)."""
+    from dagster._core.remote_representation.code_location import is_implicit_asset_job_name
+
+    if not asset_selection or not is_implicit_asset_job_name(job_name) or not repo_def.has_job(job_name):
+        return asset_selection
+    own = set(asset_selection) & set(repo_def.get_job(job_name).asset_layer.executable_asset_keys)
+    return own or asset_selection
+
+
+def _drop_foreign_keys(build: Callable) -> Callable:
+    @functools.wraps(build)
+    def build_own(repo_def, recon_repo, job_name, op_selection, asset_selection, *rest):
+        return build(repo_def, recon_repo, job_name, op_selection, own_asset_selection(repo_def, job_name, asset_selection),
+                     *rest)
+
+    build_own.drops_foreign_keys = True
+    return build_own
+
+
+def check_code_server_internals(impl, server) -> None:
+    """Fail in one line, naming the Dagster version, unless the code server still answers a job
+    subset through ``impl.get_external_pipeline_subset_result`` with the same parameters."""
+    import dagster
+
+    def unfit(what: str) -> DialogFixError:
+        return DialogFixError(f"dataplatform's dialog fix does not fit dagster {dagster.__version__}: {what}; "
+                              "see libs/dataplatform/src/dataplatform/dialog_fix.py")
+
+    build = getattr(impl, _FUNCTION, None)
+    if not callable(build):
+        raise unfit(f"dagster._grpc.impl.{_FUNCTION} is gone")
+    parameters = list(inspect.signature(getattr(build, "__wrapped__", build)).parameters)
+    if parameters != _PARAMETERS:
+        raise unfit(f"{_FUNCTION} takes {parameters}, not {_PARAMETERS}")
+    handler = getattr(getattr(server, "DagsterApiServer", None), "ExternalPipelineSubsetSnapshot", None)
+    if handler is None or _FUNCTION not in handler.__code__.co_names:
+        raise unfit(f"the code server's ExternalPipelineSubsetSnapshot no longer calls {_FUNCTION}")
+
+
+def install_dialog_fix() -> None:
+    """Patch the code server's job subset preview (idempotent); DialogFixError if it cannot."""
+    from dagster._grpc import impl, server
+
+    check_code_server_internals(impl, server)
+    if not getattr(server.get_external_pipeline_subset_result, "drops_foreign_keys", False):
+        server.get_external_pipeline_subset_result = _drop_foreign_keys(impl.get_external_pipeline_subset_result)

@@ -1,0 +1,62 @@
+"""The dialog fix: a code server previews its asset job for a selection spanning code locations."""
+
+import types
+
+import pytest
+from dagster import AssetKey
+from dagster._core.definitions.reconstruct import ReconstructableRepository
+from dagster._grpc import impl, server
+
+from dataplatform.dialog_fix import DialogFixError, check_code_server_internals, install_dialog_fix, own_asset_selection
+
+LOCATION_FILE = '''
+from dagster import Definitions, asset
+
+@asset
+def mine():
+    pass
+
+defs = Definitions(assets=[mine])
+'''
+MINE, OTHER_LOCATIONS = AssetKey("mine"), AssetKey(["sales", "orders"])
+
+
+@pytest.fixture
+def location(tmp_path):
+    """A one-asset code location, loaded the way a code server loads it."""
+    (tmp_path / "location.py").write_text(LOCATION_FILE)
+    recon = ReconstructableRepository.for_file(str(tmp_path / "location.py"), "defs")
+    return recon.get_definition(), recon
+
+
+def test_the_preview_of_the_asset_job_for_the_whole_graph_succeeds_on_each_location(location):
+    repo, recon = location
+    selection = {MINE, OTHER_LOCATIONS}  # what the dialog sends: every asset of every location
+    unfixed = impl.get_external_pipeline_subset_result(repo, recon, "__ASSET_JOB", None, selection, None, False)
+    assert not unfixed.success and "no AssetsDefinition objects supply these keys" in unfixed.error.message
+
+    install_dialog_fix()
+    install_dialog_fix()  # idempotent
+    fixed = server.get_external_pipeline_subset_result(repo, recon, "__ASSET_JOB", None, selection, None, False)
+    assert fixed.success, fixed.error
+    assert server.get_external_pipeline_subset_result.__wrapped__ is impl.get_external_pipeline_subset_result
+
+
+def test_only_the_implicit_asset_job_previews_with_the_locations_own_keys(location):
+    repo, _ = location
+    assert own_asset_selection(repo, "__ASSET_JOB", {MINE, OTHER_LOCATIONS}) == {MINE}
+    assert own_asset_selection(repo, "__ASSET_JOB", {OTHER_LOCATIONS}) == {OTHER_LOCATIONS}  # still refused
+    assert own_asset_selection(repo, "sales_build", {MINE, OTHER_LOCATIONS}) == {MINE, OTHER_LOCATIONS}
+
+
+def test_the_fix_refuses_to_install_on_internals_it_was_not_written_for():
+    check_code_server_internals(impl, server)  # the installed dagster: fits
+
+    def other(repo_def, job_name, selection):
+        pass
+
+    with pytest.raises(DialogFixError, match=r"does not fit dagster .*get_external_pipeline_subset_result takes"):
+        check_code_server_internals(types.SimpleNamespace(get_external_pipeline_subset_result=other), server)
+    handler = types.SimpleNamespace(DagsterApiServer=types.SimpleNamespace(ExternalPipelineSubsetSnapshot=other))
+    with pytest.raises(DialogFixError, match="no longer calls get_external_pipeline_subset_result"):
+        check_code_server_internals(impl, handler)
