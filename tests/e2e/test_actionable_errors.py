@@ -30,7 +30,7 @@ def test_a_step_that_raises_mid_build_ends_its_dbt_before_the_next_step(tmp_path
     day = day_date(1).isoformat()
     assert execute_job("shared_ingest", "ingest_sources", day).success
 
-    def raise_after_first_event(context, events, blue_relations):
+    def raise_after_first_event(context, events, *publishing):
         yield next(iter(events))  # dbt is now building
         raise RuntimeError("the op raised mid-build")
 

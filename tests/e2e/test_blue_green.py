@@ -54,6 +54,12 @@ def published(result, key: str) -> list:
     ]
 
 
+def row_count(result, key: str) -> int:
+    [materialization] = [e.event_specific_data.materialization for e in result.all_events
+                         if e.event_type_value == "ASSET_MATERIALIZATION" and e.asset_key == AssetKey.from_user_string(key)]
+    return materialization.metadata["dagster/row_count"].value
+
+
 def test_a_clean_build_leaves_only_green_relations(platform):
     warehouse, _ = platform
     names = relations(warehouse)
@@ -130,6 +136,10 @@ def test_the_next_clean_build_starts_from_green_and_publishes(platform):
 
     assert day_3.success
     assert published(day_3, "sales/orders") == [True]
+    # Each table's page shows its row count, dbt's own count at the end of the build: the day's
+    # rows of an event mart, the whole table of a dimension.
+    assert row_count(day_3, "sales/orders") == orders_on(warehouse, "sales.orders", DAY_3)
+    assert row_count(day_3, "sales/customers") == scalar(warehouse, "select count(*) from sales.customers")
     assert orders_on(warehouse, "sales.orders", DAY_1) == day_1_orders  # kept: incremental, not rebuilt
     assert orders_on(warehouse, "sales.orders", DAY_3) > 0
     # Blue started from green, not from the rejected build of day 2 it still held.

@@ -29,6 +29,12 @@ class DbtDomain(dg.Component, dg.Model, dg.Resolvable):
     group: str = Field(description="The dbt group the domain owns (dbt_project.yml); also its asset group.")
     schedules: DomainSchedules
 
+    @classmethod
+    def get_code_references_for_yaml(cls, yaml_path, source_position, context) -> list:
+        """None: each asset's "Source code" link is its dbt model's .sql (dagster-dbt's code
+        references), not this defs.yaml, which dg would otherwise list first for every asset."""
+        return []
+
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
         from dataplatform.domain import build_domain_definitions
 

@@ -22,12 +22,13 @@ from dagster import (
     Definitions,
     Failure,
     FreshnessPolicy,
+    MetadataValue,
     Output,
     ScheduleDefinition,
     build_schedule_from_partitioned_job,
     define_asset_job,
 )
-from dagster_dbt import DagsterDbtCliRuntimeError, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DagsterDbtCliRuntimeError, DbtCliInvocation, DbtCliResource, DbtProject, dbt_assets
 
 from dataplatform.dbt_project import dbt_cli, get_dbt_project, prepare_manifest
 from dataplatform.execution import RETRY_FROM_ASSET_FAILURE, platform_executor, schedule_status
@@ -137,9 +138,11 @@ def build_dbt_assets(
     share a ``translator`` share its resolved asset specs.
     """
 
-    translator = translator or PlatformTranslator()
+    translator = translator or PlatformTranslator(project=project)
     blue_relations = {translator.get_asset_key(node): node["relation_name"] for node in manifest["nodes"].values()
                       if is_blue_green(node)}
+    tables = {translator.get_asset_key(node): node["unique_id"] for node in manifest["nodes"].values()
+              if node["resource_type"] in ("model", "snapshot") and node["config"].get("materialized") in COUNTED}
     owners = relation_owners(manifest, translator)
 
     @dbt_assets(
@@ -158,8 +161,9 @@ def build_dbt_assets(
         windowed = partitioned and (context.has_partition_key or context.has_partition_key_range)
         args = ["build", *(event_time_args(context) if windowed else [])]
         invocation = dbt.cli(args, context=context)
+        row_counts: dict[str, int] = {}
         try:
-            yield from report_publishing(context, invocation.stream(), blue_relations)
+            yield from report_publishing(context, asset_events(invocation, row_counts), blue_relations, tables, row_counts)
         except DagsterDbtCliRuntimeError as error:
             if hint := explain_missing_relations(str(error), owners):
                 raise Failure(description=f"{hint}\n\n{error}") from error
@@ -191,15 +195,41 @@ def end_dbt_process(context: AssetExecutionContext, process: subprocess.Popen, g
     context.log.info(f"dbt (pid {process.pid}) stopped with exit code {process.returncode}")
 
 
-def report_publishing(context: AssetExecutionContext, events: Iterator[Any], blue_relations: Mapping[AssetKey, str]) -> Iterator[Any]:
-    """Report blue/green marts as materialized only once dbt has published them.
+# Materializations whose rows dbt counts at the end of an invocation (dbt/macros/row_counts.sql).
+COUNTED = ("table", "incremental", "snapshot")
+ROW_COUNTS_LOG_PREFIX = "row counts: "
+
+
+def asset_events(invocation: DbtCliInvocation, row_counts: dict[str, int]) -> Iterator[Any]:
+    """dagster-dbt's events of a dbt invocation (what ``invocation.stream()`` yields), and the row
+    counts that dbt's on-run-end hook logs, collected into ``row_counts`` by dbt unique id. They
+    come from dbt's own connection: no second dbt adapter in the run process."""
+    for event in invocation.stream_raw_events():
+        info = event.raw_event["info"]
+        if info["name"] == "JinjaLogInfo" and info["msg"].startswith(ROW_COUNTS_LOG_PREFIX):
+            row_counts.update(json.loads(info["msg"].removeprefix(ROW_COUNTS_LOG_PREFIX)))
+            continue
+        yield from event.to_default_asset_events(
+            manifest=invocation.manifest, dagster_dbt_translator=invocation.dagster_dbt_translator,
+            context=invocation.context, target_path=invocation.target_path, project=invocation.project,
+        )
+
+
+def report_publishing(context: AssetExecutionContext, events: Iterator[Any], blue_relations: Mapping[AssetKey, str],
+                      tables: Mapping[AssetKey, str] | None = None, row_counts: Mapping[str, int] | None = None,
+                      ) -> Iterator[Any]:
+    """Report blue/green marts as materialized only once dbt has published them, and every table
+    with the row count dbt reports at the end (``dagster/row_count``).
 
     dbt publishes an invocation's marts at its very end, and only if every model and test was
     clean (dbt/macros/publishing.sql). So their materializations are held until dbt exits: a clean
     invocation reports them with ``published: true``; a failed one reports none (Dagster records
     the marts as failed to materialize) and observes each with ``published: false`` and the blue
-    relation that holds the rejected build. Everything else (checks, other models) passes at once.
+    relation that holds the rejected build. The other tables (snapshots) are held for their row
+    counts; everything else (checks, views) passes at once.
     """
+    tables, row_counts = tables or {}, row_counts if row_counts is not None else {}
+
     def key_of(event: Any) -> AssetKey | None:
         if isinstance(event, Output):
             return context.asset_key_for_output(event.output_name)
@@ -208,17 +238,26 @@ def report_publishing(context: AssetExecutionContext, events: Iterator[Any], blu
     held = []
     try:
         for event in events:
-            if key_of(event) in blue_relations:
+            if key_of(event) in blue_relations or key_of(event) in tables:
                 held.append(event)
             else:
                 yield event
     except Exception:
         for event in held:
             key = key_of(event)
-            yield AssetObservation(asset_key=key, metadata={"published": False, "blue relation": blue_relations[key]})
+            if key in blue_relations:
+                yield AssetObservation(asset_key=key, metadata={"published": False, "blue relation": blue_relations[key]})
+            else:
+                yield event
         raise
     for event in held:
-        yield event.with_metadata({**event.metadata, "published": True})
+        key = key_of(event)
+        metadata = dict(event.metadata)
+        if tables.get(key) in row_counts:
+            metadata["dagster/row_count"] = MetadataValue.int(row_counts[tables[key]])
+        if key in blue_relations:
+            metadata["published"] = True
+        yield event.with_metadata(metadata)
 
 
 # dbt tests tagged so are the domain's critical tests: its reconciliations of marts against raw
@@ -296,7 +335,8 @@ def _domain_definitions(domain: str, build_cron: str, snapshot_cron: str, critic
     # model built on that source.
     slices = domain_slices(manifest, domain)
     # One translator for the two model ops: each spec is resolved once for both.
-    models_translator = PlatformTranslator(source_tests_as_checks=True, marts_freshness=marts_freshness(build_cron))
+    models_translator = PlatformTranslator(source_tests_as_checks=True, marts_freshness=marts_freshness(build_cron),
+                                           project=project)
     assets = [
         build_dbt_assets(f"{domain}_dbt_{name}", project, manifest, " ".join(select), models_translator,
                          partitioned=name == "events")

@@ -9,6 +9,7 @@ from typing import Any
 
 from dagster import AssetKey, AssetSpec, FreshnessPolicy
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
+from dagster_dbt.asset_utils import DAGSTER_DBT_PROJECT_METADATA_KEY
 
 from dataplatform.keys import dbt_node_asset_key, source_asset_key
 
@@ -90,13 +91,22 @@ class PlatformTranslator(DagsterDbtTranslator):
     With ``source_tests_as_checks`` the dbt tests on a source (fresh, not_null, unique on keys)
     become asset checks on the ingest asset; only one op per domain may carry them, or the
     same check would be defined twice.
+
+    Each model's spec links its ``.sql`` file (dagster-dbt's code references, the "Source code"
+    link in the UI). Given the ``project``, the translator holds it itself rather than in each
+    spec's metadata, where dagster-dbt puts it and the UI shows a row
+    ``dagster_dbt/project [DbtProject] (unserializable)``; dagster-dbt then falls back to the dbt
+    resource's project folder, the same one.
     """
 
-    def __init__(self, source_tests_as_checks: bool = False, marts_freshness: FreshnessPolicy | None = None) -> None:
+    def __init__(self, source_tests_as_checks: bool = False, marts_freshness: FreshnessPolicy | None = None,
+                 project: DbtProject | None = None) -> None:
         super().__init__(DagsterDbtTranslatorSettings(
-            enable_asset_checks=True, enable_source_tests_as_checks=source_tests_as_checks
+            enable_asset_checks=True, enable_source_tests_as_checks=source_tests_as_checks,
+            enable_code_references=project is not None,
         ))
         self.marts_freshness = marts_freshness
+        self.project = project
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         if dbt_resource_props["resource_type"] == "source":
@@ -144,9 +154,13 @@ class PlatformTranslator(DagsterDbtTranslator):
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None) -> AssetSpec:
         if getattr(self, "_ancestors_resolved_of", None) is not manifest:
             self._ancestors_resolved_of, self._ancestors_resolved = manifest, set()
+        project = project or self.project
         if unique_id not in self._ancestors_resolved:
             self.resolve_ancestors_first(manifest, unique_id, project)
         spec = super().get_asset_spec(manifest, unique_id, project)
+        if DAGSTER_DBT_PROJECT_METADATA_KEY in spec.metadata:
+            spec = spec.replace_attributes(
+                metadata={k: v for k, v in spec.metadata.items() if k != DAGSTER_DBT_PROJECT_METADATA_KEY})
         if not unique_id.startswith(("model.", "snapshot.", "seed.")):
             return spec
         if getattr(self, "_code_versions_of", None) is not manifest:
