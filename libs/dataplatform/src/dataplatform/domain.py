@@ -12,6 +12,7 @@ from typing import Any
 
 from dagster import (
     AssetCheckKey,
+    AssetCheckResult,
     AssetExecutionContext,
     AssetKey,
     AssetMaterialization,
@@ -112,6 +113,41 @@ def event_time_args(context: AssetExecutionContext) -> list[str]:
     ]
 
 
+def tests_outside_selection(context: AssetExecutionContext, tests: Mapping[str, Mapping[str, Any]],
+                            unique_ids: Mapping[AssetKey, str]) -> list[str]:
+    """``--select`` of the tests of the run's planned checks that read a node the run does not build.
+
+    In a subset (each run of a backfill, a retry, checks alone) dagster-dbt selects the models and
+    leaves their tests to dbt's ``cautious`` indirect selection, which never picks a test reading a
+    source or a model of another run: a planned check dbt does not run, shown as skipped. By name
+    they run, reading what the run does not build where consumers read it.
+    """
+    built = {unique_ids.get(key) for key in context.selected_asset_keys}
+    names = sorted(key.name for key in context.selected_asset_check_keys
+                   if key.name in tests and not set(tests[key.name]["depends_on"]["nodes"]) <= built)
+    return ["--select", " ".join(names)] if names else []
+
+
+def report_unplanned_checks(context: AssetExecutionContext, events: Iterator[Any]) -> Iterator[Any]:
+    """A dbt test result the run did not plan is an observation, not a check result.
+
+    In a subset dagster-dbt also runs the tests on the sources the selected models read, so a bad
+    source still stops the build, and yields them as results of checks the run never selected
+    (Dagster: "... is not selected. Letting it through."). As dagster-dbt reports any other test
+    run outside the check selection, they become observations of the source.
+    """
+    planned = context.selected_asset_check_keys
+    for event in events:
+        if isinstance(event, AssetCheckResult) and AssetCheckKey(event.asset_key, event.check_name) not in planned:
+            yield AssetObservation(
+                asset_key=event.asset_key,
+                description=f"dbt test {event.check_name} {'passed' if event.passed else 'failed'} (not a check of this run)",
+                metadata={**event.metadata, "dbt test": event.check_name, "passed": event.passed},
+            )
+        else:
+            yield event
+
+
 def count_nodes(manifest: Mapping[str, Any], domain: str, resource_type: str) -> int:
     """How many dbt nodes of one type the domain owns."""
     return sum(
@@ -144,6 +180,9 @@ def build_dbt_assets(
     tables = {translator.get_asset_key(node): node["unique_id"] for node in manifest["nodes"].values()
               if node["resource_type"] in ("model", "snapshot") and node["config"].get("materialized") in COUNTED}
     owners = relation_owners(manifest, translator)
+    tests = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "test"}  # a check is named after its test
+    unique_ids = {translator.get_asset_key(n): uid for uid, n in manifest["nodes"].items()
+                  if n["resource_type"] in ("model", "snapshot", "seed")}
 
     @dbt_assets(
         manifest=manifest,
@@ -159,11 +198,12 @@ def build_dbt_assets(
     def _dbt(context: AssetExecutionContext, dbt: DbtCliResource):
         # A run of checks alone (the critical tests' job) has no partition: its tests read every day.
         windowed = partitioned and (context.has_partition_key or context.has_partition_key_range)
-        args = ["build", *(event_time_args(context) if windowed else [])]
+        args = ["build", *(event_time_args(context) if windowed else []), *tests_outside_selection(context, tests, unique_ids)]
         invocation = dbt.cli(args, context=context)
         row_counts: dict[str, int] = {}
         try:
-            yield from report_publishing(context, asset_events(invocation, row_counts), blue_relations, tables, row_counts)
+            events = report_unplanned_checks(context, asset_events(invocation, row_counts))
+            yield from report_publishing(context, events, blue_relations, tables, row_counts)
         except DagsterDbtCliRuntimeError as error:
             if hint := explain_missing_relations(str(error), owners):
                 raise Failure(description=f"{hint}\n\n{error}") from error

@@ -7,11 +7,11 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from dagster import AssetKey, AssetSpec, FreshnessPolicy
+from dagster import AssetCheckSpec, AssetKey, AssetSpec, FreshnessPolicy
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 from dagster_dbt.asset_utils import DAGSTER_DBT_PROJECT_METADATA_KEY
 
-from dataplatform.keys import dbt_node_asset_key, source_asset_key
+from dataplatform.keys import RAW_KEY_PREFIX, dbt_node_asset_key, source_asset_key
 
 
 class UngroupedNodeError(ValueError):
@@ -150,6 +150,21 @@ class PlatformTranslator(DagsterDbtTranslator):
         for uid in graphlib.TopologicalSorter(pending).static_order():
             if uid != unique_id and (uid in nodes or uid in manifest["sources"]):
                 self.get_asset_spec(manifest, uid, project)
+
+    def get_asset_check_spec(self, asset_spec: AssetSpec, manifest: Mapping[str, Any], unique_id: str,
+                             project: DbtProject | None) -> AssetCheckSpec | None:
+        """A dbt test on a source is an asset check that does not block in Dagster's sense.
+
+        dbt itself skips every model built on a failing source, inside the build that runs the test.
+        A blocking check would also make every op that reads the source wait for the op that runs
+        the test: the snapshots op for the models op, which reads the snapshot. That cycle makes
+        Dagster split the ops of the asset job ("Materialize all") into copies (`sales_dbt_models_2`)
+        and a backfill into more runs.
+        """
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is not None and spec.blocking and spec.asset_key.path[0] == RAW_KEY_PREFIX:
+            return spec._replace(blocking=False)
+        return spec
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None) -> AssetSpec:
         if getattr(self, "_ancestors_resolved_of", None) is not manifest:
