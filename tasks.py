@@ -36,21 +36,49 @@ def serve(dg_dev_args: list[str]) -> None:
     """`up` inside the synced environment: prepare, then become `dg dev`.
 
     The instance home is .local/dagster_home (PLATFORM_LOCAL_DIR moves it), configured by a fresh
-    copy of the repo's dagster.yaml (PLATFORM_DAGSTER_YAML names another) on every start.
+    copy of deploy/dev/dagster.yaml (PLATFORM_DAGSTER_YAML names another) on every start. The
+    simulated sources have landed every day from their start (``dev_calendar``) to yesterday.
     """
     from dataplatform.settings import resolve_settings
 
-    os.chdir(REPO)  # dg dev reads dg.toml and dagster.yaml from here
+    os.chdir(REPO)  # dg dev reads dg.toml from here
     bin_dir = Path(sys.executable).parent
+    local_dir = resolve_settings().local_dir
+    start, days = dev_calendar(local_dir)
+    print(f"tasks.py: the dev calendar starts on {start}; landing day(s) 1..{days} if not landed yet", flush=True)
     print("tasks.py: preparing the dbt manifest (dbt parse if the project changed)", flush=True)
     subprocess.run([sys.executable, "-m", "dataplatform.dbt_project", "prepare"], check=True, stdout=subprocess.DEVNULL)
-    subprocess.run([bin_dir / "generate-source-data", "--day", "1", "--skip-landed"], check=True)
-    home = resolve_settings().local_dir / "dagster_home"
+    subprocess.run([bin_dir / "generate-source-data", "--day", *map(str, range(1, days + 1)), "--skip-landed"], check=True)
+    home = local_dir / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(os.environ.get("PLATFORM_DAGSTER_YAML") or REPO / "dagster.yaml", home / "dagster.yaml")
+    shutil.copyfile(os.environ.get("PLATFORM_DAGSTER_YAML") or REPO / "deploy" / "dev" / "dagster.yaml", home / "dagster.yaml")
     os.environ["DAGSTER_HOME"] = str(home)
     print(f"tasks.py: instance home {home}; starting `dg dev` (Ctrl-C stops everything)", flush=True)
     os.execv(bin_dir / "dg", ["dg", "dev", *dg_dev_args])
+
+
+def dev_calendar(local_dir: Path) -> tuple[str, int]:
+    """The dev sources' first day, and how many days to land (day 1 included).
+
+    By default the day before the platform first started here, kept in
+    ``<local dir>/partitions_start`` so that later starts keep their history, and every day from
+    it to yesterday (UTC) is landed: the partitions offered are the days landed, and the dev-only
+    simulation lands each new day at 04:30 as a real export would. A start set explicitly
+    (PLATFORM_PARTITIONS_START, as tests with fixed dates do) lands day 1 only; land the others
+    with ``generate-source-data``.
+    """
+    from datetime import UTC, date, datetime, timedelta
+
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    if start := os.environ.get("PLATFORM_PARTITIONS_START"):
+        return start, 1
+    recorded = local_dir / "partitions_start"
+    if not recorded.is_file():
+        local_dir.mkdir(parents=True, exist_ok=True)
+        recorded.write_text(yesterday.isoformat() + "\n")
+    start = recorded.read_text().strip()
+    os.environ["PLATFORM_PARTITIONS_START"] = start  # every location, dbt's `begin` and the simulation
+    return start, max((yesterday - date.fromisoformat(start)).days + 1, 1)
 
 
 def main() -> None:

@@ -499,7 +499,7 @@ def start_one_process_per_location(env: dict, port: int, local: Path) -> list[ps
 
     home = local / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
+    shutil.copyfile(REPO / "deploy" / "dev" / "dagster.yaml", home / "dagster.yaml")
     with DagsterInstance.from_config(str(home)):
         pass  # storage created once, before two processes race on it
     env = {**env, "DAGSTER_HOME": str(home)}

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,14 +142,20 @@ def tasks_up(port: int, repo: Path = REPO) -> list[str]:
 
 
 def start_platform(local: Path, instance_config: Path | None = None, timeout: float = 300,
-                   extra_env: dict[str, str] | None = None, command=tasks_up) -> Platform:
+                   extra_env: dict[str, str] | None = None, command=tasks_up, fixed_dates: bool = True) -> Platform:
     """The platform (``command(port)``, by default `python3 tasks.py up`) on its own port and home.
 
+    With ``fixed_dates`` its partitions start where this process's do (``day_date(1)`` is the
+    same day in both); without, it follows the clock as a fresh clone's does (day 1 is yesterday).
     Ready when the webserver lists the three locations as loaded (a location whose code failed
     to load counts as loaded: it shows its error).
     """
+    from dataplatform.partitions import PARTITIONS_START_VARIABLE, partitions_start
+
     port = free_port()
     env = scrubbed_env(**(extra_env or {}), PLATFORM_LOCAL_DIR=str(local), PLATFORM_SCHEDULES="stopped", PLATFORM_ENV="dev")
+    if fixed_dates:
+        env[PARTITIONS_START_VARIABLE] = partitions_start().isoformat()
     if instance_config:
         env["PLATFORM_DAGSTER_YAML"] = str(instance_config)
     local.mkdir(parents=True, exist_ok=True)
@@ -187,3 +194,69 @@ def stop_platform(platform: Platform) -> None:
     except ProcessLookupError:
         pass
     process.wait()
+
+
+SCREENSHOTS = REPO / ".screenshots"
+
+
+@contextmanager
+def browser_page(profile: Path):
+    """A page of Debian's headless Chromium, driven by playwright over CDP (playwright's own
+    browser download cannot be installed here); the UI's first-visit newsletter prompt skipped."""
+    import shutil
+    import urllib.error
+
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "Debian's chromium is not installed (.ci/run installs it)"
+    port = free_port()
+    process = subprocess.Popen([chromium, "--headless", "--no-sandbox", "--disable-gpu", f"--remote-debugging-port={port}",
+                                f"--user-data-dir={profile}", "about:blank"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=own_process_group)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/json/version", timeout=5).close()
+                break
+            except (urllib.error.URLError, OSError):
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(f"chromium did not start (exit {process.poll()})") from None
+                time.sleep(0.5)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.connect_over_cdp(f"http://127.0.0.1:{port}")
+            page = browser.contexts[0].new_page()
+            page.set_viewport_size({"width": 1600, "height": 1000})
+            yield page
+            browser.close()
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def open_ui(page, url: str) -> None:
+    """Go to a page of the UI and wait for it to settle, past the first-visit prompt."""
+    page.goto(url, wait_until="networkidle")
+    skip = page.get_by_role("button", name="Skip")
+    if skip.count():
+        skip.first.click()
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+def planned_but_unevaluated_checks(instance: DagsterInstance, run_ids: list[str]) -> dict[str, list[str]]:
+    """Per run, the checks it planned (its asset check selection) that got no evaluation."""
+    missing = {}
+    for run_id in run_ids:
+        run = instance.get_run_by_id(run_id)
+        evaluated = {r.dagster_event.event_specific_data.asset_check_key for r in instance.all_logs(run_id)
+                     if r.dagster_event and r.dagster_event.event_type_value == "ASSET_CHECK_EVALUATION"}
+        if left := sorted(str(k) for k in (run.asset_check_selection or set()) - evaluated):
+            missing[f"{run.job_name} {run_id[:8]}"] = left
+    return missing

@@ -199,7 +199,8 @@ def scratch_repo(to: Path) -> Path:
     import shutil
 
     shutil.copytree(REPO / "locations", to / "locations", ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("dg.toml", "workspace.yaml", "dagster.yaml", "tasks.py"):
+    for name in ("dg.toml", "workspace.yaml", "deploy/dev/dagster.yaml", "tasks.py"):
+        (to / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(REPO / name, to / name)
     (to / ".venv").symlink_to(REPO / ".venv")  # each project's .env points at ../../.venv
     return to

@@ -1,7 +1,7 @@
 """Dagster's own processes over the repo's files, as a Dagster user starts them by habit.
 
 `dagster-webserver -w workspace.yaml` and a plain `dagster-daemon run -w workspace.yaml`, the
-instance configured by the repo's dagster.yaml, each process starting its own code servers:
+instance configured by a copy of deploy/dev/dagster.yaml, each process starting its own code servers:
 "Materialize all" of three days (an asset backfill across the three locations) completes, in
 dependency order, each location's days in one run. The run coordinator that dagster.yaml names
 installs the backfill fix in the stock daemon (dataplatform/daemon.py); `dg dev` starts the same
@@ -39,7 +39,7 @@ def platform(tmp_path_factory):
         generate_day(str(local / "landing"), day, scale=0.2)
     home = local / "dagster_home"
     home.mkdir()
-    shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
+    shutil.copyfile(REPO / "deploy" / "dev" / "dagster.yaml", home / "dagster.yaml")
     # Two processes creating a fresh SQLite storage at the same moment race on its migration.
     with DagsterInstance.from_config(str(home)):
         pass

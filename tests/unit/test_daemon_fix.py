@@ -96,9 +96,9 @@ def test_the_fix_refuses_dagster_internals_it_was_not_written_for():
 
 
 def test_the_instance_config_installs_the_fix_when_the_daemon_loads_it(tmp_path):
-    """The run coordinator of the repo's dagster.yaml, loaded as the daemon loads it in a fresh
+    """The run coordinator of deploy/dev/dagster.yaml, loaded as the daemon loads it in a fresh
     interpreter: the queue daemon is required and the backfill builder splits by code location."""
-    (tmp_path / "dagster.yaml").write_text((REPO / "dagster.yaml").read_text())
+    (tmp_path / "dagster.yaml").write_text((REPO / "deploy" / "dev" / "dagster.yaml").read_text())
     code = f"""
 from dagster import DagsterInstance
 from dagster._core.execution import asset_backfill

@@ -39,7 +39,7 @@ def test_the_helm_values_render_the_production_instance():
 
 
 def test_dev_and_production_configure_the_same_features():
-    dev, production = load("dagster.yaml"), load("deploy/dagster.yaml")
+    dev, production = load("deploy/dev/dagster.yaml"), load("deploy/dagster.yaml")
     assert SECTIONS <= set(dev) and SECTIONS <= set(production)
     for name in SECTIONS - {"run_coordinator"}:  # the dev queue also sets how often it dequeues
         assert set(dev[name]) <= set(production[name]) | {"dequeue_interval_seconds"}, name

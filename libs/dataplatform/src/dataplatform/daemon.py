@@ -22,6 +22,8 @@ from collections.abc import Callable, Sequence
 
 from dagster import AssetKey, QueuedRunCoordinator, RunRequest
 
+from dataplatform.upstream import private_function, unfit_error
+
 
 def split_run_requests_by_code_location(run_requests: Sequence[RunRequest], asset_graph) -> list[RunRequest]:
     """One run request per code location for unpartitioned requests that span several.
@@ -82,18 +84,8 @@ def _names_called(code) -> set[str]:
 def check_backfill_internals(asset_backfill) -> None:
     """Fail in one line, naming the Dagster version, unless the patched function is still what the
     backfill daemon calls: a module global of ``asset_backfill`` with the same parameters."""
-    import dagster
-
-    def unfit(what: str) -> BackfillFixError:
-        return BackfillFixError(f"dataplatform's backfill fix does not fit dagster {dagster.__version__}: {what}; "
-                                "see libs/dataplatform/src/dataplatform/daemon.py")
-
-    build = getattr(asset_backfill, _BUILDER, None)
-    if not callable(build):
-        raise unfit(f"dagster._core.execution.asset_backfill.{_BUILDER} is gone")
-    parameters = list(inspect.signature(getattr(build, "__wrapped__", build)).parameters)
-    if parameters != _BUILDER_PARAMETERS:
-        raise unfit(f"{_BUILDER} takes {parameters}, not {_BUILDER_PARAMETERS}")
+    unfit = unfit_error(BackfillFixError, "backfill fix", "daemon.py")
+    private_function(asset_backfill, _BUILDER, _BUILDER_PARAMETERS, unfit)
     callers = [f for f in vars(asset_backfill).values()
                if inspect.isfunction(f) and f.__module__ == asset_backfill.__name__ and _BUILDER in _names_called(f.__code__)]
     if not callers:

@@ -14,8 +14,9 @@ delete it when the dialog asks each location for its own assets.
 """
 
 import functools
-import inspect
 from collections.abc import Callable
+
+from dataplatform.upstream import private_function, unfit_error
 
 _FUNCTION = "get_external_pipeline_subset_result"
 _PARAMETERS = ["repo_def", "recon_repo", "job_name", "op_selection", "asset_selection",
@@ -50,18 +51,8 @@ def _drop_foreign_keys(build: Callable) -> Callable:
 def check_code_server_internals(impl, server) -> None:
     """Fail in one line, naming the Dagster version, unless the code server still answers a job
     subset through ``impl.get_external_pipeline_subset_result`` with the same parameters."""
-    import dagster
-
-    def unfit(what: str) -> DialogFixError:
-        return DialogFixError(f"dataplatform's dialog fix does not fit dagster {dagster.__version__}: {what}; "
-                              "see libs/dataplatform/src/dataplatform/dialog_fix.py")
-
-    build = getattr(impl, _FUNCTION, None)
-    if not callable(build):
-        raise unfit(f"dagster._grpc.impl.{_FUNCTION} is gone")
-    parameters = list(inspect.signature(getattr(build, "__wrapped__", build)).parameters)
-    if parameters != _PARAMETERS:
-        raise unfit(f"{_FUNCTION} takes {parameters}, not {_PARAMETERS}")
+    unfit = unfit_error(DialogFixError, "dialog fix", "dialog_fix.py")
+    private_function(impl, _FUNCTION, _PARAMETERS, unfit)
     handler = getattr(getattr(server, "DagsterApiServer", None), "ExternalPipelineSubsetSnapshot", None)
     if handler is None or _FUNCTION not in handler.__code__.co_names:
         raise unfit(f"the code server's ExternalPipelineSubsetSnapshot no longer calls {_FUNCTION}")

@@ -1,0 +1,108 @@
+"""The UI as a newcomer meets it, in a real browser (Debian's headless Chromium, playwright).
+
+A fresh platform follows the clock (its first day is yesterday), so "Materialize all" offers the
+days that have landed. The global lineage and the dialog show no error; choosing "All" in the
+dialog and launching materializes every asset, with every check the runs planned evaluated; a
+mart's page shows its row count. Screenshots go to .screenshots/ (git-ignored), to be looked at.
+"""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from dagster import AssetKey, DagsterRunStatus
+from platform_support import browser_page, open_ui, planned_but_unevaluated_checks, screenshot, start_platform, stop_platform
+from support import scalar
+
+# What the UI shows when something failed to load ("Error loading base asset job - Unknown
+# error", "Could not find partition", a PythonError's "...Error:").
+ERROR_SHOWN = re.compile(r"\berror\b|could not|unknown|failed to", re.IGNORECASE)
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory):
+    platform = start_platform(tmp_path_factory.mktemp("ui"), fixed_dates=False)
+    yield platform
+    stop_platform(platform)
+
+
+@pytest.fixture(scope="module")
+def page(platform, tmp_path_factory):
+    with browser_page(tmp_path_factory.mktemp("chromium")) as page:
+        yield page
+
+
+def shown_errors(text: str) -> list[str]:
+    return [line for line in text.splitlines() if ERROR_SHOWN.search(line)]
+
+
+def test_up_greets_without_warnings_and_starts_the_calendar_yesterday(platform):
+    log = platform.log.read_text()
+    assert "will not be used" not in log  # Dagster's warning about a dagster.yaml beside dg.toml
+    yesterday = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
+    assert (platform.local / "partitions_start").read_text().strip() == yesterday
+    assert (platform.local / "landing" / "shop" / "orders" / f"{yesterday}.csv").is_file()
+
+
+def test_the_global_lineage_shows_every_location_and_no_error(platform, page):
+    open_ui(page, f"{platform.url}/asset-groups")
+    for group in ("raw_shop", "raw_erp", "sales", "inventory"):
+        page.get_by_text(group, exact=True).first.wait_for()
+    screenshot(page, "global-lineage")
+    assert not shown_errors(page.inner_text("body"))
+
+
+def test_materialize_all_with_all_partitions_succeeds(platform, page):
+    """The dialog offers the days landed (one: yesterday), shows no error; "All" then launches a
+    backfill that materializes every asset, and every check its runs planned is evaluated."""
+    open_ui(page, f"{platform.url}/asset-groups")
+    page.get_by_role("button", name="Materialize all").first.click()
+    dialog = page.locator("[role=dialog]")
+    dialog.get_by_role("button", name="Launch backfill").wait_for()
+    dialog.get_by_role("button", name="All", exact=True).click()
+    yesterday = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
+    assert "Showing 1 of 1 partitions" in dialog.inner_text()
+    assert yesterday in dialog.inner_text()
+    screenshot(page, "materialize-all-dialog")
+    assert not shown_errors(dialog.inner_text())
+
+    dialog.get_by_role("button", name="Launch backfill").click()
+    with platform.instance() as instance:
+        page.wait_for_timeout(2000)
+        [backfill] = instance.get_backfills()
+    backfill, runs = platform.wait_for_backfill(backfill.backfill_id)
+
+    assert backfill.status.value == "COMPLETED_SUCCESS", (backfill.status, backfill.failure_count)
+    assert all(r.status == DagsterRunStatus.SUCCESS for r in runs), [(r.job_name, r.status) for r in runs]
+    keys = [n["assetKey"]["path"] for n in platform.graphql("{ assetNodes { assetKey { path } } }")["assetNodes"]]
+    with platform.instance() as instance:
+        assert not [k for k in keys if instance.get_latest_materialization_event(AssetKey(k)) is None]
+        assert planned_but_unevaluated_checks(instance, [r.run_id for r in runs]) == {}
+    by_location = sorted(r.remote_job_origin.location_name for r in runs)
+    print(f"day-1 backfill: {len(runs)} runs ({', '.join(f'{by_location.count(n)} {n}' for n in sorted(set(by_location)))})")
+
+
+def test_a_marts_page_shows_its_row_count(platform, page):
+    open_ui(page, f"{platform.url}/assets/sales/customers")
+    page.get_by_text("Row count", exact=True).wait_for()
+    overview = page.inner_text("main") if page.locator("main").count() else page.inner_text("body")
+    screenshot(page, "mart-page")
+    rows = scalar(platform.warehouse, "select count(*) from sales.customers")
+    assert re.search(rf"Row count\s+{rows:,}\b", overview), overview[:2000]
+
+
+# Metadata dagster-dbt keeps for itself, which the UI hides (HIDDEN_METADATA_ENTRY_LABELS).
+HIDDEN_BY_THE_UI = {"dagster_dbt/manifest", "dagster_dbt/dagster_dbt_translator"}
+
+
+@pytest.mark.parametrize(("key", "op"), [("sales/orders", "sales_dbt_events"), ("sales/customers", "sales_dbt_models")])
+def test_an_assets_definition_links_its_sql_names_its_op_and_shows_no_unserializable_row(platform, key, op):
+    node = platform.graphql("""query($key: [String!]!) { assetNodeOrError(assetKey: {path: $key}) { ... on AssetNode {
+        opNames metadataEntries { label __typename ... on TextMetadataEntry { text }
+          ... on CodeReferencesMetadataEntry { codeReferences { ... on LocalFileCodeReference { filePath } } } } } } }""",
+                            {"key": key.split("/")})["assetNodeOrError"]
+    shown = [e for e in node["metadataEntries"] if e["label"] not in HIDDEN_BY_THE_UI]
+    assert not [e["label"] for e in shown if "(unserializable)" in (e.get("text") or "")]
+    [references] = [e["codeReferences"] for e in shown if e["__typename"] == "CodeReferencesMetadataEntry"]
+    assert [r["filePath"].split("/dbt/", 1)[-1] for r in references] == [f"models/sales/marts/{key.split('/')[1]}.sql"]
+    assert node["opNames"] == [op]  # the op's name in runs, not a copy such as sales_dbt_events_2
