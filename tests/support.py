@@ -148,6 +148,16 @@ def evaluated_checks(result, failed_only: bool = False) -> set[tuple[str, str]]:
     }
 
 
+def unevaluated_checks(result) -> set[str]:
+    """The checks a whole job's run planned (all of the job's) that got no evaluation, passed or failed."""
+    planned = result.dagster_run.asset_check_selection
+    if planned is None:
+        planned = result.job_def.asset_layer.asset_graph.asset_check_keys
+    evaluated = {e.asset_check_evaluation_data.asset_check_key for e in result.all_events
+                 if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    return {k.to_user_string() for k in set(planned) - evaluated}
+
+
 def failed_checks(result) -> set[tuple[str, str]]:
     return evaluated_checks(result, failed_only=True)
 
@@ -162,6 +172,7 @@ def run_days(first_day: str, last_day: str | None = None) -> None:
         result = execute_job(location, job, first_day, last_day)
         assert result.success, f"{job} failed for {first_day}..{last_day}"
         assert not failed_checks(result), failed_checks(result)
+        assert not unevaluated_checks(result), f"{job} planned checks it did not evaluate: {unevaluated_checks(result)}"
 
 
 def point_platform_at(mp, local: Path) -> Path:

@@ -11,7 +11,7 @@ import subprocess
 import duckdb
 import pytest
 from dagster import AssetKey
-from support import evaluated_checks, execute_job, failed_checks, materialized, query, run_days, scratch_platform
+from support import evaluated_checks, execute_job, failed_checks, materialized, query, run_days, scratch_platform, unevaluated_checks
 
 from dataplatform.dbt_project import dbt_executable
 from shared_ingest.landing import day_date
@@ -133,6 +133,9 @@ def test_the_critical_tests_run_on_their_own_as_checks_and_rebuild_nothing(built
         ("sales/customers", "assert_every_order_has_a_customer"),
         ("sales/daily_revenue", "assert_daily_revenue_matches_raw_order_items"),
     }
+    assert not unevaluated_checks(result)
+    inventory = execute_job("inventory", "inventory_critical_tests")
+    assert inventory.success and evaluated_checks(inventory) and not unevaluated_checks(inventory)
 
     rows = query(warehouse, "select count(*) from sales.orders")[0][0]
     with duckdb.connect(str(warehouse)) as con:
