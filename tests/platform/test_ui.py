@@ -58,7 +58,7 @@ def test_materialize_all_with_all_partitions_succeeds(platform, page):
     open_ui(page, f"{platform.url}/asset-groups")
     page.get_by_role("button", name="Materialize all").first.click()
     dialog = page.locator("[role=dialog]")
-    dialog.get_by_role("button", name="Launch backfill").wait_for()
+    dialog.get_by_text(re.compile(r"Showing \d+ of \d+ partitions")).wait_for()  # the partitions have loaded
     dialog.get_by_role("button", name="All", exact=True).click()
     yesterday = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
     assert "Showing 1 of 1 partitions" in dialog.inner_text()
