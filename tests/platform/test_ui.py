@@ -78,6 +78,8 @@ def test_materialize_all_with_all_partitions_succeeds(platform, page):
     with platform.instance() as instance:
         assert not [k for k in keys if instance.get_latest_materialization_event(AssetKey(k)) is None]
         assert planned_but_unevaluated_checks(instance, [r.run_id for r in runs]) == {}
+        logs = [record.message or "" for r in runs for record in instance.all_logs(r.run_id)]
+        assert not [m for m in logs if "Letting it through" in m or "did not yield or return" in m]
     by_location = sorted(r.remote_job_origin.location_name for r in runs)
     print(f"day-1 backfill: {len(runs)} runs ({', '.join(f'{by_location.count(n)} {n}' for n in sorted(set(by_location)))})")
 
