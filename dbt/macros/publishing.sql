@@ -1,21 +1,23 @@
 {#- Blue/green publishing of the marts (models whose config has meta.blue_green).
 
-    Consumers read a mart's green relation (sales.orders). dbt builds it as its blue relation
-    beside it (sales.orders__blue) and tests it there. At the end of the invocation, and only if
-    every model and test of the invocation was clean, each mart it built is promoted in place of
-    its green relation. A failed run leaves green exactly as it was; the rejected build stays in
-    blue for inspection until the next run.
+    Consumers read a mart's green relation (sales.orders), in a schema (BigQuery: a dataset) that
+    holds published marts only. dbt builds it as its blue relation in the domain's blue schema
+    (sales_blue.orders), which consumers are not granted, and tests it there. At the end of the
+    invocation, and only if every model and test of the invocation was clean, each mart it built
+    is published onto its green relation. A failed run leaves green exactly as it was; the
+    rejected build stays in blue for inspection until the next run.
 
-    - generate_alias_name gives marts their blue name.
+    - generate_schema_name (macros/generate_schema_name.sql) puts marts in their blue schema.
     - ref() reads a mart's blue relation only when the invocation builds it; every other mart,
       another domain's included, is read where consumers read it: green.
     - on-run-start brings each incremental mart's blue to green's state, so it stays incremental:
       BigQuery clones green (no bytes copied); DuckDB copies back only the days blue differs on.
-    - on-run-end promotes, dispatched by adapter: DuckDB renames in one transaction (no bytes
-      copied); BigQuery copies blue onto green (a metadata-only copy job).
+    - on-run-end publishes, dispatched by adapter: DuckDB copies in one transaction (an
+      incremental mart: the window's days; a table: the table); BigQuery copies blue onto green
+      (a metadata-only copy job).
     Run with --vars '{blue_green: false}' to build marts in place (the benchmarks' baseline). -#}
 
-{% macro blue_suffix() %}{{ return('__blue') }}{% endmacro %}
+{% macro blue_suffix() %}{{ return('_blue') }}{% endmacro %}
 
 
 {% macro is_blue_green(node) %}
@@ -24,25 +26,19 @@
 {% endmacro %}
 
 
-{% macro generate_alias_name(custom_alias_name=none, node=none) -%}
-    {%- set alias = dbt.default__generate_alias_name(custom_alias_name, node) | trim -%}
-    {{ return(alias ~ blue_suffix() if node is not none and is_blue_green(node) else alias) }}
-{%- endmacro %}
-
-
 {% macro blue_of(node) %}
     {{ return(api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias, type='table')) }}
 {% endmacro %}
 
 
 {% macro green_of(relation) %}
-    {{ return(relation.incorporate(path={'identifier': relation.identifier[:-(blue_suffix() | length)]})) }}
+    {{ return(relation.incorporate(path={'schema': relation.schema[:-(blue_suffix() | length)]})) }}
 {% endmacro %}
 
 
 {% macro ref() %}
     {%- set relation = builtins.ref(*varargs, **kwargs) -%}
-    {%- if not execute or relation is none or not relation.identifier.endswith(blue_suffix()) -%}
+    {%- if not execute or relation is none or not relation.schema.endswith(blue_suffix()) -%}
         {{ return(relation) }}
     {%- endif -%}
     {%- for unique_id in selected_resources -%}
@@ -73,11 +69,10 @@
 {% endmacro %}
 
 
-{#- DuckDB cannot clone a table without copying it, so an incremental mart keeps two tables that
-    trade places at each promotion: green, and blue, which differs from green only on the days a
-    run built since (rejected, or published by then and now behind). Those days are recorded in
-    blue_green.pending_days before the build, and copied back from green before the next one: a
-    day's build copies a day's rows, whatever the history. -#}
+{#- DuckDB cannot clone a table without copying it, so an incremental mart keeps two tables:
+    green, and blue, which differs from green only on the days a run built since (a rejected
+    build). Those days are recorded in blue_green.pending_days before the build, and copied back
+    from green before the next one: a day's build copies a day's rows, whatever the history. -#}
 {% macro default__start_incremental_blue(node, blue, green) %}
     {%- set existing_green = load_cached_relation(green) -%}
     {%- set existing_blue = load_cached_relation(blue) -%}
@@ -88,7 +83,7 @@
     {%- set key = blue.schema ~ '.' ~ blue.identifier -%}
     {%- set rows = run_query('select day_start, day_end from ' ~ pending ~ " where relation = '" ~ key ~ "'").rows -%}
     {%- set event_time = adapter.quote(node.config.event_time) -%}
-    {%- set statements = ['begin transaction'] -%}
+    {%- set statements = [] -%}
     {%- if flags.FULL_REFRESH or existing_green is none -%}
         {%- if existing_blue is not none and existing_green is none -%}{%- do statements.append('drop table ' ~ blue) -%}{%- endif -%}
     {#- No record (a blue not made by these hooks) or "everything": blue is copied whole. -#}
@@ -114,10 +109,16 @@
     {%- else -%}
         {%- do statements.append('insert into ' ~ pending ~ " values ('" ~ key ~ "', null, null)") -%}
     {%- endif -%}
-    {%- do statements.append('commit') -%}
-    {%- do run_query(statements | join(';\n')) -%}
+    {%- do _run_in_transaction(statements | join(';\n')) -%}
     {%- do adapter.cache_added(blue) if existing_green is not none and existing_blue is none and not flags.FULL_REFRESH -%}
     {%- do adapter.cache_dropped(blue) if existing_green is none and existing_blue is not none -%}
+{% endmacro %}
+
+{#- Statements in one transaction: dbt's own on the hook's connection (it may have one open
+    already, so no `begin` of ours), committed together. BigQuery's commit is a no-op. -#}
+{% macro _run_in_transaction(sql) %}
+    {%- call statement('blue_green', auto_begin=true) -%}{{ sql }}{%- endcall -%}
+    {%- do adapter.commit() -%}
 {% endmacro %}
 
 {% macro _pending_days_relation() %}
@@ -158,36 +159,45 @@
         {%- for node in built -%}
             {%- set blue = blue_of(node) -%}
             {%- do blues.append({'blue': blue, 'green': green_of(blue), 'green_exists': load_cached_relation(green_of(blue)) is not none,
-                                 'incremental': node.config.materialized == 'incremental'}) -%}
+                                 'incremental': node.config.materialized == 'incremental',
+                                 'window': _window_filter(node) if node.config.materialized == 'incremental' else none}) -%}
         {%- endfor -%}
-        {%- do run_query(adapter.dispatch('promote_blue_to_green')(blues)) -%}
+        {%- do _run_in_transaction(adapter.dispatch('promote_blue_to_green')(blues)) -%}
         {%- do log('blue/green: published ' ~ blues | map(attribute='green') | map(attribute='identifier') | join(', '), info=true) -%}
     {%- endif -%}
 {% endmacro %}
 
 
-{#- One transaction. A table mart's blue replaces green; an incremental mart's blue and green
-    trade places, so the old green is the next run's blue, behind by the days this run built. -#}
+{#- `event_time` within the invocation's window, for an incremental mart built for one; none otherwise. -#}
+{% macro _window_filter(node) %}
+    {%- set start, end = invocation_args_dict.get('event_time_start'), invocation_args_dict.get('event_time_end') -%}
+    {%- if not (start and end and node.config.event_time) or flags.FULL_REFRESH -%}{{ return(none) }}{%- endif -%}
+    {%- set event_time = adapter.quote(node.config.event_time) -%}
+    {{ return('cast(' ~ event_time ~ " as timestamp) >= timestamp '" ~ start.strftime('%Y-%m-%d %H:%M:%S') ~ "' and cast("
+              ~ event_time ~ " as timestamp) < timestamp '" ~ end.strftime('%Y-%m-%d %H:%M:%S') ~ "'") }}
+{% endmacro %}
+
+{#- One transaction. DuckDB cannot move a table to another schema, so green is written from blue:
+    an incremental mart built for a window gets the window's days (a day's build copies a day's
+    rows), anything else its whole table (a dimension is rebuilt whole anyway). Blue stays, equal to
+    green, and is the next run's start. -#}
 {% macro default__promote_blue_to_green(blues) %}
-    begin transaction;
     {% for mart in blues -%}
-    {%- set swap = mart.green.incorporate(path={'identifier': mart.green.identifier ~ '__swap'}) -%}
-    {% if mart.incremental and mart.green_exists -%}
-    alter table {{ mart.green }} rename to {{ adapter.quote(swap.identifier) }};
-    alter table {{ mart.blue }} rename to {{ adapter.quote(mart.green.identifier) }};
-    alter table {{ swap }} rename to {{ adapter.quote(mart.blue.identifier) }};
+    create schema if not exists {{ mart.green.include(identifier=false) }};
+    {% if mart.incremental and mart.green_exists and mart.window -%}
+    delete from {{ mart.green }} where {{ mart.window }};
+    insert into {{ mart.green }} select * from {{ mart.blue }} where {{ mart.window }};
     {% else -%}
-    drop table if exists {{ mart.green }};
-    alter table {{ mart.blue }} rename to {{ adapter.quote(mart.green.identifier) }};
+    create or replace table {{ mart.green }} as select * from {{ mart.blue }};
     {% endif -%}
     {% endfor -%}
-    commit;
 {% endmacro %}
 
 {#- BigQuery has no multi-table DDL transaction: each mart is copied onto green in turn (a
     metadata-only copy); blue is cloned from green again at the next run's start. -#}
 {% macro bigquery__promote_blue_to_green(blues) %}
     {% for mart in blues -%}
+    create schema if not exists {{ mart.green.include(identifier=false) }};
     create or replace table {{ mart.green }} copy {{ mart.blue }};
     drop table {{ mart.blue }};
     {% endfor -%}

@@ -80,15 +80,18 @@ def test_every_model_has_a_primary_key_test(manifest):
     assert [m for m in models if m not in keyed] == []
 
 
-def test_every_mart_and_only_the_marts_publish_blue_green_under_a_blue_alias(manifest):
-    """Consumers read the marts: those and only those are built blue and published green, and
-    dbt's blue alias is the one the platform strips to name what consumers read."""
-    from dataplatform.translator import BLUE_SUFFIX, green_relation, is_blue_green
+def test_every_mart_and_only_the_marts_publish_blue_green_from_a_blue_schema(manifest):
+    """Consumers read the marts: those and only those are built blue, in their schema's blue twin
+    (sales_blue), and published green onto the schema consumers read, which holds nothing else."""
+    from dataplatform.translator import BLUE_SUFFIX, green_relation, green_schema, is_blue_green
 
     models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
     assert {n["unique_id"] for n in models if is_blue_green(n)} == {n["unique_id"] for n in models if "marts" in n["fqn"]}
+    green_schemas = {green_schema(n) for n in models if is_blue_green(n)}
+    assert green_schemas == {"sales", "inventory"}
     for node in models:
-        assert node["alias"].endswith(BLUE_SUFFIX) == is_blue_green(node), node["unique_id"]
+        assert node["schema"].endswith(BLUE_SUFFIX) == is_blue_green(node), node["unique_id"]
+        assert node["schema"] not in green_schemas, f"{node['unique_id']} is built where consumers read published marts"
         if is_blue_green(node):
             assert node["config"]["materialized"] in ("table", "incremental"), node["unique_id"]
     order_items = manifest["nodes"]["model.warehouse.order_items.v1"]

@@ -134,20 +134,22 @@ def test_prod_incremental_models_replace_day_partitions_on_bigquery(projects):
 
 
 def test_prod_publishes_blue_to_green_with_bigquery_clone_and_copy(projects):
-    """On BigQuery an incremental mart's blue starts as a clone of green and is published by a
-    copy onto green (both metadata operations: no bytes are rewritten); and a domain reads another
+    """On BigQuery an incremental mart's blue (dataset sales_blue) starts as a clone of green
+    (dataset sales) and is published by a copy onto green (both metadata operations: no bytes are rewritten); and a domain reads another
     domain's mart where consumers read it, green, never its blue build."""
     stdout = _run(projects, "prod", "compile", "--no-populate-cache", "--inline",
-                  "{% set blue = api.Relation.create(database='dummy', schema='sales', identifier='orders__blue') %}"
+                  "{% set blue = api.Relation.create(database='dummy', schema='sales_blue', identifier='orders') %}"
                   "{{ adapter.dispatch('clone_green_into_blue')(green_of(blue), blue) }};"
                   "{{ adapter.dispatch('promote_blue_to_green')([{'blue': blue, 'green': green_of(blue), 'green_exists': true, "
                   "'incremental': true}]) }}")
     sql = " ".join(stdout.split())
-    assert "create or replace table `dummy`.`sales`.`orders__blue` clone `dummy`.`sales`.`orders`" in sql, sql
-    assert "create or replace table `dummy`.`sales`.`orders` copy `dummy`.`sales`.`orders__blue`" in sql, sql
-    assert "drop table `dummy`.`sales`.`orders__blue`" in sql, sql
+    # Two datasets: sales_blue (the builds, not granted to consumers) and sales (published marts only).
+    assert "create or replace table `dummy`.`sales_blue`.`orders` clone `dummy`.`sales`.`orders`" in sql, sql
+    assert "create schema if not exists `dummy`.`sales`" in sql, sql
+    assert "create or replace table `dummy`.`sales`.`orders` copy `dummy`.`sales_blue`.`orders`" in sql, sql
+    assert "drop table `dummy`.`sales_blue`.`orders`" in sql, sql
 
     _run(projects, "prod", "compile", "--no-populate-cache", "--select", "days_of_supply")
     compiled = (projects["dirs"]["prod"] / "target" / "compiled" / "warehouse" / "models" / "inventory" / "marts"
                 / "days_of_supply.sql").read_text()
-    assert "`dummy`.`sales`.`order_items`" in compiled and "order_items__blue" not in compiled
+    assert "`dummy`.`sales`.`order_items`" in compiled and "sales_blue" not in compiled

@@ -13,7 +13,8 @@ from support import execute_job, failed_checks, materialized, query, run_days, s
 from shared_ingest.landing import day_date
 
 DAY_1, DAY_2, DAY_3 = (day_date(day).isoformat() for day in (1, 2, 3))
-MART_SCHEMAS = ("sales", "inventory")
+MART_SCHEMAS = ("sales", "inventory")  # what consumers read: published marts only
+BLUE_SCHEMAS = ("sales_blue", "inventory_blue")
 FAILING_TEST = "data-tests/sales/assert_no_orders_on_day_two.sql"
 
 
@@ -26,21 +27,30 @@ def platform(tmp_path_factory):
         yield warehouse, project
 
 
-def relations(warehouse) -> set[str]:
+def relations(warehouse, schemas: tuple[str, ...] = MART_SCHEMAS) -> set[str]:
     return {f"{s}.{t}" for s, t in query(warehouse, "select table_schema, table_name from information_schema.tables "
-                                                    f"where table_schema in {MART_SCHEMAS}")}
+                                                    f"where table_schema in {schemas}")}
 
 
 def green(warehouse) -> dict[str, tuple]:
     """Every relation consumers read in the mart schemas, with its row count and content hash."""
     return {
         name: query(warehouse, f"select count(*), md5(string_agg(t::varchar, '|' order by t::varchar)) from {name} t")[0]
-        for name in sorted(relations(warehouse)) if not name.endswith("__blue")
+        for name in sorted(relations(warehouse))
     }
 
 
 def orders_on(warehouse, relation: str, day: str) -> int:
     return scalar(warehouse, f"select count(*) from {relation} where cast(order_date as date) = '{day}'")
+
+
+rows_on = orders_on  # any relation with an order_date
+
+
+def has_order_date(warehouse, relation: str) -> bool:
+    schema, table = relation.split(".")
+    return bool(scalar(warehouse, "select count(*) from information_schema.columns where table_schema = "
+                                  f"'{schema}' and table_name = '{table}' and column_name = 'order_date'"))
 
 
 def published(result, key: str) -> list:
@@ -64,7 +74,8 @@ def test_a_clean_build_leaves_only_green_relations(platform):
     warehouse, _ = platform
     names = relations(warehouse)
     assert {"sales.orders", "sales.order_items", "sales.customers", "inventory.products"} <= names
-    assert not [n for n in names if n.endswith("__blue")]  # every blue relation was promoted
+    # Consumers' schemas hold the published marts and nothing else; the builds are in the blue schemas.
+    assert names == {name.replace("_blue.", ".") for name in relations(warehouse, BLUE_SCHEMAS)}
     assert orders_on(warehouse, "sales.orders", DAY_1) > 0
 
 
@@ -102,9 +113,11 @@ def test_a_failing_test_leaves_green_unchanged_and_does_not_block_the_other_doma
     assert green(warehouse) == before  # byte for byte: the same rows in every mart of both domains
     assert not {key for key in materialized(sales) if key.split("/")[1] in ("orders", "order_items", "daily_revenue")}
     assert published(sales, "sales/orders") == [False]  # observed, not materialized
-    # The rejected build stays in blue for inspection; consumers never saw it.
-    assert orders_on(warehouse, "sales.orders__blue", DAY_2) > 0
-    assert orders_on(warehouse, "sales.orders", DAY_2) == 0
+    # The rejected build stays in blue for inspection, in a schema consumers are not granted; no
+    # relation of a consumer schema holds a row of the rejected day.
+    assert orders_on(warehouse, "sales_blue.orders", DAY_2) > 0
+    assert {name: rows_on(warehouse, name, DAY_2) for name in relations(warehouse, ("sales",)) if has_order_date(warehouse, name)} == {
+        "sales.orders": 0, "sales.order_items": 0, "sales.daily_revenue": 0}
 
     inventory = execute_job("inventory", "inventory_build", DAY_2)
     assert inventory.success, "sales' failure must not block inventory"
@@ -121,7 +134,7 @@ def test_a_partial_run_publishes_only_what_it_built(platform):
     assert materialized(result) == {"sales/customers"}
     assert published(result, "sales/customers") == [True]
     assert green(warehouse)["sales.orders"] == orders_before
-    assert orders_on(warehouse, "sales.orders__blue", DAY_2) > 0  # not built here, so not published
+    assert orders_on(warehouse, "sales_blue.orders", DAY_2) > 0  # not built here, so not published
     # customers read the orders consumers read (green), not the rejected blue build.
     assert scalar(warehouse, "select sum(order_count) from sales.customers") == scalar(
         warehouse, "select count(*) from sales.orders")
@@ -145,15 +158,13 @@ def test_the_next_clean_build_starts_from_green_and_publishes(platform):
     # Blue started from green, not from the rejected build of day 2 it still held.
     assert orders_on(warehouse, "sales.orders", DAY_2) == 0
     # What blue may now differ on is recorded: day 3 alone, so the next build copies back one day.
-    assert query(warehouse, "select day_start, day_end from blue_green.pending_days where relation = 'sales.orders__blue'") == [
+    assert query(warehouse, "select day_start, day_end from blue_green.pending_days where relation = 'sales_blue.orders'") == [
         (f"{DAY_3} 00:00:00", f"{day_date(4).isoformat()} 00:00:00")]
 
     day_2 = execute_job("sales", "sales_build", DAY_2)
 
     assert day_2.success
     assert [orders_on(warehouse, "sales.orders", day) > 0 for day in (DAY_1, DAY_2, DAY_3)] == [True] * 3
-    # An incremental mart's previous green is its next blue (behind by the day just published);
-    # a table mart's blue was renamed into green.
-    assert {n for n in relations(warehouse) if n.endswith("__blue")} == {
-        "sales.orders__blue", "sales.order_items__blue", "sales.daily_revenue__blue"}
-    assert orders_on(warehouse, "sales.orders__blue", DAY_2) == 0
+    # Blue stays beside green after publishing, equal to it: the next build starts from it.
+    assert green(warehouse)["sales.orders"] == query(
+        warehouse, "select count(*), md5(string_agg(t::varchar, '|' order by t::varchar)) from sales_blue.orders t")[0]

@@ -8,7 +8,7 @@ from typing import Any
 from dagster import AssetKey
 
 from dataplatform.keys import INGEST_LOCATION
-from dataplatform.translator import PlatformTranslator, green_alias
+from dataplatform.translator import PlatformTranslator, green_schema
 
 # dbt's message when a relation it reads does not exist, per warehouse.
 _MISSING_RELATION = (
@@ -25,7 +25,7 @@ def relation_owners(manifest: Mapping[str, Any], translator: PlatformTranslator)
     }
     for node in manifest["nodes"].values():
         if node["resource_type"] in ("model", "snapshot"):
-            owners[f"{node['schema']}.{green_alias(node)}".lower()] = (translator.get_asset_key(node), node["config"]["group"])
+            owners[f"{green_schema(node)}.{node['alias']}".lower()] = (translator.get_asset_key(node), node["config"]["group"])
     return owners
 
 

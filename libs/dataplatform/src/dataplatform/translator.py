@@ -63,9 +63,9 @@ class CodeVersions:
         return digest.hexdigest()[:16]
 
 
-# A blue/green mart's dbt relation is its blue one; consumers read it without this suffix
-# (dbt/macros/publishing.sql, blue_suffix()).
-BLUE_SUFFIX = "__blue"
+# A blue/green mart's dbt relation is its blue one, in its schema's blue twin; consumers read it in
+# the schema without this suffix (dbt/macros/publishing.sql, blue_suffix()).
+BLUE_SUFFIX = "_blue"
 
 
 def is_blue_green(node: Mapping[str, Any]) -> bool:
@@ -73,13 +73,13 @@ def is_blue_green(node: Mapping[str, Any]) -> bool:
     return node["resource_type"] == "model" and bool((node.get("config", {}).get("meta") or {}).get("blue_green"))
 
 
-def green_alias(node: Mapping[str, Any]) -> str:
-    """The relation consumers read: dbt's alias, without the blue suffix."""
-    return node["alias"].removesuffix(BLUE_SUFFIX) if is_blue_green(node) else node["alias"]
+def green_schema(node: Mapping[str, Any]) -> str:
+    """The schema consumers read the node in: dbt's, without the blue suffix."""
+    return node["schema"].removesuffix(BLUE_SUFFIX) if is_blue_green(node) else node["schema"]
 
 
 def green_relation(node: Mapping[str, Any]) -> str:
-    return ".".join(part for part in (node.get("database"), node.get("schema"), green_alias(node)) if part)
+    return ".".join(part for part in (node.get("database"), green_schema(node), node["alias"]) if part)
 
 
 class PlatformTranslator(DagsterDbtTranslator):
@@ -114,7 +114,7 @@ class PlatformTranslator(DagsterDbtTranslator):
         # A versioned model is keyed by its relation: `order_items` for the version consumers have
         # always read, `order_items_v2` for a new one built beside it.
         versioned = dbt_resource_props.get("version") is not None
-        name = green_alias(dbt_resource_props) if versioned else dbt_resource_props["name"]
+        name = dbt_resource_props["alias"] if versioned else dbt_resource_props["name"]
         return dbt_node_asset_key(self.get_group_name(dbt_resource_props), name)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
