@@ -177,12 +177,11 @@ def build_dbt_assets(
     translator = translator or PlatformTranslator(project=project)
     blue_relations = {translator.get_asset_key(node): node["relation_name"] for node in manifest["nodes"].values()
                       if is_blue_green(node)}
-    tables = {translator.get_asset_key(node): node["unique_id"] for node in manifest["nodes"].values()
-              if node["resource_type"] in ("model", "snapshot") and node["config"].get("materialized") in COUNTED}
     owners = relation_owners(manifest, translator)
     tests = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "test"}  # a check is named after its test
     unique_ids = {translator.get_asset_key(n): uid for uid, n in manifest["nodes"].items()
                   if n["resource_type"] in ("model", "snapshot", "seed")}
+    tables = {key: uid for key, uid in unique_ids.items() if manifest["nodes"][uid]["config"].get("materialized") in COUNTED}
 
     @dbt_assets(
         manifest=manifest,
