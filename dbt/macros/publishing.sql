@@ -92,8 +92,7 @@
         {%- do log('blue/green: ' ~ blue ~ ' copied from ' ~ green, info=true) -%}
     {%- else -%}
         {%- for day_start, day_end in rows -%}
-            {%- set days = 'cast(' ~ event_time ~ " as timestamp) >= timestamp '" ~ day_start ~ "' and cast(" ~ event_time
-                           ~ " as timestamp) < timestamp '" ~ day_end ~ "'" -%}
+            {%- set days = _event_time_between(event_time, day_start, day_end) -%}
             {%- do statements.append('delete from ' ~ blue ~ ' where ' ~ days) -%}
             {%- do statements.append('insert into ' ~ blue ~ ' select * from ' ~ green ~ ' where ' ~ days) -%}
         {%- endfor -%}
@@ -172,9 +171,14 @@
 {% macro _window_filter(node) %}
     {%- set start, end = invocation_args_dict.get('event_time_start'), invocation_args_dict.get('event_time_end') -%}
     {%- if not (start and end and node.config.event_time) or flags.FULL_REFRESH -%}{{ return(none) }}{%- endif -%}
-    {%- set event_time = adapter.quote(node.config.event_time) -%}
-    {{ return('cast(' ~ event_time ~ " as timestamp) >= timestamp '" ~ start.strftime('%Y-%m-%d %H:%M:%S') ~ "' and cast("
-              ~ event_time ~ " as timestamp) < timestamp '" ~ end.strftime('%Y-%m-%d %H:%M:%S') ~ "'") }}
+    {{ return(_event_time_between(adapter.quote(node.config.event_time), start.strftime('%Y-%m-%d %H:%M:%S'),
+                                  end.strftime('%Y-%m-%d %H:%M:%S'))) }}
+{% endmacro %}
+
+{#- The rows whose (quoted) event time column falls in [start, end), two 'YYYY-MM-DD HH:MM:SS'. -#}
+{% macro _event_time_between(event_time, start, end) %}
+    {{ return('cast(' ~ event_time ~ " as timestamp) >= timestamp '" ~ start ~ "' and cast(" ~ event_time
+              ~ " as timestamp) < timestamp '" ~ end ~ "'") }}
 {% endmacro %}
 
 {#- One transaction. DuckDB cannot move a table to another schema, so green is written from blue:

@@ -255,8 +255,7 @@ def asset_events(invocation: DbtCliInvocation, row_counts: dict[str, int]) -> It
 
 
 def report_publishing(context: AssetExecutionContext, events: Iterator[Any], blue_relations: Mapping[AssetKey, str],
-                      tables: Mapping[AssetKey, str] | None = None, row_counts: Mapping[str, int] | None = None,
-                      ) -> Iterator[Any]:
+                      tables: Mapping[AssetKey, str], row_counts: Mapping[str, int]) -> Iterator[Any]:
     """Report blue/green marts as materialized only once dbt has published them, and every table
     with the row count dbt reports at the end (``dagster/row_count``).
 
@@ -265,10 +264,9 @@ def report_publishing(context: AssetExecutionContext, events: Iterator[Any], blu
     invocation reports them with ``published: true``; a failed one reports none (Dagster records
     the marts as failed to materialize) and observes each with ``published: false`` and the blue
     relation that holds the rejected build. The other tables (snapshots) are held for their row
-    counts; everything else (checks, views) passes at once.
+    counts; everything else (checks, views) passes at once. ``tables`` maps a table's asset key to
+    its dbt unique id, the key of ``row_counts``, which is filled while ``events`` runs.
     """
-    tables, row_counts = tables or {}, row_counts if row_counts is not None else {}
-
     def key_of(event: Any) -> AssetKey | None:
         if isinstance(event, Output):
             return context.asset_key_for_output(event.output_name)
@@ -277,7 +275,7 @@ def report_publishing(context: AssetExecutionContext, events: Iterator[Any], blu
     held = []
     try:
         for event in events:
-            if key_of(event) in blue_relations or key_of(event) in tables:
+            if (key := key_of(event)) in blue_relations or key in tables:
                 held.append(event)
             else:
                 yield event
