@@ -69,15 +69,17 @@ def dev_calendar(local_dir: Path) -> tuple[str, int]:
     """
     from datetime import UTC, date, datetime, timedelta
 
+    from dataplatform.partitions import PARTITIONS_START_VARIABLE
+
     yesterday = datetime.now(UTC).date() - timedelta(days=1)
-    if start := os.environ.get("PLATFORM_PARTITIONS_START"):
+    if start := os.environ.get(PARTITIONS_START_VARIABLE):
         return start, 1
     recorded = local_dir / "partitions_start"
     if not recorded.is_file():
         local_dir.mkdir(parents=True, exist_ok=True)
         recorded.write_text(yesterday.isoformat() + "\n")
     start = recorded.read_text().strip()
-    os.environ["PLATFORM_PARTITIONS_START"] = start  # every location, dbt's `begin` and the simulation
+    os.environ[PARTITIONS_START_VARIABLE] = start  # every location, dbt's `begin` and the simulation
     return start, max((yesterday - date.fromisoformat(start)).days + 1, 1)
 
 
