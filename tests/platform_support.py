@@ -52,6 +52,19 @@ class Platform:
         assert data["__typename"] == "LaunchRunSuccess", data
         return data["run"]["runId"]
 
+    def set_sensor(self, location: str, name: str, running: bool) -> None:
+        """Start or stop a sensor as its toggle on the UI's Automation page does."""
+        selector = {"repositoryLocationName": location, "repositoryName": "__repository__", "sensorName": name}
+        started = self.graphql(
+            """mutation($s: SensorSelector!) { startSensor(sensorSelector: $s) {
+                 __typename ... on Sensor { sensorState { id status } } ... on PythonError { message } } }""",
+            {"s": selector})["startSensor"]
+        assert started["__typename"] == "Sensor", started
+        if not running:
+            stopped = self.graphql("""mutation($id: String!) { stopSensor(id: $id) { __typename } }""",
+                                   {"id": started["sensorState"]["id"]})["stopSensor"]
+            assert stopped["__typename"] == "StopSensorMutationResult", stopped
+
     def materialize_all(self, partitions: list[str]) -> str:
         """What "Materialize all" on the global asset graph does, with a range of days picked in its
         partition dialog: one asset backfill of every key, those days of the partitioned ones."""

@@ -96,6 +96,7 @@ print(json.dumps({
     "assets": assets,
     "checks": checks,
     "schedules": sorted(s.name for s in repo.schedule_defs),
+    "sensors": sorted(s.name for s in repo.sensor_defs),
     "jobs": sorted(j.name for j in repo.get_all_jobs() if not j.name.startswith("__")),
     "modules": sorted(m for m in sys.modules if m.split(".")[0] in {"shared_ingest", "sales", "inventory"}),
 }))
@@ -112,12 +113,10 @@ def describe_location(name: str, env: dict | None = None) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-# The daily chain, in the schedules' order: ingest, each domain's snapshots, then its build.
+# The daily chain, in the order the domains' triggers start it: ingest, then each domain's one build.
 DAILY_JOBS = (
     ("shared_ingest", "ingest_sources"),
-    ("sales", "sales_snapshots"),
     ("sales", "sales_build"),
-    ("inventory", "inventory_snapshots"),
     ("inventory", "inventory_build"),
 )
 

@@ -11,7 +11,8 @@
     - ref() reads a mart's blue relation only when the invocation builds it; every other mart,
       another domain's included, is read where consumers read it: green.
     - on-run-start brings each incremental mart's blue to green's state, so it stays incremental:
-      BigQuery clones green (no bytes copied); DuckDB copies back only the days blue differs on.
+      BigQuery clones green (no bytes copied); DuckDB copies back only the days blue differs on
+      (those of a rejected build; none after a published one).
     - on-run-end publishes, dispatched by adapter: DuckDB copies in one transaction (an
       incremental mart: the window's days; a table: the table); BigQuery copies blue onto green
       (a metadata-only copy job).
@@ -184,7 +185,8 @@
 {#- One transaction. DuckDB cannot move a table to another schema, so green is written from blue:
     an incremental mart built for a window gets the window's days (a day's build copies a day's
     rows), anything else its whole table (a dimension is rebuilt whole anyway). Blue stays, equal to
-    green, and is the next run's start. -#}
+    green, and is the next run's start: its pending days are cleared, so the build after a 30-day
+    backfill copies nothing back (only a rejected build leaves days for the next one to copy). -#}
 {% macro default__promote_blue_to_green(blues) %}
     {% for mart in blues -%}
     create schema if not exists {{ mart.green.include(identifier=false) }};
@@ -193,6 +195,9 @@
     insert into {{ mart.green }} select * from {{ mart.blue }} where {{ mart.window }};
     {% else -%}
     create or replace table {{ mart.green }} as select * from {{ mart.blue }};
+    {% endif -%}
+    {% if mart.incremental -%}
+    delete from {{ _pending_days_relation() }} where relation = '{{ mart.blue.schema ~ '.' ~ mart.blue.identifier }}';
     {% endif -%}
     {% endfor -%}
 {% endmacro %}

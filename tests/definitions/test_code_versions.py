@@ -27,12 +27,12 @@ def project(tmp_path, platform_env, monkeypatch):
 
 def code_versions() -> dict[str, str]:
     """Every dbt asset's code version, from both domain locations' definitions."""
-    from dataplatform.domain import build_domain_definitions
+    from dataplatform.domain_definitions import build_domain_definitions
 
     specs = [
         spec
         for domain in DOMAINS
-        for spec in build_domain_definitions(domain, build_cron="0 6 * * *", snapshot_cron="0 5 * * *", critical_tests_cron="0 7 * * *")
+        for spec in build_domain_definitions(domain, marts_fresh_by="0 7 * * *")
         .resolve_all_asset_specs()
         if spec.key.path[0] == domain
     ]
@@ -71,3 +71,10 @@ def test_a_model_edit_changes_its_own_version_only(project):
     versions = code_versions()
     edit(project / "models" / "sales" / "marts" / "customers.sql", "select", "select /* edited */", )
     assert changed(versions, code_versions()) == {"sales/customers"}
+
+
+def test_an_edit_of_the_schema_name_macro_changes_every_model_and_snapshot(project):
+    """generate_schema_name is in no node's depends_on.macros, yet it places every relation."""
+    versions = code_versions()
+    edit(project / "macros" / "generate_schema_name.sql", "node) -%}", "node) -%}{#- edited -#}")
+    assert changed(versions, code_versions()) == set(versions)

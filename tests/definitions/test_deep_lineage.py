@@ -10,8 +10,8 @@ import sys
 
 from dagster import AssetKey
 
+from dataplatform.dbt_op import build_dbt_assets
 from dataplatform.dbt_project import get_dbt_project
-from dataplatform.domain import build_dbt_assets
 
 DEPTH = 1500
 

@@ -60,13 +60,12 @@ def test_inventory_reads_sales_public_order_items(described):
 
 
 @pytest.mark.parametrize("domain", DOMAINS)
-def test_snapshots_are_in_the_domain_pool_and_models_in_none(described, domain):
-    for key, asset in described[domain]["assets"].items():
-        is_snapshot = asset["dbt_unique_id"].startswith("snapshot.")
-        assert asset["pool"] == (f"{domain}_snapshots" if is_snapshot else None), key
-        if is_snapshot:  # snapshots read sources only, so the snapshot op never waits on the model op
-            assert all(dep.startswith("raw/") for dep in asset["deps"]), key
-    assert any(a["dbt_unique_id"].startswith("snapshot.") for a in described[domain]["assets"].values())
+def test_a_domain_is_one_op_in_its_snapshot_pool(described, domain):
+    """Snapshots, models and their tests: one op, one dbt build, in the pool that keeps two of the
+    domain's snapshots from running at once."""
+    assets = described[domain]["assets"].values()
+    assert {a["pool"] for a in assets} == {f"{domain}_snapshots"}
+    assert any(a["dbt_unique_id"].startswith("snapshot.") for a in assets)
 
 
 @pytest.mark.parametrize("domain", DOMAINS)
@@ -87,23 +86,15 @@ def test_dbt_tests_are_asset_checks(described, manifest):
 
 
 def test_event_assets_share_one_daily_partitioning_across_locations(described, manifest):
-    """The four event tables and every dbt model with an event_time are partitioned, with one and
-    the same daily definition in all three locations (so a day maps to the same day across them);
-    the dbt ones build a range of days in one run. Everything else is unpartitioned."""
+    """Every asset is partitioned by day, with one and the same definition in all three
+    locations (so a day maps to the same day across them), and builds a range of days in one
+    run. An ingest state table's day, and a dbt dimension's or snapshot's, is "as of that day"."""
     event_sources = {f"raw/{s['source_name']}/{s['name']}" for s in manifest["sources"].values()
                      if s["config"].get("event_time")}
     assert event_sources == {"raw/shop/orders", "raw/shop/order_items", "raw/shop/payments", "raw/erp/stock_movements"}
-    event_models = {uid for uid, n in manifest["nodes"].items() if n["resource_type"] == "model" and n["config"].get("event_time")}
-    definitions = set()
-    for location in described.values():
-        for key, asset in location["assets"].items():
-            partitioned = key in event_sources or asset["dbt_unique_id"] in event_models
-            assert (asset["partitions"] is not None) == partitioned, key
-            if partitioned:
-                definitions.add(asset["partitions"])
-            if asset["dbt_unique_id"] in event_models:
-                assert asset["backfill_policy"] == "BackfillPolicyType.SINGLE_RUN", key
-    [definition] = definitions
+    assets = [asset for location in described.values() for asset in location["assets"].values()]
+    assert {a["backfill_policy"] for a in assets} == {"BackfillPolicyType.SINGLE_RUN"}
+    [definition] = {a["partitions"] for a in assets}
     assert "timezone='UTC'" in definition and "cron_schedule='0 0 * * *'" in definition  # daily, UTC
 
 
@@ -116,34 +107,37 @@ def test_incremental_models_are_microbatch_from_the_partitions_start(manifest):
         assert config["event_time"] and str(config["begin"]).startswith("2026-01-01"), node["name"]
 
 
-def test_each_location_has_its_own_schedules(described):
-    schedules = {name: set(loc["schedules"]) for name, loc in described.items()}
-    for domain in DOMAINS:
-        assert schedules[domain] == {f"{domain}_{job}_daily" for job in ("build", "snapshots", "critical_tests")}
-    assert "ingest_sources_daily" in schedules["shared_ingest"]
-    all_names = [s for loc in described.values() for s in loc["schedules"]]
-    assert len(all_names) == len(set(all_names))
+def test_the_only_clocks_are_ingest_and_the_simulation(described):
+    """A domain's day is started by its data (its trigger), not by a schedule."""
+    assert {name: loc["schedules"] for name, loc in described.items()} == {
+        "shared_ingest": ["ingest_sources_daily", "simulate_source_day_daily"], "sales": [], "inventory": []}
+
+
+def test_each_location_has_its_trigger_and_its_alerts(described):
+    for name, loc in described.items():
+        trigger = [f"{name}_on_new_data"] if name in DOMAINS else []
+        assert loc["sensors"] == sorted([f"{name}_alert_on_run_failure", f"{name}_alert_on_stale_marts", *trigger])
 
 
 @pytest.mark.parametrize("domain", DOMAINS)
-def test_the_marts_and_only_they_carry_a_freshness_policy_that_follows_the_build(domain, manifest):
-    """A mart is expected built between its domain's build time and two hours later, every day."""
+def test_the_marts_and_only_they_carry_the_freshness_policy_of_their_defs_yaml(domain, manifest):
+    """A mart is expected built in the three hours before its domain's ``marts_fresh_by``, every day."""
     from datetime import timedelta
 
-    from dataplatform.domain import build_domain_definitions
+    from dataplatform.domain_definitions import build_domain_definitions
 
-    defs = build_domain_definitions(domain, build_cron="30 5 * * *", snapshot_cron="15 5 * * *", critical_tests_cron="0 7 * * *")
+    defs = build_domain_definitions(domain, marts_fresh_by="30 7 * * *")
     policies = {spec.key.path[-1]: spec.freshness_policy for spec in defs.resolve_all_asset_specs() if spec.freshness_policy}
     marts = {n["name"] for n in manifest["nodes"].values()
              if n["resource_type"] == "model" and n["config"]["group"] == domain and "marts" in n["fqn"]}
     assert set(policies) == marts
-    assert {(p.deadline_cron, p.lower_bound_delta) for p in policies.values()} == {("30 7 * * *", timedelta(hours=2))}
+    assert {(p.deadline_cron, p.lower_bound_delta) for p in policies.values()} == {("30 7 * * *", timedelta(hours=3))}
 
 
 # A domain loaded the way `dagster api grpc` loads it, counting the factory and the dbt ops it builds.
 LOAD_AS_CODE_SERVER = r"""
 import json, sys
-import dataplatform.domain as domain
+import dataplatform.domain_definitions as domain
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 from dagster._grpc.server import LoadedRepositories
 
@@ -160,7 +154,7 @@ print(json.dumps({"factory_calls": factory_calls, "ops_built": ops_built}))
 @pytest.mark.parametrize("domain", DOMAINS)
 def test_a_code_server_builds_a_domain_once(domain, dev_env):
     """Dagster's code server calls a location's `@definitions` function twice at start (for its
-    load context, then for the repository; dagster 1.13). The domain's dbt ops, its specs and
+    load context, then for the repository; dagster 1.13). The domain's one dbt op, its specs and
     checks are built once: the second call gets the first's definitions. If the first assertion
     fails, Dagster calls it once now, and the memo in `build_domain_definitions` can go."""
     import json
@@ -174,5 +168,4 @@ def test_a_code_server_builds_a_domain_once(domain, dev_env):
     assert result.returncode == 0, result.stderr[-4000:]
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
     assert loaded["factory_calls"] == [domain, domain]
-    assert sorted(loaded["ops_built"]) == sorted(set(loaded["ops_built"])), loaded["ops_built"]
-    assert len(loaded["ops_built"]) >= 2
+    assert loaded["ops_built"] == [f"{domain}_dbt"]

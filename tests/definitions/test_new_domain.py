@@ -1,6 +1,6 @@
 """Adding a domain, as the README's "Add a domain" does it, in a scratch copy of the repo: a dbt
 folder owned by a new group, and a project folder whose one defs.yaml declares the slice. `dg`
-then loads four locations, and the new one has its assets, job and schedule."""
+then loads four locations, and the new one has its assets, jobs and trigger."""
 
 import json
 import subprocess
@@ -17,10 +17,7 @@ type: dataplatform.components.DbtDomain
 
 attributes:
   group: returns
-  schedules:
-    snapshots: "15 5 * * *"
-    build: "45 5 * * *"
-    critical_tests: "0 8 * * *"
+  marts_fresh_by: "0 8 * * *"
 """
 
 
@@ -28,7 +25,7 @@ def add_dbt_group(dbt: Path) -> None:
     (dbt / "models" / "returns").mkdir()
     (dbt / "models" / "returns" / "items_per_order.sql").write_text(
         "select order_id, count(*) as items from {{ source('shop', 'order_items') }} group by order_id\n")
-    # A critical test and no snapshot: its job must run on the critical-tests time, not the snapshots'.
+    # A critical test and no snapshot: the critical tests' job exists without a snapshot in the domain.
     (dbt / "models" / "returns" / "_returns__models.yml").write_text(
         "models:\n  - name: items_per_order\n    columns:\n      - name: order_id\n"
         "        data_tests:\n          - unique:\n              config: {tags: [critical]}\n")
@@ -81,7 +78,7 @@ def test_a_fourth_domain_is_a_dbt_folder_and_a_project_with_one_defs_yaml(tmp_pa
     assert built["returns/items_per_order"]["group_name"] == "returns"
     assert built["returns/items_per_order"]["dependency_keys"] == ["raw/shop/order_items"]
     assert {j["name"] for j in defs["jobs"]} == {"returns_build", "returns_critical_tests"}
-    # Each job on its own time, though the domain has no snapshots job between them.
-    assert {(s["name"], s["cron_schedule"]) for s in defs["schedules"]} == {
-        ("returns_build_daily", "45 5 * * *"), ("returns_critical_tests_daily", "0 8 * * *")}
+    # Started by its data: a trigger and no schedule.
+    assert not defs["schedules"]
+    assert "returns_on_new_data" in {s["name"] for s in defs["sensors"]}
     assert locations_of(yaml.safe_load((root / "workspace.yaml").read_text())["load_from"]) == locations_of(dg_workspace(root))

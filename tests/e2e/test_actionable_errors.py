@@ -6,7 +6,7 @@ from support import execute_job, point_platform_at
 
 def test_a_domain_run_before_ingest_names_the_missing_asset_and_its_location(tmp_path, monkeypatch):
     point_platform_at(monkeypatch, tmp_path)
-    result = execute_job("inventory", "inventory_snapshots")
+    result = execute_job("inventory", "inventory_build", "2026-01-01")
 
     assert not result.success
     [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
@@ -15,13 +15,13 @@ def test_a_domain_run_before_ingest_names_the_missing_asset_and_its_location(tmp
     assert 'Table with name "raw_erp.products" does not exist' in message  # dbt's own error, kept
 
 
-def test_a_step_that_raises_mid_build_ends_its_dbt_before_the_next_step(tmp_path, monkeypatch):
+def test_a_step_that_raises_mid_build_ends_its_dbt_before_the_step_ends(tmp_path, monkeypatch):
     """Whatever raises while an op reads dbt's events, its dbt is stopped and waited for: no dbt
-    survives the step, and the warehouse file is free for the next one."""
+    survives the step, and the warehouse file is free for the next run."""
     import duckdb
     import psutil
 
-    from dataplatform import domain
+    from dataplatform import dbt_op
     from shared_ingest.generator import generate_day
     from shared_ingest.landing import day_date
 
@@ -34,7 +34,7 @@ def test_a_step_that_raises_mid_build_ends_its_dbt_before_the_next_step(tmp_path
         yield next(iter(events))  # dbt is now building
         raise RuntimeError("the op raised mid-build")
 
-    monkeypatch.setattr(domain, "report_publishing", raise_after_first_event)
+    monkeypatch.setattr(dbt_op, "report_publishing", raise_after_first_event)
     result = execute_job("sales", "sales_build", day)
 
     assert not result.success

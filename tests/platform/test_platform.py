@@ -1,8 +1,9 @@
 """The real platform as `python3 tasks.py up` runs it (`dg dev`): three code servers, the daemon, the webserver.
 
 One graph across the three locations. Runs launched at the same time from every location queue
-on the one-writer DuckDB and all succeed, one domain's snapshots never overlap, and the marts
-they build are rated fresh. "Materialize all" across the locations: test_stock_commands.py.
+on the one-writer DuckDB and all succeed, one domain's builds (and so its snapshots) never
+overlap, and the marts they build are rated fresh. What starts what: test_automation.py.
+"Materialize all" across the locations: test_stock_commands.py.
 """
 
 import ipaddress
@@ -90,7 +91,7 @@ def freshness(platform, keys: list[AssetKey]) -> dict[AssetKey, str]:
 
 
 def test_a_mart_whose_build_stopped_days_ago_is_rated_stale(platform):
-    """The marts carry freshness policies that follow their domain's build schedule. A mart last
+    """The marts carry the freshness policy of their domain's defs.yaml (marts_fresh_by). A mart last
     built three days ago (its materialization recorded with that time) fails its policy."""
     from dagster._core.events import StepMaterializationData  # the record of a past build
 
@@ -105,15 +106,13 @@ def test_a_mart_whose_build_stopped_days_ago_is_rated_stale(platform):
     wait_until(lambda: freshness(platform, [stale]).get(stale) == "FAIL", "the daemon to rate the mart stale", 120)
 
 
-def test_a_storm_of_ten_runs_from_three_locations_queues_and_all_succeed(platform):
-    """As a schedule storm would: 10 runs enqueued at once (two days of the daily chain: ingest,
-    each domain's snapshots, each domain's build); the daemon starts them one at a time (DuckDB
-    has one writer), none fails on the lock, the queue adds little to their sum, and every mart
-    they built is rated fresh."""
+def test_a_storm_of_six_runs_from_three_locations_queues_and_all_succeed(platform):
+    """As a catch-up would: 6 runs enqueued at once (two days of the daily chain: ingest, each
+    domain's build); the daemon starts them one at a time (DuckDB has one writer), none fails on
+    the lock, the queue adds little to their sum, and every mart they built is rated fresh."""
     generate_day(str(platform.local / "landing"), 2)
     storm = [launch for day in DAYS for launch in (
-        ("shared_ingest", "ingest_sources", day), ("sales", "sales_snapshots", None),
-        ("inventory", "inventory_snapshots", None), ("sales", "sales_build", day), ("inventory", "inventory_build", day))]
+        ("shared_ingest", "ingest_sources", day), ("sales", "sales_build", day), ("inventory", "inventory_build", day))]
     enqueued = time.time()
     run_ids = [platform.launch_job(*launch) for launch in storm]
     runs = platform.wait_for_runs(run_ids)
@@ -121,15 +120,15 @@ def test_a_storm_of_ten_runs_from_three_locations_queues_and_all_succeed(platfor
     with platform.instance() as instance:
         windows = [run_window(instance, r) for r in run_ids]
         logs = "".join(str(rec.message) for r in run_ids for rec in instance.all_logs(r))
-        snapshot_steps = {
-            domain: [step_windows(instance, r)[f"{domain}_dbt_snapshots"]
-                     for r, (_, job, _) in zip(run_ids, storm, strict=True) if job == f"{domain}_snapshots"]
+        domain_steps = {
+            domain: [step_windows(instance, r)[f"{domain}_dbt"]
+                     for r, (_, job, _) in zip(run_ids, storm, strict=True) if job == f"{domain}_build"]
             for domain in DOMAINS
         }
         # A run's own cost runs from the daemon taking it off the queue (its worker starts) to its end.
         costs = [launch_window(instance, r) for r in run_ids]
     assert not overlaps(windows), "DuckDB runs overlapped: the run queue did not hold them"
-    assert all(len(steps) == 2 and not overlaps(steps) for steps in snapshot_steps.values())
+    assert all(len(steps) == 2 and not overlaps(steps) for steps in domain_steps.values())
     assert "Could not set lock" not in logs and "Conflicting lock" not in logs
     busy = sum(end - start for start, end in costs)
     wall = max(end for _, end in costs) - enqueued
@@ -141,8 +140,8 @@ def test_a_storm_of_ten_runs_from_three_locations_queues_and_all_succeed(platfor
 
 
 def test_a_cancelled_run_frees_its_pool_slot_and_the_queue(platform):
-    """Terminate (the UI's button) a snapshot run holding its pool slot; the next one runs."""
-    first, second = (platform.launch_job("sales", "sales_snapshots") for _ in range(2))
+    """Terminate (the UI's button) a build holding its pool slot; the next one runs."""
+    first, second = (platform.launch_job("sales", "sales_build", DAYS[0]) for _ in range(2))
     with platform.instance() as instance:
         wait_until(lambda: instance.event_log_storage.get_concurrency_info("sales_snapshots").claimed_slots,
                    "the first run to claim the sales_snapshots slot")

@@ -3,11 +3,11 @@
 The real platform (code servers, daemon, webserver) runs on an instance built from
 deploy/dagster.yaml, connected through the DAGSTER_PG_* variables to a throwaway PostgreSQL
 cluster, with its run queue open (4 runs at once) as in production. The storages are
-dagster-postgres ones, the schema is migrated, runs and schedule state of two code locations land
-in Postgres (read back with psycopg2, not only through Dagster), runs go through the daemon's
-queue, and the snapshot pools have limit 1 from the start: two snapshot runs of one domain start
-side by side and only the pool keeps their snapshot steps apart (without it they would write the
-DuckDB file at the same time and one would fail on its lock).
+dagster-postgres ones, the schema is migrated, runs and the state of a schedule and a trigger of
+two code locations land in Postgres (read back with psycopg2, not only through Dagster), runs go
+through the daemon's queue, and the snapshot pools have limit 1 from the start: two builds of one
+domain start side by side and only the pool keeps their dbt steps apart (without it they would
+write the DuckDB file at the same time and one would fail on its lock).
 """
 
 import subprocess
@@ -16,7 +16,7 @@ import pytest
 import yaml
 from dagster import DagsterEventType, DagsterRunStatus
 from dagster._core.run_coordinator import QueuedRunCoordinator
-from dagster._core.scheduler.instigation import InstigatorStatus, InstigatorType
+from dagster._core.scheduler.instigation import InstigatorStatus
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
 from platform_support import (
     assert_snapshot_pools_have_limit_one,
@@ -32,7 +32,8 @@ from support import REPO
 from shared_ingest.landing import day_date
 
 DEPLOY_CONFIG = REPO / "deploy" / "dagster.yaml"
-SCHEDULES = (("shared_ingest", "ingest_sources_daily"), ("sales", "sales_build_daily"))
+# Ingest's schedule, and sales' trigger: what starts the platform's day, in two locations.
+SCHEDULE, SENSOR = ("shared_ingest", "ingest_sources_daily"), ("sales", "sales_on_new_data")
 
 
 @pytest.fixture(scope="module")
@@ -61,11 +62,12 @@ def platform(postgres, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def runs(platform):
-    """Ingest (shared_ingest), then two sales snapshot runs launched together (sales)."""
-    ingest = platform.launch_job("shared_ingest", "ingest_sources", day_date(1).isoformat())
+    """Ingest (shared_ingest), then two sales builds of the day launched together (sales)."""
+    day = day_date(1).isoformat()
+    ingest = platform.launch_job("shared_ingest", "ingest_sources", day)
     platform.wait_for_runs([ingest])
-    snapshots = [platform.launch_job("sales", "sales_snapshots") for _ in range(2)]
-    run_ids = [ingest, *snapshots]
+    builds = [platform.launch_job("sales", "sales_build", day) for _ in range(2)]
+    run_ids = [ingest, *builds]
     return run_ids, platform.wait_for_runs(run_ids)
 
 
@@ -94,7 +96,7 @@ def test_runs_of_two_locations_go_through_the_daemon_and_are_stored_in_postgres(
     run_ids, finished = runs
     assert [r.status for r in finished] == [DagsterRunStatus.SUCCESS] * 3, [(r.run_id, r.status) for r in finished]
     rows = postgres.query("select run_id, pipeline_name, status from runs where run_id = any(%s)", (run_ids,))
-    jobs = ["ingest_sources", "sales_snapshots", "sales_snapshots"]
+    jobs = ["ingest_sources", "sales_build", "sales_build"]
     assert sorted(rows) == sorted(zip(run_ids, jobs, ["SUCCESS"] * 3, strict=True))
     # Queued by the webserver, then taken off the queue and launched by the daemon (RUN_STARTING is
     # the daemon's dequeue event); Postgres stores the legacy PIPELINE_* names.
@@ -114,42 +116,41 @@ def test_runs_of_two_locations_go_through_the_daemon_and_are_stored_in_postgres(
 
 
 @pytest.mark.sales
-def test_two_snapshot_runs_of_one_domain_wait_for_the_pool(platform, runs):
+def test_two_builds_of_one_domain_wait_for_the_pool(platform, runs):
     run_ids, _ = runs
     with platform.instance() as instance:
         runs_overlapped = overlaps([run_window(instance, r) for r in run_ids[1:]])
-        steps = [step_windows(instance, r)["sales_dbt_snapshots"] for r in run_ids[1:]]
+        steps = [step_windows(instance, r)["sales_dbt"] for r in run_ids[1:]]
     assert runs_overlapped, "the runs did not run side by side, so this test proves nothing"
     assert not overlaps(steps)
 
 
-def test_schedules_of_two_locations_are_stored_in_postgres(platform, postgres, runs):
-    # Tests run with PLATFORM_SCHEDULES=stopped: start two schedules as a user would in the UI.
-    ids = {}
-    for location, name in SCHEDULES:
-        result = platform.graphql(
-            """mutation($s: ScheduleSelector!) { startSchedule(scheduleSelector: $s) {
-                 __typename ... on ScheduleStateResult { scheduleState { id status } } ... on PythonError { message } } }""",
-            {"s": {"repositoryLocationName": location, "repositoryName": "__repository__", "scheduleName": name}},
-        )["startSchedule"]
-        assert result["__typename"] == "ScheduleStateResult", result
-        assert result["scheduleState"]["status"] == "RUNNING"
-        ids[name] = result["scheduleState"]["id"]
+def test_a_schedule_and_a_trigger_of_two_locations_are_stored_in_postgres(platform, postgres, runs):
+    # Tests run with PLATFORM_SCHEDULES=stopped: start them as a user would in the UI.
+    location, name = SCHEDULE
+    result = platform.graphql(
+        """mutation($s: ScheduleSelector!) { startSchedule(scheduleSelector: $s) {
+             __typename ... on ScheduleStateResult { scheduleState { id status } } ... on PythonError { message } } }""",
+        {"s": {"repositoryLocationName": location, "repositoryName": "__repository__", "scheduleName": name}},
+    )["startSchedule"]
+    assert result["__typename"] == "ScheduleStateResult", result
+    platform.set_sensor(*SENSOR, running=True)
     try:
         with platform.instance() as instance:
-            states = instance.all_instigator_state(instigator_type=InstigatorType.SCHEDULE)
+            states = instance.all_instigator_state()
             running = {(s.origin.repository_origin.code_location_origin.location_name, s.name)
                        for s in states if s.status == InstigatorStatus.RUNNING}
-        assert set(SCHEDULES) <= running
-        bodies = [body for (body,) in postgres.query(
-            "select instigator_body from instigators where instigator_type = 'SCHEDULE' and status = 'RUNNING'")]
-        for _, name in SCHEDULES:
-            assert sum(f'"{name}"' in body for body in bodies) == 1, (name, bodies)
+        assert {SCHEDULE, SENSOR} <= running
+        bodies = {kind: [body for (body,) in postgres.query(
+            "select instigator_body from instigators where instigator_type = %s and status = 'RUNNING'", (kind,))]
+            for kind in ("SCHEDULE", "SENSOR")}
+        assert sum(f'"{SCHEDULE[1]}"' in body for body in bodies["SCHEDULE"]) == 1, bodies
+        assert sum(f'"{SENSOR[1]}"' in body for body in bodies["SENSOR"]) == 1, bodies
     finally:
-        # Stopped again, so the daemon never launches a scheduled run while the module runs.
-        for schedule_id in ids.values():
-            platform.graphql(
-                """mutation($id: String!) { stopRunningSchedule(id: $id) { __typename } }""", {"id": schedule_id})
+        # Stopped again, so the daemon never launches a run of its own while the module runs.
+        platform.graphql("""mutation($id: String!) { stopRunningSchedule(id: $id) { __typename } }""",
+                         {"id": result["scheduleState"]["id"]})
+        platform.set_sensor(*SENSOR, running=False)
     assert not postgres.query("select 1 from instigators where status = 'RUNNING'")
 
 

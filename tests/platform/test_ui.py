@@ -97,7 +97,7 @@ def test_a_marts_page_shows_its_row_count(platform, page):
 HIDDEN_BY_THE_UI = {"dagster_dbt/manifest", "dagster_dbt/dagster_dbt_translator"}
 
 
-@pytest.mark.parametrize(("key", "op"), [("sales/orders", "sales_dbt_events"), ("sales/customers", "sales_dbt_models")])
+@pytest.mark.parametrize(("key", "op"), [("sales/orders", "sales_dbt"), ("sales/customers", "sales_dbt")])
 def test_an_assets_definition_links_its_sql_names_its_op_and_shows_no_unserializable_row(platform, key, op):
     node = platform.graphql("""query($key: [String!]!) { assetNodeOrError(assetKey: {path: $key}) { ... on AssetNode {
         opNames metadataEntries { label __typename ... on TextMetadataEntry { text }
@@ -107,4 +107,4 @@ def test_an_assets_definition_links_its_sql_names_its_op_and_shows_no_unserializ
     assert not [e["label"] for e in shown if "(unserializable)" in (e.get("text") or "")]
     [references] = [e["codeReferences"] for e in shown if e["__typename"] == "CodeReferencesMetadataEntry"]
     assert [r["filePath"].split("/dbt/", 1)[-1] for r in references] == [f"models/sales/marts/{key.split('/')[1]}.sql"]
-    assert node["opNames"] == [op]  # the op's name in runs, not a copy such as sales_dbt_events_2
+    assert node["opNames"] == [op]  # the op's name in runs, not a copy such as sales_dbt_2

@@ -3,7 +3,7 @@
 import pytest
 from dagster import AssetKey
 
-from dataplatform.domain import count_nodes, domain_selection, domain_slices, domain_snapshot_selection
+from dataplatform.domain import count_nodes, domain_selection
 from dataplatform.keys import dbt_node_asset_key, raw_schema, snapshot_pool, source_asset_key
 from shared_ingest.tables import SOURCE_TABLES
 
@@ -25,7 +25,6 @@ def test_dbt_node_key_is_domain_then_name():
 @pytest.mark.parametrize("domain", ["sales", "inventory"])
 def test_selections_and_pool_follow_the_domain_name(domain):
     assert domain_selection(domain) == f"group:{domain}"
-    assert domain_snapshot_selection(domain) == f"group:{domain},resource_type:snapshot"
     assert snapshot_pool(domain) == f"{domain}_snapshots"
 
 
@@ -41,29 +40,3 @@ def test_count_nodes_counts_one_domain_and_type():
     assert count_nodes(manifest, "sales", "model") == 1
     assert count_nodes(manifest, "sales", "snapshot") == 1
     assert count_nodes(manifest, "inventory", "snapshot") == 0
-
-
-def test_domain_slices_split_event_models_from_the_rest_with_their_tests():
-    """Event models and their event sources go to the partitioned op; the rest and its sources
-    to the unpartitioned one, which also runs (by name) a test that reads both."""
-    def node(uid, kind, group=None, event_time=None, parents=()):
-        return uid, {"unique_id": uid, "name": uid.split(".")[-1], "resource_type": kind,
-                     "config": {"group": group, "event_time": event_time}, "depends_on": {"nodes": list(parents)}}
-
-    def source(uid, event_time=None):
-        _, source_name, name = uid.split(".", 2)
-        return uid, {"source_name": source_name, "name": name, "config": {"event_time": event_time}}
-
-    manifest = {
-        "sources": dict([source("source.shop.orders", "_export_date"), source("source.shop.customers")]),
-        "nodes": dict([
-            node("model.orders", "model", "sales", "order_date", ["source.shop.orders"]),
-            node("model.customers", "model", "sales", None, ["model.orders", "source.shop.customers"]),
-            node("model.products", "model", "inventory", None),
-            node("test.unique_orders", "test", "sales", None, ["model.orders"]),
-            node("test.every_order_has_a_customer", "test", "sales", None, ["model.orders", "model.customers"]),
-        ]),
-    }
-    slices = domain_slices(manifest, "sales")
-    assert slices.events == ["orders", "source:shop.orders"]
-    assert slices.models == ["customers", "source:shop.customers", "every_order_has_a_customer"]

@@ -1,10 +1,10 @@
 """The dg component a domain location declares in its ``defs.yaml``, and how a location loads its defs.
 
-A domain's ``defs.yaml`` names its dbt group and three daily times; the component builds the rest
-the same way for every domain (``build_domain_definitions``): the platform's asset keys, daily
-partitions, blue/green marts, code versions, the snapshot pool ``<group>_snapshots``, the jobs and
-their schedules. It is not a ``DbtProjectComponent``: that builds one dbt op from a selection,
-and a domain is three (events by day, the other models, snapshots in their pool) plus its jobs.
+A domain's ``defs.yaml`` names its dbt group and the daily time its marts are due; the component
+builds the rest the same way for every domain (dataplatform.domain plans it,
+dataplatform.domain_definitions builds it): one daily-partitioned dbt op of the whole group in the
+pool ``<group>_snapshots``, its job, the trigger that starts it from its data, the alerts. It is not
+a ``DbtProjectComponent``: a domain is also its trigger, its checks' jobs and its alerts.
 """
 
 import warnings
@@ -15,19 +15,12 @@ import dagster as dg
 from pydantic import Field
 
 
-class DomainSchedules(dg.Model):
-    """Daily times (cron, UTC) of the domain's jobs."""
-
-    snapshots: str = Field(description="dbt snapshots of the domain's source tables, after ingest (05:00).")
-    build: str = Field(description="The domain's build: yesterday's partition of its event models, then the rest.")
-    critical_tests: str = Field(description="Re-run of the tests tagged critical, after every domain's build.")
-
-
 class DbtDomain(dg.Component, dg.Model, dg.Resolvable):
     """A business domain's slice of the one dbt project: every model, snapshot and test of its dbt group."""
 
     group: str = Field(description="The dbt group the domain owns (dbt_project.yml); also its asset group.")
-    schedules: DomainSchedules
+    marts_fresh_by: str = Field(description="Daily cron (UTC) by which the marts must hold yesterday; later, they "
+                                "show as stale and an alert goes to the group's owner.")
 
     @classmethod
     def get_code_references_for_yaml(cls, yaml_path, source_position, context) -> list:
@@ -36,14 +29,9 @@ class DbtDomain(dg.Component, dg.Model, dg.Resolvable):
         return []
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
-        from dataplatform.domain import build_domain_definitions
+        from dataplatform.domain_definitions import build_domain_definitions
 
-        return build_domain_definitions(
-            self.group,
-            snapshot_cron=self.schedules.snapshots,
-            build_cron=self.schedules.build,
-            critical_tests_cron=self.schedules.critical_tests,
-        )
+        return build_domain_definitions(self.group, marts_fresh_by=self.marts_fresh_by)
 
 
 def load_location(defs_folder: ModuleType) -> dg.Definitions:

@@ -1,6 +1,12 @@
 """How runs execute in each environment: one writer on DuckDB, parallel steps on BigQuery."""
 
-from dagster import DefaultScheduleStatus, ExecutorDefinition, in_process_executor, multiprocess_executor
+from dagster import (
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    ExecutorDefinition,
+    in_process_executor,
+    multiprocess_executor,
+)
 
 from dataplatform.settings import Settings
 
@@ -19,3 +25,8 @@ def platform_executor(settings: Settings) -> ExecutorDefinition:
 def schedule_status(settings: Settings) -> DefaultScheduleStatus:
     """Schedules start running with the platform unless PLATFORM_SCHEDULES=stopped."""
     return DefaultScheduleStatus.RUNNING if settings.schedules_running else DefaultScheduleStatus.STOPPED
+
+
+def sensor_status(settings: Settings) -> DefaultSensorStatus:
+    """Sensors (the domains' triggers, the alerts) follow the schedules' switch."""
+    return DefaultSensorStatus.RUNNING if settings.schedules_running else DefaultSensorStatus.STOPPED

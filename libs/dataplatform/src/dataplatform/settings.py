@@ -56,6 +56,8 @@ class Settings:
     duckdb_path: Path | None
     schedules_running: bool
     bigquery: BigQuerySettings | None = None
+    # How often each domain's trigger looks for new data (PLATFORM_TRIGGER_INTERVAL_SECONDS).
+    trigger_interval_seconds: int = 30
 
     @property
     def single_writer(self) -> bool:
@@ -108,7 +110,15 @@ def resolve_settings(environ: Mapping[str, str] | None = None) -> Settings:
         landing_root=environ.get("LANDING_ROOT") or str(local_dir / "landing"),
         duckdb_path=Path(environ.get("DUCKDB_PATH") or local_dir / "warehouse.duckdb").resolve(),
         schedules_running=environ.get("PLATFORM_SCHEDULES", "running") == "running",
+        trigger_interval_seconds=_trigger_interval(environ),
     )
+
+
+def _trigger_interval(environ: Mapping[str, str]) -> int:
+    value = environ.get("PLATFORM_TRIGGER_INTERVAL_SECONDS", "30")
+    if not value.isdigit() or int(value) < 1:
+        raise SettingsError(f"PLATFORM_TRIGGER_INTERVAL_SECONDS must be a whole number of seconds, got {value!r}")
+    return int(value)
 
 
 # Production reads these; every missing one is named in one error at load.
@@ -137,6 +147,7 @@ def _prod_settings(environ: Mapping[str, str], local_dir: Path, dbt_dir: Path | 
         landing_root=landing,
         duckdb_path=None,
         schedules_running=environ.get("PLATFORM_SCHEDULES", "running") == "running",
+        trigger_interval_seconds=_trigger_interval(environ),
         bigquery=BigQuerySettings(
             project=environ["BIGQUERY_PROJECT"],
             location=environ.get("BIGQUERY_LOCATION", "EU"),

@@ -22,13 +22,31 @@ class UngroupedNodeError(ValueError):
 _CONFIG_NOT_IN_CODE_VERSION = frozenset({"tags", "meta", "docs", "group", "access", "persist_docs", "grants"})
 
 
+# dbt calls these to name the relation of every model, seed and snapshot. No node lists them in its
+# `depends_on.macros`, yet an edit to them moves every node to another relation.
+PLACEMENT_MACROS = ("generate_database_name", "generate_schema_name", "generate_alias_name")
+PLACED = ("model", "seed", "snapshot")
+
+
+def placement_macros(manifest: Mapping[str, Any]) -> list[str]:
+    """The unique ids of the macros that place nodes: the root project's override of each, or dbt's own."""
+    project = manifest.get("metadata", {}).get("project_name")
+    macros = manifest.get("macros", {})
+    found = []
+    for name in PLACEMENT_MACROS:
+        override = [uid for uid, m in macros.items() if m.get("name") == name and m.get("package_name") == project]
+        found.extend(override or ([f"macro.dbt.{name}"] if f"macro.dbt.{name}" in macros else []))
+    return sorted(found)
+
+
 class CodeVersions:
     """Code versions of a manifest's nodes that follow their macros (dagster#22566).
 
     dagster-dbt hashes a node's own SQL only, so an edited macro leaves every model built with it
     looking unchanged. Here a version hashes the node's raw code, the code of every macro it
-    calls, recursively (``depends_on.macros`` in the manifest), and the config that shapes its
-    output (materialization, incremental strategy, partitioning, hooks; not tags or owners).
+    calls, recursively (``depends_on.macros`` in the manifest), the macros that place it
+    (``PLACEMENT_MACROS``), and the config that shapes its output (materialization, incremental
+    strategy, partitioning, hooks; not tags or owners).
     """
 
     def __init__(self, manifest: Mapping[str, Any]) -> None:
@@ -36,6 +54,7 @@ class CodeVersions:
         self._nodes = manifest["nodes"]
         self._macro_closures: dict[str, frozenset[str]] = {}
         self._versions: dict[str, str] = {}
+        self._placement = placement_macros(manifest)
 
     def _macro_closure(self, macro_id: str, visiting: frozenset[str] = frozenset()) -> frozenset[str]:
         """The macro and every macro it calls, directly or not."""
@@ -54,7 +73,10 @@ class CodeVersions:
         return self._versions[unique_id]
 
     def _version(self, node: Mapping[str, Any]) -> str:
-        macros = set().union(*(self._macro_closure(m) for m in node.get("depends_on", {}).get("macros", [])))
+        called = list(node.get("depends_on", {}).get("macros", []))
+        if node["resource_type"] in PLACED:
+            called += self._placement
+        macros = set().union(*(self._macro_closure(m) for m in called))
         config = {k: v for k, v in node.get("config", {}).items() if k not in _CONFIG_NOT_IN_CODE_VERSION}
         digest = hashlib.sha256(node.get("raw_code", "").encode())
         for macro_id in sorted(macros):

@@ -39,10 +39,12 @@ def load_metadata(result: LoadResult) -> dict:
 def build_ingest_asset(table: SourceTable, warehouse_kind: str = "duckdb") -> AssetsDefinition:
     """The asset that loads ``raw_<source>.<table>`` from what has landed for it.
 
-    A state table is unpartitioned: the newest export replaces the whole table. An event table is
-    daily-partitioned: partition ``YYYY-MM-DD`` replaces that day's rows with that day's export.
-    A range of days (a backfill) is one run that loads the days in order, each in its own
-    transaction, so a failure on one day keeps the days before it.
+    Every table is daily-partitioned, so a day of ingest (or a range of days, a backfill) is one
+    run. An event table's partition ``YYYY-MM-DD`` replaces that day's rows with that day's export;
+    a range loads the days in order, each in its own transaction, so a failure on one day keeps
+    the days before it. A state table keeps no history: whatever the partition, its newest export
+    replaces the whole table (so re-running an old day never rolls it back); its partitions record
+    the days whose runs loaded it.
 
     Missing exports and bad headers fail before the warehouse is touched; bad rows fail the load,
     which leaves the raw table as it was. Either way the error names file, line and column.
@@ -59,8 +61,8 @@ def build_ingest_asset(table: SourceTable, warehouse_kind: str = "duckdb") -> As
         owners=INGEST_OWNERS,
         kinds={"csv", warehouse_kind},
         tags={"source_system": table.source},
-        partitions_def=daily_partitions() if events else None,
-        backfill_policy=BackfillPolicy.single_run() if events else None,
+        partitions_def=daily_partitions(),
+        backfill_policy=BackfillPolicy.single_run(),
     )
     def _ingest(context: AssetExecutionContext, landing: LandingZone, warehouse: WarehouseLoader) -> Iterator:
         if events:

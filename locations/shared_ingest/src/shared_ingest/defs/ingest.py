@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from dataplatform.alerts import location_alerts
 from dataplatform.execution import RETRY_FROM_ASSET_FAILURE, platform_executor, schedule_status
 from dataplatform.settings import Settings, resolve_settings
 from shared_ingest.assets import LandingZone, build_ingest_assets
@@ -19,7 +20,7 @@ def warehouse_loader(settings: Settings) -> tuple[WarehouseLoader, str]:
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
-    """Ingest assets, the daily ingest schedule and, in dev, the source-system simulation."""
+    """Ingest assets, the daily ingest schedule, the alerts and, in dev, the source-system simulation."""
     settings = settings or resolve_settings()
     warehouse, warehouse_kind = warehouse_loader(settings)
     assets = build_ingest_assets(warehouse_kind)
@@ -45,6 +46,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         assets=assets,
         jobs=jobs,
         schedules=schedules,
+        sensors=location_alerts("shared_ingest", settings),
         resources={
             "landing": LandingZone(root=settings.landing_root),
             "warehouse": warehouse,

@@ -1,0 +1,223 @@
+"""The dbt op of a domain: one ``dbt build`` over a selection, and how its events reach Dagster.
+
+Its tests become asset checks, its blue/green marts are reported only once dbt has published
+them, every table carries the row count dbt reports, and a step that ends stops its dbt.
+"""
+
+import json
+import signal
+import subprocess
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from dagster import (
+    AssetCheckKey,
+    AssetCheckResult,
+    AssetExecutionContext,
+    AssetKey,
+    AssetMaterialization,
+    AssetObservation,
+    AssetsDefinition,
+    BackfillPolicy,
+    Failure,
+    MetadataValue,
+    Output,
+)
+from dagster_dbt import DagsterDbtCliRuntimeError, DbtCliInvocation, DbtCliResource, DbtProject, dbt_assets
+
+from dataplatform.failures import explain_missing_relations, relation_owners
+from dataplatform.partitions import daily_partitions
+from dataplatform.translator import PlatformTranslator, is_blue_green
+
+
+def event_time_args(context: AssetExecutionContext) -> list[str]:
+    """dbt's microbatch window for the run's partition or range of partitions (whole UTC days).
+
+    dagster-dbt passes no such flags itself, and ``--vars`` would not do: without these flags
+    dbt runs every batch since the model's ``begin``.
+    """
+    window = context.partition_time_window
+    return [
+        "--event-time-start", window.start.strftime("%Y-%m-%dT%H:%M:%S"),
+        "--event-time-end", window.end.strftime("%Y-%m-%dT%H:%M:%S"),
+    ]
+
+
+def tests_outside_selection(context: AssetExecutionContext, tests: Mapping[str, Mapping[str, Any]],
+                            unique_ids: Mapping[AssetKey, str]) -> list[str]:
+    """``--select`` of the tests of the run's planned checks that read a node the run does not build.
+
+    In a subset (each run of a backfill, a retry, checks alone) dagster-dbt selects the models and
+    leaves their tests to dbt's ``cautious`` indirect selection, which never picks a test reading a
+    source or a model of another run: a planned check dbt does not run, shown as skipped. By name
+    they run, reading what the run does not build where consumers read it.
+    """
+    built = {unique_ids.get(key) for key in context.selected_asset_keys}
+    names = sorted(key.name for key in context.selected_asset_check_keys
+                   if key.name in tests and not set(tests[key.name]["depends_on"]["nodes"]) <= built)
+    return ["--select", " ".join(names)] if names else []
+
+
+def report_unplanned_checks(context: AssetExecutionContext, events: Iterator[Any]) -> Iterator[Any]:
+    """A dbt test result the run did not plan is an observation, not a check result.
+
+    In a subset dagster-dbt also runs the tests on the sources the selected models read, so a bad
+    source still stops the build, and yields them as results of checks the run never selected
+    (Dagster: "... is not selected. Letting it through."). As dagster-dbt reports any other test
+    run outside the check selection, they become observations of the source.
+    """
+    planned = context.selected_asset_check_keys
+    for event in events:
+        if isinstance(event, AssetCheckResult) and AssetCheckKey(event.asset_key, event.check_name) not in planned:
+            yield AssetObservation(
+                asset_key=event.asset_key,
+                description=f"dbt test {event.check_name} {'passed' if event.passed else 'failed'} (not a check of this run)",
+                metadata={**event.metadata, "dbt test": event.check_name, "passed": event.passed},
+            )
+        else:
+            yield event
+
+
+def build_dbt_assets(
+    name: str,
+    project: DbtProject,
+    manifest: Mapping[str, Any],
+    select: str,
+    translator: PlatformTranslator | None = None,
+    exclude: str | None = None,
+    pool: str | None = None,
+    partitioned: bool = False,
+) -> AssetsDefinition:
+    """One ``dbt build`` over a selection; its dbt tests become asset checks.
+
+    A partitioned one builds the days of its partition (or range) in ONE dbt invocation: a
+    90-day backfill is one run and one ``dbt build`` with 90 batches, not 90 runs. Ops that
+    share a ``translator`` share its resolved asset specs.
+    """
+
+    translator = translator or PlatformTranslator(project=project)
+    blue_relations = {translator.get_asset_key(node): node["relation_name"] for node in manifest["nodes"].values()
+                      if is_blue_green(node)}
+    owners = relation_owners(manifest, translator)
+    tests = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "test"}  # a check is named after its test
+    unique_ids = {translator.get_asset_key(n): uid for uid, n in manifest["nodes"].items()
+                  if n["resource_type"] in ("model", "snapshot", "seed")}
+    tables = {key: uid for key, uid in unique_ids.items() if manifest["nodes"][uid]["config"].get("materialized") in COUNTED}
+
+    @dbt_assets(
+        manifest=manifest,
+        project=project,
+        select=select,
+        exclude=exclude,
+        name=name,
+        dagster_dbt_translator=translator,
+        pool=pool,
+        partitions_def=daily_partitions() if partitioned else None,
+        backfill_policy=BackfillPolicy.single_run() if partitioned else None,
+    )
+    def _dbt(context: AssetExecutionContext, dbt: DbtCliResource):
+        # A run of checks alone (the critical tests' job) has no partition: its tests read every day.
+        windowed = partitioned and (context.has_partition_key or context.has_partition_key_range)
+        args = ["build", *(event_time_args(context) if windowed else []), *tests_outside_selection(context, tests, unique_ids)]
+        invocation = dbt.cli(args, context=context)
+        row_counts: dict[str, int] = {}
+        try:
+            events = report_unplanned_checks(context, asset_events(invocation, row_counts))
+            yield from report_publishing(context, events, blue_relations, tables, row_counts)
+        except DagsterDbtCliRuntimeError as error:
+            if hint := explain_missing_relations(str(error), owners):
+                raise Failure(description=f"{hint}\n\n{error}") from error
+            raise
+        finally:
+            end_dbt_process(context, invocation.process)
+
+    return _dbt
+
+
+def end_dbt_process(context: AssetExecutionContext, process: subprocess.Popen, grace_seconds: float = 30) -> None:
+    """Stop the op's dbt if it still runs, and wait for it, before the step ends.
+
+    dagster-dbt forwards only Dagster's own interrupt to dbt. If anything else raises while the
+    op reads dbt's events (the stream, the publishing report, the failure hint), or Dagster closes
+    the op, dbt would build on until the run's process ends, and the run's next step would start a
+    second dbt beside it (on DuckDB: a lock error; on BigQuery: two builds at once). SIGINT first,
+    so dbt cancels its queries and closes its connections; SIGKILL if it does not stop.
+    """
+    if process.poll() is not None:
+        return
+    context.log.warning(f"the step ends while its dbt (pid {process.pid}) still runs: stopping it")
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=grace_seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    context.log.info(f"dbt (pid {process.pid}) stopped with exit code {process.returncode}")
+
+
+# Materializations whose rows dbt counts at the end of an invocation (dbt/macros/row_counts.sql).
+COUNTED = ("table", "incremental", "snapshot")
+ROW_COUNTS_LOG_PREFIX = "row counts: "
+
+
+def asset_events(invocation: DbtCliInvocation, row_counts: dict[str, int]) -> Iterator[Any]:
+    """dagster-dbt's events of a dbt invocation (what ``invocation.stream()`` yields), and the row
+    counts that dbt's on-run-end hook logs, collected into ``row_counts`` by dbt unique id. They
+    come from dbt's own connection: no second dbt adapter in the run process."""
+    for event in invocation.stream_raw_events():
+        info = event.raw_event["info"]
+        if info["name"] == "JinjaLogInfo" and info["msg"].startswith(ROW_COUNTS_LOG_PREFIX):
+            row_counts.update(json.loads(info["msg"].removeprefix(ROW_COUNTS_LOG_PREFIX)))
+            continue
+        yield from event.to_default_asset_events(
+            manifest=invocation.manifest, dagster_dbt_translator=invocation.dagster_dbt_translator,
+            context=invocation.context, target_path=invocation.target_path, project=invocation.project,
+        )
+
+
+def report_publishing(context: AssetExecutionContext, events: Iterator[Any], blue_relations: Mapping[AssetKey, str],
+                      tables: Mapping[AssetKey, str], row_counts: Mapping[str, int]) -> Iterator[Any]:
+    """Report blue/green marts as materialized only once dbt has published them, and every table
+    with the row count dbt reports at the end (``dagster/row_count``).
+
+    dbt publishes an invocation's marts at its very end, and only if every model and test was
+    clean (dbt/macros/publishing.sql). So their materializations are held until dbt exits: a clean
+    invocation reports them with ``published: true``; a failed one reports none (Dagster records
+    the marts as failed to materialize) and observes each with ``published: false`` and the blue
+    relation that holds the rejected build. The other tables (snapshots, intermediate tables) are
+    held for their row counts, and so is every asset downstream of a held one: Dagster takes a
+    multi-asset's outputs in topological order only. Everything else (views read from sources,
+    checks) passes at once, so the run shows its progress. ``tables`` maps a table's asset key to
+    its dbt unique id, the key of ``row_counts``, which is filled while ``events`` runs.
+    """
+    def key_of(event: Any) -> AssetKey | None:
+        if isinstance(event, Output):
+            return context.asset_key_for_output(event.output_name)
+        return event.asset_key if isinstance(event, AssetMaterialization) else None
+
+    parents = context.assets_def.asset_deps
+    held, held_keys = [], set()
+    try:
+        for event in events:
+            key = key_of(event)
+            if key is not None and (key in blue_relations or key in tables or held_keys & parents.get(key, set())):
+                held.append(event)
+                held_keys.add(key)
+            else:
+                yield event
+    except Exception:
+        for event in held:
+            key = key_of(event)
+            if key in blue_relations:
+                yield AssetObservation(asset_key=key, metadata={"published": False, "blue relation": blue_relations[key]})
+            else:
+                yield event
+        raise
+    for event in held:
+        key = key_of(event)
+        metadata = dict(event.metadata)
+        if tables.get(key) in row_counts:
+            metadata["dagster/row_count"] = MetadataValue.int(row_counts[tables[key]])
+        if key in blue_relations:
+            metadata["published"] = True
+        yield event.with_metadata(metadata)

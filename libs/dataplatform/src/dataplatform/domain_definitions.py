@@ -1,0 +1,72 @@
+"""The thin builder that turns a domain's plan (dataplatform.domain) into its location's ``Definitions``."""
+
+import functools
+import json
+from datetime import timedelta
+
+from dagster import AssetSelection, Definitions, FreshnessPolicy, define_asset_job
+from dagster_dbt import DbtProject
+
+from dataplatform.alerts import location_alerts
+from dataplatform.dbt_op import build_dbt_assets
+from dataplatform.dbt_project import dbt_cli, get_dbt_project, prepare_manifest
+from dataplatform.domain import DomainPlan, plan_domain
+from dataplatform.execution import RETRY_FROM_ASSET_FAILURE, platform_executor, sensor_status
+from dataplatform.partitions import daily_partitions
+from dataplatform.settings import Settings, resolve_settings
+from dataplatform.translator import PlatformTranslator
+from dataplatform.triggers import domain_trigger
+
+
+def marts_freshness(fresh_by: str, allowed: timedelta = timedelta(hours=3)) -> FreshnessPolicy:
+    """Each mart is expected materialized within ``allowed`` before ``fresh_by`` (a daily cron, UTC), every day."""
+    return FreshnessPolicy.cron(deadline_cron=fresh_by, lower_bound_delta=allowed)
+
+
+def build_domain_definitions(domain: str, *, marts_fresh_by: str, settings: Settings | None = None) -> Definitions:
+    """Everything a domain location defines, from its dbt group and the daily time its marts are due."""
+    settings = settings or resolve_settings()
+    settings.export_dbt_env()
+    project = get_dbt_project(settings.require_dbt_project(), settings.dbt_target)
+    manifest_file = prepare_manifest(project).stat()
+    return _domain_definitions(domain, marts_fresh_by, settings, project, (manifest_file.st_mtime_ns, manifest_file.st_size))
+
+
+@functools.lru_cache(maxsize=4)
+def _domain_definitions(domain: str, marts_fresh_by: str, settings: Settings, project: DbtProject,
+                        manifest_version: tuple[int, int]) -> Definitions:
+    """Built once per domain, settings and manifest version. A code server calls a location's
+    ``@definitions`` function twice at start (once for its load context, then for the repository):
+    the second call gets the first's definitions, not a second copy of the domain's specs."""
+    manifest = json.loads(project.manifest_path.read_text())
+    translator = PlatformTranslator(source_tests_as_checks=True, marts_freshness=marts_freshness(marts_fresh_by),
+                                    project=project)
+    plan = plan_domain(manifest, domain, marts_fresh_by, translator)
+    return definitions_of(plan, project, manifest, translator, settings)
+
+
+def definitions_of(plan: DomainPlan, project: DbtProject, manifest, translator: PlatformTranslator,
+                   settings: Settings) -> Definitions:
+    """The plan's op, jobs, trigger and alerts."""
+    dbt_op = build_dbt_assets(plan.op, project, manifest, plan.select, translator, pool=plan.pool, partitioned=True)
+    build = define_asset_job(
+        plan.job, selection=AssetSelection.assets(dbt_op) | AssetSelection.checks(*dbt_op.check_keys),
+        tags=RETRY_FROM_ASSET_FAILURE,
+        description=f"{plan.domain}'s day, or a range of days: one dbt build of its whole dbt group, started by "
+                    f"its trigger {plan.trigger}.",
+    )
+    jobs = [build]
+    if plan.critical_tests_job:
+        critical = sorted((key for key in dbt_op.check_keys if key.name in plan.critical_tests), key=str)
+        # Checks only: dagster-dbt runs just these tests (`dbt build --select <tests>`), no model.
+        jobs.append(define_asset_job(plan.critical_tests_job, selection=AssetSelection.checks(*critical),
+                                     description="Re-runs the critical tests on demand, without building anything."))
+    trigger = domain_trigger(plan, build, daily_partitions(), sensor_status(settings),
+                             settings.trigger_interval_seconds)
+    return Definitions(
+        assets=[dbt_op],
+        jobs=jobs,
+        sensors=[trigger, *location_alerts(plan.domain, settings)],
+        resources={"dbt": dbt_cli(project)},
+        executor=platform_executor(settings),
+    )

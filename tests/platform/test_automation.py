@@ -1,0 +1,126 @@
+"""What starts what, on the real platform (`tasks.py up`: code servers, daemon, webserver).
+
+The domains' triggers and the alert sensors are switched on as a user does on the Automation page;
+no schedule runs. Materializing ingest starts sales' day, and sales' public order_items starts
+inventory's; a failed ingest starts nothing and delivers one alert, and its day starts once it is
+ingested again; a 3-day backfill of everything is one run per location (two for inventory), and
+the triggers add none.
+"""
+
+import json
+import time
+
+import pytest
+from dagster import DagsterRunStatus, RunsFilter
+from platform_support import start_platform, stop_platform
+from support import DOMAINS
+
+from shared_ingest.generator import generate_day
+from shared_ingest.landing import day_date
+
+DAY = {n: day_date(n).isoformat() for n in range(1, 6)}
+SENSOR_TAG = "dagster/sensor_name"
+SENSORS = [(d, f"{d}_on_new_data") for d in DOMAINS] + [
+    (location, f"{location}_alert_on_run_failure") for location in ("shared_ingest", *DOMAINS)]
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory):
+    platform = start_platform(tmp_path_factory.mktemp("automation"), extra_env={"PLATFORM_TRIGGER_INTERVAL_SECONDS": "3"})
+    for location, name in SENSORS:
+        platform.set_sensor(location, name, running=True)
+    yield platform
+    stop_platform(platform)
+
+
+def runs_started_by(platform, sensor: str) -> list:
+    with platform.instance() as instance:
+        return list(reversed(instance.get_runs(RunsFilter(tags={SENSOR_TAG: sensor}))))  # oldest first
+
+
+def alerts(platform) -> list[dict]:
+    path = platform.local / "alerts.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def wait_until(condition, what: str, timeout: float = 600):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(1)
+    raise TimeoutError(f"waited {timeout:.0f} s for {what}")
+
+
+def last_skip_reason(platform, location: str, sensor: str) -> str:
+    data = platform.graphql(
+        """query($s: SensorSelector!) { sensorOrError(sensorSelector: $s) { ... on Sensor {
+             sensorState { ticks(limit: 1) { status skipReason } } } } }""",
+        {"s": {"repositoryLocationName": location, "repositoryName": "__repository__", "sensorName": sensor}})
+    ticks = data["sensorOrError"]["sensorState"]["ticks"]
+    return (ticks[0]["skipReason"] or "") if ticks else ""
+
+
+def test_ingest_starts_each_domain_day_in_dependency_order(platform):
+    ingest = platform.launch_job("shared_ingest", "ingest_sources", DAY[1])
+    [sales] = wait_until(lambda: runs_started_by(platform, "sales_on_new_data"), "sales' trigger to start its day")
+    [inventory] = wait_until(lambda: runs_started_by(platform, "inventory_on_new_data"), "inventory's day")
+    ingest_run, sales, inventory = platform.wait_for_runs([ingest, sales.run_id, inventory.run_id])
+    assert [r.status for r in (ingest_run, sales, inventory)] == [DagsterRunStatus.SUCCESS] * 3
+    assert (sales.job_name, sales.tags["dagster/partition"]) == ("sales_build", DAY[1])
+    assert (inventory.job_name, inventory.tags["dagster/partition"]) == ("inventory_build", DAY[1])
+    with platform.instance() as instance:
+        ended = lambda run: instance.get_run_record_by_id(run.run_id).end_time
+        started = lambda run: instance.get_run_record_by_id(run.run_id).start_time
+        assert ended(ingest_run) <= started(sales) and ended(sales) <= started(inventory)
+        assert not instance.get_runs(RunsFilter(tags={"dagster/schedule_name": "ingest_sources_daily"}))
+    time.sleep(10)  # several ticks: nothing starts twice
+    assert len(runs_started_by(platform, "sales_on_new_data")) == len(runs_started_by(platform, "inventory_on_new_data")) == 1
+    assert not alerts(platform)
+
+
+def test_a_failed_ingest_starts_no_domain_and_alerts_once(platform):
+    generate_day(str(platform.local / "landing"), 2)
+    (platform.local / "landing" / "shop" / "orders" / f"{DAY[2]}.csv").write_text("order_id\nnot-a-number\n")
+    [failed] = platform.wait_for_runs([platform.launch_job("shared_ingest", "ingest_sources", DAY[2])])
+    assert failed.status == DagsterRunStatus.FAILURE
+    [alert] = wait_until(lambda: alerts(platform), "the failure's alert", 120)
+    assert (alert["kind"], alert["run_id"], alert["partition"], alert["location"]) == (
+        "run_failed", failed.run_id, DAY[2], "shared_ingest")
+    assert "raw/shop/orders" in alert["assets"] and DAY[2] in alert["summary"]
+    reason = wait_until(lambda: (r := last_skip_reason(platform, "sales", "sales_on_new_data")) and DAY[2] in r and r,
+                        "sales' trigger to say what it waits for", 60)
+    day_2 = reason.split("; ")[0]
+    assert day_2.startswith(f"{DAY[2]}: waits for ") and f"raw/shop/orders (run {failed.run_id[:8]} failure)" in day_2
+    time.sleep(10)
+    assert len(runs_started_by(platform, "sales_on_new_data")) == 1  # day 1's only
+    assert len(alerts(platform)) == 1
+
+
+def test_a_late_day_starts_its_domains_once_it_is_in(platform):
+    """The export of day 2 is fixed and ingested again: sales' and inventory's day 2 start."""
+    generate_day(str(platform.local / "landing"), 2)
+    [ingest] = platform.wait_for_runs([platform.launch_job("shared_ingest", "ingest_sources", DAY[2])])
+    assert ingest.status == DagsterRunStatus.SUCCESS
+    for domain in DOMAINS:
+        runs = wait_until(lambda d=domain: len(runs_started_by(platform, f"{d}_on_new_data")) == 2
+                          and runs_started_by(platform, f"{d}_on_new_data"), f"{domain}'s day 2")
+        [run] = platform.wait_for_runs([runs[-1].run_id])
+        assert (run.status, run.tags["dagster/partition"]) == (DagsterRunStatus.SUCCESS, DAY[2])
+    assert len(alerts(platform)) == 1
+
+
+def test_a_three_day_backfill_of_everything_is_three_runs(platform):
+    for n in (3, 4, 5):
+        generate_day(str(platform.local / "landing"), n)
+    backfill, runs = platform.wait_for_backfill(platform.materialize_all([DAY[3], DAY[4], DAY[5]]))
+    assert backfill.status.value == "COMPLETED_SUCCESS"
+    assert all(r.status == DagsterRunStatus.SUCCESS for r in runs)
+    locations = sorted(r.remote_job_origin.location_name for r in runs)
+    print(f"\n3-day backfill of everything: {len(runs)} runs {locations}")
+    # One run per location and one dbt build per domain over the three days, except inventory's
+    # second: Dagster's backfill starts inventory's models that read only ingest as soon as ingest
+    # is done, and days_of_supply, which reads sales' order_items, once sales is.
+    assert locations == ["inventory", "inventory", "sales", "shared_ingest"]
+    time.sleep(15)  # the triggers see the days built and start nothing
+    assert [len(runs_started_by(platform, f"{d}_on_new_data")) for d in DOMAINS] == [2, 2]
