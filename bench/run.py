@@ -7,7 +7,8 @@ Prints, for the same data on the same machine:
   * ingest: the shared_ingest asset vs DuckDB's native read_csv into a table (and vs dlt),
     time and peak memory, each in a fresh process, at --scale and at a tenth of it (memory
     should stay flat as the rows grow tenfold);
-  * each domain's Dagster run vs a plain `dbt` command on the same selection;
+  * each domain's one Dagster run vs today's plain path (a snapshot and a build per domain) and
+    the best plain path (one `dbt build` of the group);
   * end to end: the ingest job and every domain job vs native loads and plain dbt;
   * each code location's load time and RSS vs importing dagster_dbt and reading the manifest,
     on this project and on a generated one of --models models (with a profile of one load);
@@ -15,6 +16,7 @@ Prints, for the same data on the same machine:
   * history: the platform's day run on day 1 and on day N after N-1 days of history, against
     the full-rebuild path (every export reloaded, every model rebuilt) on the same days;
   * backfill: N days as one run per job (the backfill policy) against N one-day runs;
+  * trigger: a domain trigger's tick with --trigger-days days of history, on both projects;
   * publishing: the dbt build with blue/green publishing against the same build in place, on
     the --scale day (every model built from nothing) and on day N of the history (incremental).
 Every measurement runs in its own process; figures are medians of --repeat runs.
@@ -179,7 +181,7 @@ def dbt_jobs(first_day: str, end_day: str) -> dict:
 
 
 DAILY_CHAIN = (("shared_ingest", "ingest_sources"), ("sales", "sales_build"), ("inventory", "inventory_build"))
-SECTIONS = ("ingest", "domains", "load", "large", "platform", "history", "backfill", "publishing")
+SECTIONS = ("ingest", "domains", "load", "large", "platform", "history", "backfill", "publishing", "trigger")
 
 
 def day_key(day: int) -> str:
@@ -313,6 +315,54 @@ def full_rebuild(env: dict, landing: Path, db: Path, days: int) -> dict[str, flo
         "dbt build --full-refresh": plain_dbt(["build", "--exclude", "resource_type:snapshot", "--full-refresh",
                                               "--event-time-start", day_key(1), "--event-time-end", day_key(days + 1)], env),
     }
+
+
+# One domain's trigger tick on an instance holding `days` days of history: every input and every
+# reader of an input materialized for each day, the newest day's inputs only (one day to start).
+TRIGGER_TICK = """
+import json, statistics, tempfile, time
+from dagster import AssetMaterialization, DagsterInstance, build_sensor_context
+import sales.definitions
+from dataplatform.domain import plan_domain
+from dataplatform.partitions import daily_partitions
+
+repo = sales.definitions.defs().get_repository_def()
+sensor = repo.get_sensor_def("sales_on_new_data")
+plan = plan_domain(json.load(open({manifest!r})), "sales", "0 7 * * *")
+days = daily_partitions().get_partition_keys()[:{days}]
+readers = sorted({{r for i in plan.inputs for r in i.readers}}, key=str)
+with tempfile.TemporaryDirectory() as home, DagsterInstance.local_temp(home) as instance:
+    started = time.perf_counter()
+    for day in days:
+        for key in [i.key for i in plan.inputs] + (readers if day != days[-1] else []):
+            instance.report_runless_asset_event(AssetMaterialization(key, partition=day))
+    filled = time.perf_counter() - started
+    ticks = []
+    for _ in range(5):
+        context = build_sensor_context(instance=instance, repository_def=repo)
+        started = time.perf_counter()
+        data = sensor.evaluate_tick(context)
+        ticks.append(time.perf_counter() - started)
+    assert [r.partition_key for r in data.run_requests] == [days[-1]], data.run_requests
+    print(json.dumps({{"tick_s": statistics.median(ticks), "inputs": len(plan.inputs), "readers": len(readers),
+                      "assets": len(plan.assets), "events": len(days) * (len(plan.inputs) + len(readers)),
+                      "fill_s": filled}}))
+"""
+
+
+def bench_trigger(large: Path, days: int) -> dict:
+    """The sales trigger's tick time with ``days`` days of history, on this project and on the
+    generated one (its sales group holds most of the generated models)."""
+    figures = {}
+    for name, project in (("this project", PROJECT), (f"generated project ({large.name})", large)):
+        env = {**bench_env(WORK, WORK / "trigger.duckdb"), "DBT_PROJECT_DIR": str(project),
+               "PLATFORM_PARTITIONS_START": "2025-01-01"}  # more than `days` partitions
+        prepare_manifest_for(env)
+        out = subprocess.run([sys.executable, "-c", TRIGGER_TICK.format(manifest=str(project / "target" / "manifest.json"),
+                                                                        days=days)],
+                             env=env, cwd=REPO, capture_output=True, text=True, check=True).stdout
+        figures[name] = json.loads(out.strip().splitlines()[-1])
+    return figures
 
 
 def bench_history(scale: float, days: int) -> dict:
@@ -596,6 +646,7 @@ def main() -> None:
     parser.add_argument("--history-days", type=int, default=30)
     parser.add_argument("--backfill-scale", type=float, default=11.0, help="backfill: about 100k order lines a day")
     parser.add_argument("--backfill-days", type=int, default=30)
+    parser.add_argument("--trigger-days", type=int, default=365, help="trigger: days of history on the instance")
     args = parser.parse_args()
     sections = set(args.sections.split(","))
     if unknown := sections - set(SECTIONS):
@@ -624,7 +675,7 @@ def main() -> None:
         print("location load, this project ...", flush=True)
         results["load"] = bench_load(env, PROJECT, args.repeat)
     large = WORK / "large_project"
-    if "large" in sections or "platform" in sections:
+    if "large" in sections or "platform" in sections or "trigger" in sections:
         from make_large_project import make_large_project
 
         make_large_project(large, args.models)
@@ -641,6 +692,9 @@ def main() -> None:
                                  ("one process per location (as deployed)", start_one_process_per_location))
         }
 
+    if "trigger" in sections:
+        print(f"trigger tick at {args.trigger_days} days ...", flush=True)
+        results["trigger"] = bench_trigger(large, args.trigger_days)
     if "backfill" in sections:
         results["backfill"] = bench_backfill(args.backfill_scale, args.backfill_days)
     if "history" in sections:
@@ -685,6 +739,9 @@ def report(results: dict) -> None:
         single, daily = b["one run per job"], b["one run per job and day"]
         print(f"\nbackfill of {b['days']} days ({b['order_lines_per_day']:,} order lines a day) on an empty warehouse:"
               f"\n  one run per job {single:.1f} s, one run per job and day {daily:.1f} s: {daily / single:.1f}x faster in one run")
+    for name, r in results.get("trigger", {}).items():
+        print(f"\ntrigger tick (sales_on_new_data), {name}: {r['tick_s'] * 1000:.0f} ms with {r['events']:,} "
+              f"materializations ({r['inputs']} inputs, {r['readers']} readers, {r['assets']} assets)")
     for build, r in results.get("publishing", {}).items():
         overhead = r["blue/green"] / r["in place"] - 1
         print(f"\npublishing, {build}:\n  blue/green {r['blue/green']:.1f} s, in place {r['in place']:.1f} s: "

@@ -107,3 +107,17 @@ def test_a_model_edit_rebuilds_its_dependents_for_the_latest_day_only(platform):
         "sales/customers", "sales/int_payments_summed_to_orders", "sales/orders"]
     assert triggers.run("sales", "sales_build", rebuild).success
     assert not triggers.tick("sales").run_requests
+
+
+def test_a_macro_edit_rebuilds_exactly_the_models_that_call_it_and_their_dependents(platform):
+    triggers, project, _ = platform
+    assert triggers.run("shared_ingest", "ingest_sources", partition=DAY_1).success
+    [day] = triggers.tick("sales").run_requests
+    assert triggers.run("sales", "sales_build", day).success
+
+    macro = project / "macros" / "daily_partition_by.sql"
+    macro.write_text(macro.read_text().replace("{{ return(none) }}", "{{- return(none) -}}", 1))
+    [rebuild] = triggers.tick("sales").run_requests
+    # The incremental event marts call it; customers reads orders.
+    assert (rebuild.partition_key, sorted(k.to_user_string() for k in rebuild.asset_selection)) == (DAY_1, [
+        "sales/customers", "sales/daily_revenue", "sales/order_items", "sales/orders"])

@@ -7,6 +7,7 @@ overlap, and the marts they build are rated fresh. What starts what: test_automa
 """
 
 import ipaddress
+import json
 import time
 
 import psutil
@@ -96,6 +97,7 @@ def test_a_mart_whose_build_stopped_days_ago_is_rated_stale(platform):
     from dagster._core.events import StepMaterializationData  # the record of a past build
 
     stale = AssetKey(["sales", "daily_revenue"])
+    platform.set_sensor("sales", "sales_alert_on_stale_marts", running=True)
     three_days_ago = time.time() - 3 * 86400
     with platform.instance() as instance:
         instance.store_event(EventLogEntry(
@@ -104,6 +106,13 @@ def test_a_mart_whose_build_stopped_days_ago_is_rated_stale(platform):
                                        event_specific_data=StepMaterializationData(AssetMaterialization(stale))),
         ))
     wait_until(lambda: freshness(platform, [stale]).get(stale) == "FAIL", "the daemon to rate the mart stale", 120)
+    # And it is one alert, to the mart's owner (the sensor reads the daemon's state changes).
+    alerts = platform.local / "alerts.jsonl"
+    [alert] = wait_until(lambda: alerts.exists() and [json.loads(line) for line in alerts.read_text().splitlines()],
+                         "the stale mart's alert", 120)
+    assert (alert["kind"], alert["assets"], alert["owners"]) == (
+        "freshness_failed", ["sales/daily_revenue"], ["sales-data@example.com"])
+    platform.set_sensor("sales", "sales_alert_on_stale_marts", running=False)
 
 
 def test_a_storm_of_six_runs_from_three_locations_queues_and_all_succeed(platform):

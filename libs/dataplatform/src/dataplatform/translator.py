@@ -177,11 +177,12 @@ class PlatformTranslator(DagsterDbtTranslator):
                              project: DbtProject | None) -> AssetCheckSpec | None:
         """A dbt test on a source is an asset check that does not block in Dagster's sense.
 
-        dbt itself skips every model built on a failing source, inside the build that runs the test.
-        A blocking check would also make every op that reads the source wait for the op that runs
-        the test: the snapshots op for the models op, which reads the snapshot. That cycle makes
-        Dagster split the ops of the asset job ("Materialize all") into copies (`sales_dbt_models_2`)
-        and a backfill into more runs.
+        dbt itself skips every model built on a failing source, inside the build that runs the test,
+        and the check is evaluated in the domain's op, not in ingest's run. A blocking check on an
+        ingest asset would make Dagster hold back every step that reads the source, in any
+        location, behind a check that only a domain's dbt build evaluates (when a domain had a
+        snapshots op and a models op, that was a cycle, and Dagster split the ops of the asset job
+        into copies such as `sales_dbt_models_2`).
         """
         spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
         if spec is not None and spec.blocking and spec.asset_key.path[0] == RAW_KEY_PREFIX:
