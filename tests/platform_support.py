@@ -273,3 +273,13 @@ def planned_but_unevaluated_checks(instance: DagsterInstance, run_ids: list[str]
         if left := sorted(str(k) for k in (run.asset_check_selection or set()) - evaluated):
             missing[f"{run.job_name} {run_id[:8]}"] = left
     return missing
+
+
+def wait_until(condition, what: str, timeout: float = 300, interval: float = 0.5):
+    """``condition()``'s first truthy value, polled every ``interval`` seconds; TimeoutError after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(interval)
+    raise TimeoutError(f"waited {timeout:.0f} s for {what}")

@@ -12,7 +12,7 @@ import time
 
 import pytest
 from dagster import DagsterRunStatus, RunsFilter
-from platform_support import start_platform, stop_platform
+from platform_support import start_platform, stop_platform, wait_until
 from support import DOMAINS
 
 from shared_ingest.generator import generate_day
@@ -41,15 +41,6 @@ def runs_started_by(platform, sensor: str) -> list:
 def alerts(platform) -> list[dict]:
     path = platform.local / "alerts.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-
-
-def wait_until(condition, what: str, timeout: float = 600):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(1)
-    raise TimeoutError(f"waited {timeout:.0f} s for {what}")
 
 
 def last_skip_reason(platform, location: str, sensor: str) -> str:

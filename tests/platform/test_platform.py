@@ -21,6 +21,7 @@ from platform_support import (
     start_platform,
     step_windows,
     stop_platform,
+    wait_until,
 )
 from support import DOMAINS, scalar
 
@@ -194,11 +195,3 @@ def launch_window(instance, run_id) -> tuple[float, float]:
     [dequeued] = [r.timestamp for r in instance.all_logs(run_id, of_type=DagsterEventType.RUN_STARTING)]
     return dequeued, run_window(instance, run_id)[1]
 
-
-def wait_until(condition, what: str, timeout: float = 300):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.5)
-    raise TimeoutError(f"waited {timeout:.0f} s for {what}")
