@@ -1,0 +1,61 @@
+"""The alert sinks each environment names: a JSON-lines file, and a Slack incoming webhook
+(slack_sdk's own client, posting to a local HTTP server that stands in for Slack)."""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from dataplatform.alerts import JsonLinesSink, SlackSink, alert_sink
+
+ALERT = {"kind": "run_failed", "summary": "Run 1a2b3c4d of ingest_sources failed for 2026-01-02", "assets": ["raw/shop/orders"]}
+
+
+class FakeSlack(BaseHTTPRequestHandler):
+    status = 200
+    received: list = []
+
+    def do_POST(self):  # noqa: N802 (http.server's name)
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        FakeSlack.received.append(json.loads(body))
+        self.send_response(FakeSlack.status)
+        self.end_headers()
+        self.wfile.write(b"ok" if FakeSlack.status == 200 else b"invalid_token")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def slack():
+    server = HTTPServer(("127.0.0.1", 0), FakeSlack)
+    FakeSlack.received, FakeSlack.status = [], 200
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/services/T000/B000/XXXX"
+    server.shutdown()
+
+
+def test_the_environment_names_the_sink(tmp_path):
+    assert alert_sink({}, tmp_path) == JsonLinesSink(tmp_path / "alerts.jsonl")
+    assert alert_sink({"PLATFORM_ALERTS_FILE": str(tmp_path / "a.jsonl")}, tmp_path) == JsonLinesSink(tmp_path / "a.jsonl")
+    assert alert_sink({"PLATFORM_ALERTS_SLACK_WEBHOOK": "https://hooks.slack.com/x"}, tmp_path) == SlackSink(
+        "https://hooks.slack.com/x")
+
+
+def test_json_lines_appends_one_alert_a_line(tmp_path):
+    sink = JsonLinesSink(tmp_path / "dev" / "alerts.jsonl")
+    sink.deliver(ALERT)
+    sink.deliver({**ALERT, "kind": "freshness_failed"})
+    assert [json.loads(line)["kind"] for line in sink.path.read_text().splitlines()] == ["run_failed", "freshness_failed"]
+
+
+def test_slack_gets_the_summary(slack):
+    SlackSink(slack).deliver(ALERT)
+    assert FakeSlack.received == [{"text": ALERT["summary"]}]
+
+
+def test_a_refused_delivery_raises_so_the_tick_fails_and_retries(slack):
+    FakeSlack.status = 403
+    with pytest.raises(RuntimeError, match="Slack refused the alert \\(403: invalid_token\\)"):
+        SlackSink(slack).deliver(ALERT)
