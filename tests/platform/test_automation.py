@@ -3,8 +3,7 @@
 The domains' triggers and the alert sensors are switched on as a user does on the Automation page;
 no schedule runs. Materializing ingest starts sales' day, and sales' public order_items starts
 inventory's; a failed ingest starts nothing and delivers one alert, and its day starts once it is
-ingested again; a 3-day backfill of everything is one run per location (two for inventory), and
-the triggers add none.
+ingested again. A 3-day backfill with the triggers on: test_stock_commands.py.
 """
 
 import json
@@ -18,7 +17,7 @@ from support import DOMAINS
 from shared_ingest.generator import generate_day
 from shared_ingest.landing import day_date
 
-DAY = {n: day_date(n).isoformat() for n in range(1, 6)}
+DAY = {n: day_date(n).isoformat() for n in range(1, 3)}
 SENSOR_TAG = "dagster/sensor_name"
 SENSORS = [(d, f"{d}_on_new_data") for d in DOMAINS] + [
     (location, f"{location}_alert_on_run_failure") for location in ("shared_ingest", *DOMAINS)]
@@ -88,6 +87,22 @@ def test_a_failed_ingest_starts_no_domain_and_alerts_once(platform):
     assert len(alerts(platform)) == 1
 
 
+def test_the_automation_page_shows_what_the_day_waits_for(platform, tmp_path):
+    """What a person sees: sales' trigger on the UI's sensor page; its newest tick, opened, says
+    what the day waits for (the tick table itself shows "0 runs requested")."""
+    from platform_support import browser_page, open_ui, screenshot
+
+    with browser_page(tmp_path / "chromium") as page:
+        open_ui(page, f"{platform.url}/locations/__repository__@sales/sensors/sales_on_new_data")
+        page.get_by_text("sales_on_new_data").first.wait_for(timeout=60_000)
+        # The newest tick's result ("0 runs requested") opens the tick, with its skip reason.
+        page.get_by_role("button", name="0 runs requested").or_(page.get_by_role("link", name="0 runs requested")).first.click()
+        page.get_by_text("waits for raw/shop/orders", exact=False).first.wait_for(timeout=30_000)
+        screenshot(page, "sales-trigger-waiting")
+        text = page.inner_text("body")
+    assert f"{DAY[2]}: waits for" in text and "raw/shop/orders (run " in text
+
+
 def test_a_late_day_starts_its_domains_once_it_is_in(platform):
     """The export of day 2 is fixed and ingested again: sales' and inventory's day 2 start."""
     generate_day(str(platform.local / "landing"), 2)
@@ -99,19 +114,3 @@ def test_a_late_day_starts_its_domains_once_it_is_in(platform):
         [run] = platform.wait_for_runs([runs[-1].run_id])
         assert (run.status, run.tags["dagster/partition"]) == (DagsterRunStatus.SUCCESS, DAY[2])
     assert len(alerts(platform)) == 1
-
-
-def test_a_three_day_backfill_of_everything_is_three_runs(platform):
-    for n in (3, 4, 5):
-        generate_day(str(platform.local / "landing"), n)
-    backfill, runs = platform.wait_for_backfill(platform.materialize_all([DAY[3], DAY[4], DAY[5]]))
-    assert backfill.status.value == "COMPLETED_SUCCESS"
-    assert all(r.status == DagsterRunStatus.SUCCESS for r in runs)
-    locations = sorted(r.remote_job_origin.location_name for r in runs)
-    print(f"\n3-day backfill of everything: {len(runs)} runs {locations}")
-    # One run per location and one dbt build per domain over the three days, except inventory's
-    # second: Dagster's backfill starts inventory's models that read only ingest as soon as ingest
-    # is done, and days_of_supply, which reads sales' order_items, once sales is.
-    assert locations == ["inventory", "inventory", "sales", "shared_ingest"]
-    time.sleep(15)  # the triggers see the days built and start nothing
-    assert [len(runs_started_by(platform, f"{d}_on_new_data")) for d in DOMAINS] == [2, 2]

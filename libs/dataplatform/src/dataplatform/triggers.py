@@ -176,7 +176,7 @@ def domain_trigger(plan: DomainPlan, job: JobDefinition, partitions: DailyPartit
     """The sensor that starts ``plan``'s days from its data (see the module docstring)."""
 
     @sensor(name=plan.trigger, job=job, minimum_interval_seconds=interval_seconds, default_status=status,
-            description=f"Starts {plan.domain}'s day when every input it reads for that day is materialized: "
+            description=f"Starts the {plan.domain} domain's day when every input it reads for that day is materialized: "
                         + ", ".join(_short(i.key) for i in plan.inputs))
     def _trigger(context: SensorEvaluationContext):
         if reason := busy_reason(context.instance, plan):
