@@ -97,7 +97,7 @@ def decide(instance: DagsterInstance, plan: DomainPlan, days: Sequence[str], req
     """What the domain's trigger starts, given the partition keys ``days`` (oldest first), the days
     it already requested (``requested``, its cursor) and the assets' current ``code_versions``."""
     arrived = {i.key: _latest_by_day(instance, i.key) for i in plan.inputs}
-    built = {reader: _latest_by_day(instance, reader) for i in plan.inputs for reader in i.readers}
+    built = {reader: _latest_by_day(instance, reader) for reader in {r for i in plan.inputs for r in i.readers}}
     valid = set(days)
     candidates = sorted({day for stamps in arrived.values() for day in stamps if day in valid} | set(days[-1:]))
 
