@@ -1,8 +1,9 @@
 """Shared fixtures: a throwaway warehouse, landing zone and settings per test.
 
 Tiers follow folders (tests/unit, definitions, e2e, deploy, platform) and get their
-marker automatically, so `pytest -m unit` or `pytest tests/unit` run one tier. Domain markers
-(`-m sales`) pick what one team owns.
+marker automatically, so `pytest -m unit` or `pytest tests/unit` run one tier. Location markers
+(`-m sales`) pick the tests of what one team owns: what a pull request that touches only that
+location runs beside the unit tier (README, "Working on one domain"; `LOCATION_TIERS`).
 """
 
 import json
@@ -14,13 +15,34 @@ from dataplatform.settings import Settings, resolve_settings
 
 REPO = Path(__file__).resolve().parents[1]
 TIERS = ("unit", "definitions", "e2e", "deploy", "platform")
+EVERY_LOCATION = ("shared_ingest", "sales", "inventory")
+# The locations whose code each test module runs, as location markers. A module not listed here
+# (the platform tier, the tooling's own tests) runs on main, in the full suite; a test can also
+# carry a location's marker itself (tests/deploy/test_deploy_alone.py).
+LOCATION_TIERS = {
+    "definitions/test_locations.py": EVERY_LOCATION,
+    "definitions/test_definition_snapshots.py": EVERY_LOCATION,
+    "definitions/test_code_versions.py": ("sales", "inventory"),
+    "definitions/test_dbt_governance.py": ("sales", "inventory"),
+    "definitions/test_prod_target.py": ("sales", "inventory"),
+    "e2e/test_bad_input.py": ("shared_ingest",),
+    "e2e/test_ingest_partitions.py": ("shared_ingest",),
+    "e2e/test_actionable_errors.py": ("sales", "inventory"),
+    "e2e/test_blue_green.py": ("sales", "inventory"),
+    "e2e/test_contracts.py": ("sales", "inventory"),
+    "e2e/test_triggers.py": ("sales", "inventory"),
+    "e2e/test_partitions.py": EVERY_LOCATION,
+    "e2e/test_two_days.py": EVERY_LOCATION,
+}
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
-        tier = Path(item.fspath).relative_to(REPO / "tests").parts[0]
-        if tier in TIERS:
-            item.add_marker(getattr(pytest.mark, tier))
+        path = Path(item.fspath).relative_to(REPO / "tests")
+        if path.parts[0] in TIERS:
+            item.add_marker(getattr(pytest.mark, path.parts[0]))
+        for location in LOCATION_TIERS.get(path.as_posix(), ()):
+            item.add_marker(getattr(pytest.mark, location))
 
 
 @pytest.fixture(scope="session")

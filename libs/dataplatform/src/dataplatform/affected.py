@@ -20,6 +20,7 @@ base branch is refused: that domain's deployed code still reads it (README, "Wor
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -168,8 +169,11 @@ def dbt(args: list[str]) -> Any:
 
 
 def parse_base(repo: Path, commit: str, cache: Path) -> Path:
-    """The base commit's dbt target folder (manifest.json), parsed once per commit."""
-    target = cache / f"base-{commit[:12]}" / "target"
+    """The base commit's dbt target folder (manifest.json), parsed once per commit and environment
+    (the variables dbt's files read change the manifest: a DuckDB path names every relation's database)."""
+    environment = sorted((k, v) for k, v in os.environ.items() if k.startswith(("DBT_", "DUCKDB_", "PLATFORM_", "BIGQUERY_")))
+    digest = hashlib.sha256(json.dumps(environment).encode()).hexdigest()[:8]
+    target = cache / f"base-{commit[:12]}-{digest}" / "target"
     if (target / "manifest.json").is_file():
         return target
     project = target.parent / "dbt"
@@ -239,8 +243,8 @@ def build(repo: Path, affected: Affected, state: Path, warehouse: Path, day: dat
     """``dbt build`` of only the touched nodes for ``day``, in a scratch copy of the base's
     ``warehouse``, deferring to the base's state for every node not built; returns the copy.
 
-    The copy keeps the warehouse's file name, so that DuckDB's database name, which the base's
-    manifest names in every relation, is the same; the base warehouse is never written.
+    The copy is named as the dev warehouse (``DUCKDB_PATH``), so that DuckDB's database name, which
+    both manifests name in every relation, is the same; the base warehouse is never written.
     """
     repo = repo.resolve()
     cache = cache or repo / ".local" / "affected"
@@ -250,7 +254,8 @@ def build(repo: Path, affected: Affected, state: Path, warehouse: Path, day: dat
     if not warehouse.is_file():
         raise AffectedError(f"no base warehouse at {warehouse}: build the base's day there first "
                             "(`python3 tasks.py up` on the base branch, or the CI base job)")
-    scratch = cache / "scratch" / warehouse.name
+    # named as the warehouse the manifests were parsed for: DuckDB's database name is the file's stem
+    scratch = cache / "scratch" / Path(os.environ.get("DUCKDB_PATH") or warehouse).name
     scratch.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(warehouse, scratch)
     current = json.loads((cache / "current" / "manifest.json").read_text())
@@ -279,16 +284,20 @@ def describe(affected: Affected) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> None:
-    from dataplatform.settings import resolve_settings
-
+def argument_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m dataplatform.affected", description=__doc__.split("\n\n")[0])
     parser.add_argument("--base", default="origin/main", help="the ref the change is compared to (default origin/main)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON (for CI)")
     parser.add_argument("--build", action="store_true", help="dbt build the touched nodes in a scratch warehouse")
     parser.add_argument("--day", type=date.fromisoformat, help="the day to build (default yesterday, UTC)")
     parser.add_argument("--warehouse", type=Path, help="the base's DuckDB warehouse (default the dev warehouse)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    from dataplatform.settings import resolve_settings
+
+    args = argument_parser().parse_args(argv)
     settings = resolve_settings()
     settings.export_dbt_env()
     try:

@@ -1,0 +1,44 @@
+"""The CI workflows in .github/workflows say what the README says: main runs .ci/run (the README's
+test command), and a pull request's domain CI calls `python -m dataplatform.affected` with
+arguments its parser accepts and runs the tiers by markers pytest knows."""
+
+import re
+import shlex
+import tomllib
+
+import yaml
+from support import REPO
+
+from dataplatform.affected import argument_parser
+
+WORKFLOWS = REPO / ".github" / "workflows"
+
+
+def steps(workflow: str) -> list[str]:
+    jobs = yaml.safe_load((WORKFLOWS / workflow).read_text())["jobs"]
+    return [step["run"] for job in jobs.values() for step in job["steps"] if "run" in step]
+
+
+def test_main_runs_the_ci_script():
+    assert any(".ci/run" in run for run in steps("main.yml"))
+    assert "python3 tasks.py test" in (REPO / ".ci" / "run").read_text()
+
+
+def test_domain_ci_calls_affected_with_arguments_it_accepts():
+    calls = [line for run in steps("domains.yml") for line in run.replace("\\\n", " ").splitlines()
+             if "dataplatform.affected" in line]
+    assert len(calls) == 2  # what the change touches (--json), and the build of it (--build)
+    for line in calls:
+        words = shlex.split(re.sub(r"\$\{\{[^}]*\}\}|\"\$\{?\w+\}?\"|\$\w+", "X", line.split("|")[0]))
+        args = argument_parser().parse_args([w.replace("X", "2026-01-01") if w == "X" else w
+                                             for w in words[words.index("dataplatform.affected") + 1:]])
+        assert args.base.startswith("origin/")
+    assert any("--build" in line and "--warehouse" in line for line in calls)
+
+
+def test_domain_ci_runs_the_unit_tier_and_the_touched_locations_tiers():
+    markers = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]["markers"]
+    known = {m.split(":")[0] for m in markers}
+    assert {"unit", "shared_ingest", "sales", "inventory"} <= known
+    tier_runs = [run.strip() for run in steps("domains.yml") if "tasks.py test" in run]
+    assert tier_runs == ['python3 tasks.py test -m "unit or ${{ needs.affected.outputs.markers }}"']
