@@ -20,6 +20,14 @@ DOMAINS = ("sales", "inventory")
 MACHINE_VARIABLES = ("PLATFORM_", "DAGSTER_HOME", "DUCKDB_", "LANDING_", "DBT_", "BIGQUERY_", "GOOGLE_", "CLOUDSDK_")
 
 
+def uv() -> list[str]:
+    """The uv command: $UV, uv from PATH, or this Python's uv module."""
+    import shutil
+
+    found = os.environ.get("UV") or shutil.which("uv")
+    return [found] if found else [sys.executable, "-m", "uv"]
+
+
 def free_port() -> int:
     """A free TCP port on the loopback interface."""
     import socket
@@ -59,6 +67,36 @@ def copy_dbt_project(to: Path) -> Path:
 
     shutil.copytree(REPO / "dbt", to, ignore=shutil.ignore_patterns("target", "logs"))
     return to
+
+
+# v2 of sales' public order_items, as "Changing a public model" ships one: line_amount renamed to
+# amount, built beside v1 (relation sales.order_items_v2), v1 deprecated.
+ORDER_ITEMS_V2_VERSION = """      - v: 2
+        columns:
+          - include: all
+            exclude: [line_amount]
+          - name: amount
+            description: quantity x unit_price (was line_amount in v1).
+            data_type: decimal(18, 2)
+"""
+ORDER_ITEMS_V1_BLOCK = "          alias: order_items  # the relation its readers have always queried\n"
+
+
+def add_order_items_v2(project: Path) -> str:
+    """Add v2 of ``order_items`` to the dbt project at ``project`` beside v1, which gets a
+    deprecation date 90 days ahead; returns that date."""
+    import datetime
+
+    marts = project / "models" / "sales" / "marts"
+    schema = marts / "_sales__marts.yml"
+    deprecation = (datetime.date.today() + datetime.timedelta(days=90)).isoformat()
+    text = schema.read_text()
+    assert ORDER_ITEMS_V1_BLOCK in text, f"v1's block not found in {schema}"
+    schema.write_text(text.replace(ORDER_ITEMS_V1_BLOCK, f"{ORDER_ITEMS_V1_BLOCK}        deprecation_date: {deprecation}\n"
+                                                         f"{ORDER_ITEMS_V2_VERSION}", 1))
+    v1 = (marts / "order_items.sql").read_text()
+    (marts / "order_items_v2.sql").write_text(v1.replace("order_items.line_amount\n", "order_items.line_amount as amount\n"))
+    return deprecation
 
 
 def query(database: Path, sql: str) -> list[tuple]:

@@ -2,12 +2,11 @@
 the one workspace lock, loads and materializes its assets there, without the others' code."""
 
 import os
-import shutil
 import subprocess
 import sys
 
 import pytest
-from support import REPO, scalar, scrubbed_env
+from support import REPO, scalar, scrubbed_env, uv
 
 # A job of one location; a partitioned one for the days argv[3]..argv[4] in one run.
 RUN_JOB = r"""
@@ -19,11 +18,6 @@ result = job_def.execute_in_process(tags=tags if job_def.partitions_def else {})
 assert result.success, job
 print("materialized", len(result.get_asset_materialization_events()))
 """
-
-
-def uv() -> list[str]:
-    found = os.environ.get("UV") or shutil.which("uv")
-    return [found] if found else [sys.executable, "-m", "uv"]
 
 
 def install_alone(package: str, venv) -> str:
@@ -43,12 +37,12 @@ def run(python: str, args: list[str], env: dict) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
-    """Day 1 ingested and sales built by the full workspace: what the other teams' deployments did."""
+    """Days 1 and 2 ingested and sales built by the full workspace: what the other teams' deployments did."""
     local = tmp_path_factory.mktemp("deploy")
     env = scrubbed_env(PLATFORM_LOCAL_DIR=str(local), PLATFORM_SCHEDULES="stopped")
-    for args in (["-m", "shared_ingest.generator", "--day", "1", "--scale", "0.05"],
-                 ["-c", RUN_JOB, "shared_ingest", "ingest_sources"],
-                 ["-c", RUN_JOB, "sales", "sales_build"]):  # inventory reads sales.order_items
+    for args in (["-m", "shared_ingest.generator", "--day", "1", "2", "--scale", "0.05"],
+                 ["-c", RUN_JOB, "shared_ingest", "ingest_sources", "2026-01-01", "2026-01-02"],
+                 ["-c", RUN_JOB, "sales", "sales_build", "2026-01-01", "2026-01-02"]):  # inventory reads sales.order_items
         result = run(sys.executable, args, env)
         assert result.returncode == 0, result.stderr[-3000:]
     return local, env
@@ -64,12 +58,12 @@ def test_shared_ingest_alone_ingests_without_dbt(warehouse, tmp_path_factory):
     python = install_alone("shared-ingest", tmp_path_factory.mktemp("venv") / "shared_ingest")
     for other in ("sales", "inventory", "dagster_dbt", "dbt.cli"):
         assert not imports(python, other, env), f"{other} is importable in shared_ingest's environment"
-    generated = run(python, ["-m", "shared_ingest.generator", "--day", "2", "--scale", "0.05"], env)
+    generated = run(python, ["-m", "shared_ingest.generator", "--day", "3", "--scale", "0.05"], env)
     assert generated.returncode == 0, generated.stderr[-3000:]
-    result = run(python, ["-c", RUN_JOB, "shared_ingest", "ingest_sources", "2026-01-01", "2026-01-02"], env)
+    result = run(python, ["-c", RUN_JOB, "shared_ingest", "ingest_sources", "2026-01-01", "2026-01-03"], env)
     assert result.returncode == 0, result.stderr[-3000:]
     db = local / "warehouse.duckdb"
-    assert scalar(db, "select count(distinct cast(ordered_at as date)) from raw_shop.orders") == 2
+    assert scalar(db, "select count(distinct cast(ordered_at as date)) from raw_shop.orders") == 3
 
 
 EXPECTED = {
@@ -85,7 +79,7 @@ def test_a_domain_alone_builds_its_slice(domain, warehouse, tmp_path_factory):
     python = install_alone(domain, tmp_path_factory.mktemp("venv") / domain)
     for other in {"shared_ingest", "sales", "inventory"} - {domain}:
         assert not imports(python, other, env), f"{other} is importable in {domain}'s environment"
-    # days 1..2: the shared_ingest test may have loaded day 2
+    # days 1..2, which the fixture ingested (whether or not shared_ingest's test ran first)
     result = run(python, ["-c", RUN_JOB, domain, f"{domain}_build", "2026-01-01", "2026-01-02"], env)
     assert result.returncode == 0, result.stderr[-3000:]
     built, raw = EXPECTED[domain]

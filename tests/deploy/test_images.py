@@ -4,8 +4,7 @@ import re
 import subprocess
 
 import pytest
-from deploy.test_deploy_alone import uv
-from support import REPO
+from support import REPO, uv
 
 DOCKERFILE = (REPO / "deploy" / "Dockerfile").read_text()
 

@@ -20,7 +20,6 @@ from shared_ingest.generator import generate_day
 from shared_ingest.landing import day_date
 from shared_ingest.tables import get_table
 
-
 DAY_1, DAY_2 = day_date(1).isoformat(), day_date(2).isoformat()
 FILE_2 = f"{DAY_2}.csv"
 RANGE = {"dagster/asset_partition_range_start": DAY_1, "dagster/asset_partition_range_end": DAY_2}

@@ -11,7 +11,17 @@ import subprocess
 import duckdb
 import pytest
 from dagster import AssetKey
-from support import evaluated_checks, execute_job, failed_checks, materialized, query, run_days, scratch_platform, unevaluated_checks
+from support import (
+    add_order_items_v2,
+    evaluated_checks,
+    execute_job,
+    failed_checks,
+    materialized,
+    query,
+    run_days,
+    scratch_platform,
+    unevaluated_checks,
+)
 
 from dataplatform.dbt_project import dbt_executable
 from shared_ingest.landing import day_date
@@ -73,29 +83,14 @@ def test_dbt_source_freshness_passes_on_the_day_just_loaded(built, tmp_path):
     assert "WARN freshness of" not in result.stdout
 
 
-V2_VERSION = """      - v: 2
-        columns:
-          - include: all
-            exclude: [line_amount]
-          - name: amount
-            description: quantity x unit_price (was line_amount in v1).
-            data_type: decimal(18, 2)
-"""
-
-
 def test_a_breaking_change_ships_as_a_new_version_while_consumers_read_the_old_one(built):
     """The upgrade path: v2 (line_amount renamed) is built beside v1; inventory, pinned to v1,
     builds on as before; v1 carries a deprecation date, which dbt reports to its readers."""
-    import datetime
-
     warehouse, project = built
     marts = project / "models" / "sales" / "marts"
     schema, original_schema = marts / "_sales__marts.yml", (marts / "_sales__marts.yml").read_text()
-    v1_block = "          alias: order_items  # the relation its readers have always queried\n"
-    deprecation = (datetime.date.today() + datetime.timedelta(days=90)).isoformat()
-    schema.write_text(original_schema.replace(v1_block, f"{v1_block}        deprecation_date: {deprecation}\n{V2_VERSION}", 1))
+    deprecation = add_order_items_v2(project)
     v2_model = marts / "order_items_v2.sql"
-    v2_model.write_text((marts / "order_items.sql").read_text().replace("order_items.line_amount\n", "order_items.line_amount as amount\n"))
     try:
         sales = execute_job("sales", "sales_build", DAY_1)
         inventory = execute_job("inventory", "inventory_build", DAY_1)

@@ -20,7 +20,6 @@ from shared_ingest.generator import generate_day
 from shared_ingest.landing import day_date, partition_file
 from shared_ingest.tables import SOURCE_TABLES
 
-
 DAYS = [day_date(d).isoformat() for d in (1, 2, 3)]
 EVENT_TABLES = [f"{t.schema}.{t.name}" for t in SOURCE_TABLES if t.history == "events"]
 

@@ -47,6 +47,10 @@ def platform(postgres, tmp_path_factory):
     local = tmp_path_factory.mktemp("pg_platform")
     config = yaml.safe_load(DEPLOY_CONFIG.read_text())
     config["concurrency"]["runs"]["max_concurrent_runs"] = 4
+    # The second of two builds launched together starts while the first holds the pool's slot, so
+    # that the pool, not the queue, keeps their dbt steps apart: without a buffer, whether the queue
+    # lets both start depends on whether the daemon dequeues them before the first claims the slot.
+    config["concurrency"]["pools"].update(granularity="op", op_granularity_run_buffer=1)
     instance_config = local / "dagster.yaml"
     instance_config.write_text(yaml.safe_dump(config))
     # The platform's processes and this test's DagsterInstance read the connection from here.
