@@ -1,30 +1,31 @@
 """Dagster's own processes over the repo's files, as a Dagster user starts them by habit.
 
 `dagster-webserver -w workspace.yaml` and a plain `dagster-daemon run -w workspace.yaml`, the
-instance configured by a copy of deploy/dev/dagster.yaml, each process starting its own code servers:
-"Materialize all" of three days (an asset backfill across the three locations) completes, in
-dependency order, each location's days in one run (inventory's in two), and the domains' triggers,
-switched on, start nothing beside it. The run coordinator that dagster.yaml names
-installs the backfill fix in the stock daemon (dataplatform/daemon.py); `dg dev` starts the same
-daemon (`python -m dagster._daemon run`) on the same instance config.
+instance configured by a copy of deploy/dev/dagster.yaml, each process starting its own code
+servers: the webserver loads the three locations into one graph, and a job launched from it
+queues, is dequeued by the daemon through the run coordinator dagster.yaml names (which installs
+the backfill fix in the stock daemon, dataplatform/daemon.py) and succeeds. `dg dev` starts the
+same daemon (`python -m dagster._daemon run`) on the same instance config. "Materialize all" of
+three days under stock processes is tests/platform/test_version_skew.py, on one `dagster api
+grpc` per location, as deployed.
 """
 
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from dagster import AssetKey, DagsterInstance, DagsterRunStatus, RunsFilter
-from platform_support import materialized_keys, run_window, start_platform, stop_platform
-from support import REPO, query, scalar
+from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus
+from platform_support import start_platform, stop_platform
+from support import REPO, scalar
 
+from dataplatform.daemon import SplittingQueuedRunCoordinator
 from shared_ingest.generator import generate_day
 from shared_ingest.landing import day_date
 
 BIN = Path(sys.executable).parent
-DAYS = [day_date(d).isoformat() for d in (1, 2, 3)]
+DAY = day_date(1).isoformat()
 LOCATIONS = ("shared_ingest", "sales", "inventory")
 
 
@@ -37,8 +38,7 @@ def stock_processes(port: int) -> list[str]:
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
     local = tmp_path_factory.mktemp("stock")
-    for day in (1, 2, 3):
-        generate_day(str(local / "landing"), day, scale=0.2)
+    generate_day(str(local / "landing"), 1, scale=0.05)
     home = local / "dagster_home"
     home.mkdir()
     shutil.copyfile(REPO / "deploy" / "dev" / "dagster.yaml", home / "dagster.yaml")
@@ -46,48 +46,21 @@ def platform(tmp_path_factory):
     with DagsterInstance.from_config(str(home)):
         pass
     subprocess.run([sys.executable, "-m", "dataplatform.dbt_project", "prepare"], check=True, cwd=REPO)
-    platform = start_platform(local, command=stock_processes,
-                              extra_env={"DAGSTER_HOME": str(home), "PLATFORM_TRIGGER_INTERVAL_SECONDS": "3"})
+    platform = start_platform(local, command=stock_processes, extra_env={"DAGSTER_HOME": str(home)})
     yield platform
     stop_platform(platform)
 
 
-def test_materialize_all_of_three_days_runs_ingest_then_sales_then_inventory(platform):
-    """With the domains' triggers on, as in production: the backfill builds the domains, and the
-    triggers, which see it, start nothing of their own."""
-    keys = platform.graphql("{ assetNodes { assetKey { path } } }")["assetNodes"]
-    for domain in ("sales", "inventory"):
-        platform.set_sensor(domain, f"{domain}_on_new_data", running=True)
-    backfill, runs = platform.wait_for_backfill(platform.materialize_all(DAYS))
-    assert backfill.status.value == "COMPLETED_SUCCESS", (backfill.status, backfill.failure_count)
-    assert runs and all(r.status == DagsterRunStatus.SUCCESS for r in runs), [(r.job_name, r.status) for r in runs]
-    assert {r.remote_job_origin.location_name for r in runs} == set(LOCATIONS)
+def test_the_stock_processes_serve_one_graph_and_run_a_queued_job(platform):
+    nodes = platform.graphql("{ assetNodes { assetKey { path } repository { location { name } } } }")["assetNodes"]
+    assert {n["repository"]["location"]["name"] for n in nodes} == set(LOCATIONS)
+    keys = ["/".join(n["assetKey"]["path"]) for n in nodes]
+    assert len(keys) == len(set(keys)) and {"raw/shop/orders", "sales/orders", "inventory/days_of_supply"} <= set(keys)
+    run_id = platform.launch_job("shared_ingest", "ingest_sources", DAY)
+    [run] = platform.wait_for_runs([run_id])
+    assert run.status == DagsterRunStatus.SUCCESS, run.status
     with platform.instance() as instance:
-        never = [k for k in keys if instance.get_latest_materialization_event(AssetKey(k["assetKey"]["path"])) is None]
-        by_location = {}
-        for run in runs:
-            location = run.remote_job_origin.location_name
-            by_location.setdefault(location, []).append((run_window(instance, run.run_id), materialized_keys(instance, run.run_id)))
-    assert not never, f"never materialized: {never}"
-    # Each location builds its days in one run (BackfillPolicy.single_run): a range, not a run per
-    # day. Inventory in two: its models that read ingest only start with ingest's end, and
-    # days_of_supply, on sales' order_items, once sales is done.
-    ranges = [(r.remote_job_origin.location_name, r.tags.get("dagster/asset_partition_range_start"),
-               r.tags.get("dagster/asset_partition_range_end")) for r in runs]
-    assert sorted(ranges) == sorted([*((location, DAYS[0], DAYS[-1]) for location in LOCATIONS),
-                                     ("inventory", DAYS[0], DAYS[-1])])
-    assert query(platform.warehouse, "select distinct order_date from sales.daily_revenue order by 1") == [
-        (day_date(d),) for d in (1, 2, 3)]
-    # Dependency order across locations: ingest, then sales, then inventory's mart on sales' order_items.
-    ingest_end = max(window[1] for window, _ in by_location["shared_ingest"])
-    sales_start = min(window[0] for window, _ in by_location["sales"])
-    order_items_end = next(w[1] for w, keys in by_location["sales"] if "sales/order_items" in keys)
-    days_of_supply_start = next(w[0] for w, keys in by_location["inventory"] if "inventory/days_of_supply" in keys)
-    assert ingest_end <= sales_start
-    assert order_items_end <= days_of_supply_start
-    assert scalar(platform.warehouse, "select count(*) from inventory.days_of_supply") > 0
-    print(f"\n3-day backfill of everything: {len(runs)} runs {sorted(location for location, *_ in ranges)}")
-    time.sleep(10)  # a few of the triggers' ticks after the backfill: they see the days built
-    with platform.instance() as instance:
-        assert not instance.get_runs(RunsFilter(tags={"dagster/sensor_name": "sales_on_new_data"}))
-        assert not instance.get_runs(RunsFilter(tags={"dagster/sensor_name": "inventory_on_new_data"}))
+        starting = instance.get_records_for_run(run_id, of_type=DagsterEventType.RUN_STARTING).records
+        assert starting, "the daemon never dequeued the run"
+        assert isinstance(instance.run_coordinator, SplittingQueuedRunCoordinator)
+    assert scalar(platform.warehouse, "select count(distinct _export_date) from raw_shop.orders") == 1
