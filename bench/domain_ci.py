@@ -39,7 +39,7 @@ def timed(args: list, cwd: Path, env: dict, log: Path) -> tuple[float, str]:
 
 
 def pytest_summary(stdout: str) -> str:
-    found = re.findall(r"=+ (\d+ passed.*?) in [\d.]+s", stdout)
+    found = re.findall(r"(\d+ passed[^\n]*?) in [\d.]+s", stdout)
     return found[-1] if found else "?"
 
 
