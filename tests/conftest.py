@@ -14,7 +14,7 @@ import pytest
 from dataplatform.settings import Settings, resolve_settings
 
 REPO = Path(__file__).resolve().parents[1]
-TIERS = ("unit", "definitions", "e2e", "deploy", "platform")
+TIERS = ("unit", "definitions", "e2e", "deploy", "platform", "bigquery")
 EVERY_LOCATION = ("shared_ingest", "sales", "inventory")
 # The locations whose code each test module runs, as location markers. A module not listed here
 # (the platform tier, the tooling's own tests) runs on main, in the full suite; a test can also
