@@ -149,6 +149,20 @@ def overlaps(windows: list[tuple[float, float]]) -> bool:
     return any(later[0] < earlier[1] for earlier, later in itertools.pairwise(ordered))
 
 
+def dev_instance_home(local: Path) -> Path:
+    """``local``/dagster_home with a copy of deploy/dev/dagster.yaml and its storage created, for
+    platforms whose processes do not prepare it (`tasks.py up` does): two processes creating a
+    fresh SQLite storage at the same moment race on its migration."""
+    import shutil
+
+    home = local / "dagster_home"
+    home.mkdir(parents=True)
+    shutil.copyfile(REPO / "deploy" / "dev" / "dagster.yaml", home / "dagster.yaml")
+    with DagsterInstance.from_config(str(home)):
+        pass
+    return home
+
+
 def tasks_up(port: int, repo: Path = REPO) -> list[str]:
     """`python3 tasks.py up` of ``repo`` after its sync: prepare, then `dg dev`."""
     return [sys.executable, str(repo / "tasks.py"), "serve", "--port", str(port)]

@@ -9,13 +9,14 @@ test (`load_table_from_file`) with the plan's own job config, instead of the pla
 
 import json
 import subprocess
-from datetime import date
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from google.api_core.exceptions import GoogleAPIError
 from google.cloud import bigquery
 from support import REPO, scrubbed_env
 
+from dataplatform.dbt_op import microbatch_window_args
 from dataplatform.dbt_project import dbt_executable
 from shared_ingest.generator import generate_day
 from shared_ingest.landing import day_date, day_file
@@ -23,6 +24,10 @@ from shared_ingest.loaders import plan_bigquery_load
 from shared_ingest.tables import SOURCE_TABLES, get_table
 
 DAY = day_date(1)
+# What the emulator answers to the statements it cannot run (the expected failures below).
+INSERT_OVERWRITE = "Required keyword: 'this' missing"  # sqlglot on dbt-bigquery's `array_agg(distinct ... ignore nulls)`
+CONTRACT = 'syntax error at or near "AS"'  # `create or replace table t (<columns>) OPTIONS() as (select ...)`
+COPY = 'syntax error at or near "COPY"'  # `create or replace table <green> copy <blue>`
 
 
 class EmulatorGap(Exception):
@@ -105,7 +110,7 @@ def dbt_ok(emulator, tmp_path, *args: str) -> subprocess.CompletedProcess:
     return result
 
 
-WINDOW = ("--event-time-start", f"{DAY}T00:00:00", "--event-time-end", f"{date.fromordinal(DAY.toordinal() + 1)}T00:00:00")
+WINDOW = microbatch_window_args(datetime.combine(DAY, time(), UTC), datetime.combine(DAY, time(), UTC) + timedelta(days=1))
 
 
 def test_a_state_table_loads_checks_and_swaps(raw):
@@ -167,11 +172,6 @@ def test_a_microbatch_models_first_day_builds_on_a_day_partitioned_table(raw, em
     table = client.get_table("local-proj.inventory_staging.int_stock_movements_summed_to_days")
     assert table.time_partitioning is not None and table.time_partitioning.field == "moved_on"
     assert table.num_rows > 0
-
-
-INSERT_OVERWRITE = "Required keyword: 'this' missing"  # sqlglot on dbt-bigquery's `array_agg(distinct ... ignore nulls)`
-CONTRACT = 'syntax error at or near "AS"'  # `create or replace table t (<columns>) OPTIONS() as (select ...)`
-COPY = 'syntax error at or near "COPY"'  # `create or replace table <green> copy <blue>`
 
 
 @pytest.mark.xfail(strict=True, raises=EmulatorGap, reason=f"bqemulator: {INSERT_OVERWRITE!r} (dynamic insert_overwrite)")

@@ -10,14 +10,13 @@ three days under stock processes is tests/platform/test_version_skew.py, on one 
 grpc` per location, as deployed.
 """
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus
-from platform_support import start_platform, stop_platform
+from dagster import DagsterEventType, DagsterRunStatus
+from platform_support import dev_instance_home, start_platform, stop_platform
 from support import REPO, scalar
 
 from dataplatform.daemon import SplittingQueuedRunCoordinator
@@ -39,12 +38,7 @@ def stock_processes(port: int) -> list[str]:
 def platform(tmp_path_factory):
     local = tmp_path_factory.mktemp("stock")
     generate_day(str(local / "landing"), 1, scale=0.05)
-    home = local / "dagster_home"
-    home.mkdir()
-    shutil.copyfile(REPO / "deploy" / "dev" / "dagster.yaml", home / "dagster.yaml")
-    # Two processes creating a fresh SQLite storage at the same moment race on its migration.
-    with DagsterInstance.from_config(str(home)):
-        pass
+    home = dev_instance_home(local)
     subprocess.run([sys.executable, "-m", "dataplatform.dbt_project", "prepare"], check=True, cwd=REPO)
     platform = start_platform(local, command=stock_processes, extra_env={"DAGSTER_HOME": str(home)})
     yield platform

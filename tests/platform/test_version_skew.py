@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from dagster import AssetKey, DagsterInstance, DagsterRunStatus, RunsFilter
-from platform_support import materialized_keys, run_window, start_platform, stop_platform
+from dagster import AssetKey, DagsterRunStatus, RunsFilter
+from platform_support import dev_instance_home, materialized_keys, run_window, start_platform, stop_platform
 from support import REPO, add_order_items_v2, free_port, query, scalar, scrubbed_env, uv
 
 from shared_ingest.generator import generate_day
@@ -65,11 +65,7 @@ def skewed(tmp_path_factory):
     local = root / "local"
     for day in (1, 2, 3):
         generate_day(str(local / "landing"), day, scale=0.05)
-    home = local / "dagster_home"
-    home.mkdir(parents=True)
-    shutil.copyfile(REPO / "deploy" / "dev" / "dagster.yaml", home / "dagster.yaml")
-    with DagsterInstance.from_config(str(home)):
-        pass  # two processes creating a fresh SQLite storage at once race on its migration
+    home = dev_instance_home(local)
     servers = {  # location -> (its environment's bin, its tree's dbt project)
         "shared_ingest": (BIN, REPO / "dbt"),
         "sales": (sales_bin, tree / "dbt"),

@@ -20,7 +20,6 @@ base branch is refused: that domain's deployed code still reads it (README, "Wor
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
@@ -66,6 +65,11 @@ class Affected:
         reasons = self.locations.setdefault(location, [])
         if why not in reasons:
             reasons.append(why)
+
+
+def cache_dir(repo: Path) -> Path:
+    """Where the base's parsed manifests, the current manifest and the scratch warehouse are kept."""
+    return repo / ".local" / "affected"
 
 
 def git(repo: Path, *args: str) -> str:
@@ -169,21 +173,22 @@ def dbt(args: list[str]) -> Any:
 
 
 def parse_base(repo: Path, commit: str, cache: Path) -> Path:
-    """The base commit's dbt target folder (manifest.json), parsed once per commit and environment
-    (the variables dbt's files read change the manifest: a DuckDB path names every relation's database)."""
-    environment = sorted((k, v) for k, v in os.environ.items() if k.startswith(("DBT_", "DUCKDB_", "PLATFORM_", "BIGQUERY_")))
-    digest = hashlib.sha256(json.dumps(environment).encode()).hexdigest()[:8]
-    target = cache / f"base-{commit[:12]}-{digest}" / "target"
-    if (target / "manifest.json").is_file():
-        return target
-    project = target.parent / "dbt"
-    shutil.rmtree(target.parent, ignore_errors=True)
-    project.parent.mkdir(parents=True)
+    """The base commit's dbt target folder (manifest.json), parsed once per project fingerprint:
+    the base's files and the values of the variables they read (``dbt_project.project_fingerprint``,
+    the rule the locations' manifest follows; a DuckDB path names every relation's database)."""
+    from dataplatform.dbt_project import project_fingerprint
+
+    extracted = cache / f"base-tree-{commit[:12]}"
+    project = extracted / "dbt"
+    shutil.rmtree(extracted, ignore_errors=True)
+    extracted.mkdir(parents=True)
     archive = subprocess.run(["git", "archive", commit, "dbt"], cwd=repo, capture_output=True, check=True).stdout
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
-        tar.extractall(target.parent, filter="data")
-    print(f"affected: parsing the base's dbt project ({commit[:12]})", file=sys.stderr, flush=True)
-    dbt(["parse", "--quiet", "--project-dir", str(project), "--profiles-dir", str(project), "--target-path", str(target)])
+        tar.extractall(extracted, filter="data")
+    target = cache / f"base-manifest-{project_fingerprint(project, os.environ.get('DBT_TARGET', ''))[:16]}"
+    if not (target / "manifest.json").is_file():
+        print(f"affected: parsing the base's dbt project ({commit[:12]})", file=sys.stderr, flush=True)
+        dbt(["parse", "--quiet", "--project-dir", str(project), "--profiles-dir", str(project), "--target-path", str(target)])
     return target
 
 
@@ -191,7 +196,7 @@ def assess(repo: Path, base: str, cache: Path | None = None) -> tuple[Affected, 
     """What the working tree's change touches against ``base``; also the base's dbt state folder
     (None when no dbt file changed, so no dbt node can have)."""
     repo = repo.resolve()
-    cache = cache or repo / ".local" / "affected"
+    cache = cache or cache_dir(repo)
     commit = base_commit(repo, base)
     files = changed_files(repo, commit)
     locations = [p.name for p in (repo / "locations").iterdir() if (p / "pyproject.toml").is_file()]
@@ -200,10 +205,11 @@ def assess(repo: Path, base: str, cache: Path | None = None) -> tuple[Affected, 
         affected.touch(location, f"files changed: {', '.join(paths[:3])}{' ...' if len(paths) > 3 else ''}")
 
     project = repo / "dbt"
-    if not any(f.startswith("dbt/") for f in files) and INGEST not in affected.locations:
+    dbt_changed = any(f.startswith("dbt/") for f in files)
+    if not dbt_changed and INGEST not in affected.locations:
         return affected, None
     current_target = cache / "current"
-    state = parse_base(repo, commit, cache) if any(f.startswith("dbt/") for f in files) else None
+    state = parse_base(repo, commit, cache) if dbt_changed else None
     common = ["--project-dir", str(project), "--profiles-dir", str(project), "--target-path", str(current_target)]
     dbt(["parse", "--quiet", *common])
     current = json.loads((current_target / "manifest.json").read_text())
@@ -246,8 +252,10 @@ def build(repo: Path, affected: Affected, state: Path, warehouse: Path, day: dat
     The copy is named as the dev warehouse (``DUCKDB_PATH``), so that DuckDB's database name, which
     both manifests name in every relation, is the same; the base warehouse is never written.
     """
+    from dataplatform.dbt_op import microbatch_window_args
+
     repo = repo.resolve()
-    cache = cache or repo / ".local" / "affected"
+    cache = cache or cache_dir(repo)
     uids = [u for domain in sorted(affected.nodes) for u in affected.nodes[domain]]
     if not uids:
         raise AffectedError("the change touches no dbt node: nothing to build")
@@ -265,8 +273,7 @@ def build(repo: Path, affected: Affected, state: Path, warehouse: Path, day: dat
     print(f"affected: dbt build of {len(uids)} node(s) for {day} in {scratch}, deferring to {state}", file=sys.stderr, flush=True)
     dbt(["build", "--project-dir", str(project), "--profiles-dir", str(project), "--target-path", str(cache / "build"),
          "--select", *selectors(current, uids), "--defer", "--state", str(state),
-         "--event-time-start", start.strftime("%Y-%m-%dT%H:%M:%S"),
-         "--event-time-end", (start + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S")])
+         *microbatch_window_args(start, start + timedelta(days=1))])
     return scratch
 
 
@@ -306,7 +313,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps({**asdict(affected), "markers": affected.markers}, indent=2) if args.json else describe(affected))
         if args.build and affected.nodes:
             day = args.day or datetime.now(UTC).date() - timedelta(days=1)
-            build(repo, affected, state or parse_base(repo, affected.base, repo / ".local" / "affected"),
+            build(repo, affected, state or parse_base(repo, affected.base, cache_dir(repo)),
                   args.warehouse or settings.duckdb_path, day)
     except AffectedError as error:
         sys.exit(f"affected: {error}")

@@ -8,6 +8,7 @@ import json
 import signal
 import subprocess
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from typing import Any
 
 from dagster import (
@@ -37,10 +38,12 @@ def event_time_args(context: AssetExecutionContext) -> list[str]:
     dbt runs every batch since the model's ``begin``.
     """
     window = context.partition_time_window
-    return [
-        "--event-time-start", window.start.strftime("%Y-%m-%dT%H:%M:%S"),
-        "--event-time-end", window.end.strftime("%Y-%m-%dT%H:%M:%S"),
-    ]
+    return microbatch_window_args(window.start, window.end)
+
+
+def microbatch_window_args(start: datetime, end: datetime) -> list[str]:
+    """dbt's flags for the microbatch window ``start`` .. ``end``."""
+    return ["--event-time-start", start.strftime("%Y-%m-%dT%H:%M:%S"), "--event-time-end", end.strftime("%Y-%m-%dT%H:%M:%S")]
 
 
 def tests_outside_selection(context: AssetExecutionContext, tests: Mapping[str, Mapping[str, Any]],
