@@ -1,7 +1,8 @@
 """Shared fixtures: a throwaway warehouse, landing zone and settings per test.
 
-Tiers follow folders (tests/unit, definitions, e2e, deploy, platform) and get their
-marker automatically, so `pytest -m unit` or `pytest tests/unit` run one tier. Location markers
+Tiers follow folders (tests/static, unit, definitions, e2e, deploy, platform, bigquery) and get
+their marker automatically, so `pytest -m unit` or `pytest tests/unit` run one tier. `static` is
+the linters (ruff, sqlfluff, deptry); `unit` is pure functions and runs in seconds. Location markers
 (`-m sales`) pick the tests of what one team owns: what a pull request that touches only that
 location runs beside the unit tier (README, "Working on one domain"; `LOCATION_TIERS`).
 """
@@ -14,7 +15,7 @@ import pytest
 from dataplatform.settings import Settings, resolve_settings
 
 REPO = Path(__file__).resolve().parents[1]
-TIERS = ("unit", "definitions", "e2e", "deploy", "platform", "bigquery")
+TIERS = ("static", "unit", "definitions", "e2e", "deploy", "platform", "bigquery")
 EVERY_LOCATION = ("shared_ingest", "sales", "inventory")
 # The locations whose code each test module runs, as location markers. A module not listed here
 # (the platform tier, the tooling's own tests) runs on main, in the full suite; a test can also
@@ -75,8 +76,17 @@ def platform_env(tmp_path, monkeypatch) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def manifest(dev_locations) -> dict:
-    """The dev manifest, as the locations just prepared it."""
-    from support import REPO
+def manifest(dev_env) -> dict:
+    """The dev manifest, prepared as a location prepares it when it loads (``dbt parse`` only if
+    the project changed), with no location loaded: the unit tier needs the manifest alone."""
+    from support import scrub_env
 
-    return json.loads((REPO / "dbt" / "target" / "manifest.json").read_text())
+    from dataplatform.dbt_project import get_dbt_project, prepare_manifest
+
+    with pytest.MonkeyPatch.context() as mp:
+        scrub_env(mp, **{k: v for k, v in dev_env.items() if k.startswith(("PLATFORM_", "DBT_", "DUCKDB_"))})
+        settings = resolve_settings()
+        for name, value in settings.dbt_env().items():
+            mp.setenv(name, value)
+        path = prepare_manifest(get_dbt_project(settings.require_dbt_project(), settings.dbt_target))
+    return json.loads(path.read_text())

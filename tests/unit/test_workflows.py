@@ -36,9 +36,9 @@ def test_domain_ci_calls_affected_with_arguments_it_accepts():
     assert any("--build" in line and "--warehouse" in line for line in calls)
 
 
-def test_domain_ci_runs_the_unit_tier_and_the_touched_locations_tiers():
+def test_domain_ci_runs_the_static_and_unit_tiers_and_the_touched_locations_tiers():
     markers = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]["markers"]
     known = {m.split(":")[0] for m in markers}
-    assert {"unit", "shared_ingest", "sales", "inventory"} <= known
+    assert {"static", "unit", "shared_ingest", "sales", "inventory"} <= known
     tier_runs = [run.strip() for run in steps("domains.yml") if "tasks.py test" in run]
-    assert tier_runs == ['python3 tasks.py test -m "unit or ${{ needs.affected.outputs.markers }}"']
+    assert tier_runs == ['python3 tasks.py test -m "static or unit or ${{ needs.affected.outputs.markers }}"']
