@@ -54,6 +54,9 @@ class PlatformDbtCli(DbtCliResource):
     * It also loads a dbt adapter (dbt's macros, a profile) inside the run process (~4 s), used
       only by ``fetch_row_counts()`` and ``fetch_column_metadata()``, which the platform's
       assets do not call. Set ``in_process_adapter=True`` for an asset that does.
+
+    Both hooks are private to dagster-dbt: tests/definitions/test_dbt_cli.py fails if a real
+    ``cli()`` stops calling them.
     """
 
     in_process_adapter: bool = False
