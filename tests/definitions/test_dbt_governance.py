@@ -3,7 +3,8 @@ project follows dbt Labs' rules for contracts, source freshness and primary-key 
 
 import subprocess
 
-from support import copy_dbt_project
+import yaml
+from support import REPO, copy_dbt_project
 
 from dataplatform.dbt_project import dbt_executable
 
@@ -55,29 +56,46 @@ def test_every_source_declares_freshness_with_a_warning_and_an_error(manifest):
             assert (freshness.get(level) or {}).get("count"), f"{source['unique_id']}: no freshness {level}"
 
 
-def primary_key_tests(manifest) -> dict[str, set[str]]:
-    """For each model, how its key is tested: a column with unique and not_null, or a
-    unique_combination of columns."""
-    tests_by_column: dict[tuple[str, str], set[str]] = {}
-    keyed: dict[str, set[str]] = {}
+# dbt-project-evaluator's default primary_key_test_macros.
+EVALUATOR_DEFAULT = [["dbt.test_unique", "dbt.test_not_null"], ["dbt_utils.test_unique_combination_of_columns"]]
+
+
+def project_primary_key_test_macros() -> list[list[str]]:
+    return yaml.safe_load((REPO / "dbt" / "dbt_project.yml").read_text())["vars"]["primary_key_test_macros"]
+
+
+def primary_key_tests(manifest, primary_key_test_macros: list[list[str]]) -> dict[str, set[tuple]]:
+    """For each model, the primary-key test sets it carries, by dbt-project-evaluator's rule: every
+    test macro of one set of ``primary_key_test_macros`` on one column (or on the model, for a
+    test of several columns)."""
+    test_sets = [set(macros) for macros in primary_key_test_macros]
+    macros_on: dict[tuple[str, str | None], set[str]] = {}
     for test in manifest["nodes"].values():
-        if test["resource_type"] != "test" or not (metadata := test.get("test_metadata")):
-            continue
-        model = test.get("attached_node")
-        if metadata["name"] == "unique_combination":
-            keyed.setdefault(model, set()).add("unique_combination")
-        elif metadata["name"] in ("unique", "not_null") and test.get("column_name"):
-            tests_by_column.setdefault((model, test["column_name"]), set()).add(metadata["name"])
-    for (model, column), names in tests_by_column.items():
-        if names == {"unique", "not_null"}:
-            keyed.setdefault(model, set()).add(column)
+        if test["resource_type"] == "test" and test.get("attached_node"):
+            macros = {m.removeprefix("macro.") for m in test["depends_on"]["macros"]}
+            macros_on.setdefault((test["attached_node"], test.get("column_name")), set()).update(macros)
+    keyed: dict[str, set[tuple]] = {}
+    for (model, column), macros in macros_on.items():
+        for test_set in test_sets:
+            if test_set <= macros:
+                keyed.setdefault(model, set()).add((column, *sorted(test_set)))
     return keyed
 
 
-def test_every_model_has_a_primary_key_test(manifest):
-    keyed = primary_key_tests(manifest)
-    models = [n["unique_id"] for n in manifest["nodes"].values() if n["resource_type"] == "model"]
-    assert [m for m in models if m not in keyed] == []
+def models_without_primary_key_test(manifest, primary_key_test_macros) -> list[str]:
+    keyed = primary_key_tests(manifest, primary_key_test_macros)
+    return sorted(n["name"] for uid, n in manifest["nodes"].items() if n["resource_type"] == "model" and uid not in keyed)
+
+
+def test_every_model_has_a_primary_key_test_by_the_evaluators_rule(manifest):
+    assert models_without_primary_key_test(manifest, project_primary_key_test_macros()) == []
+
+
+def test_the_project_declares_its_key_test_to_the_evaluator(manifest):
+    """Without the project's variable, the evaluator's default flags exactly the models keyed by
+    the project's unique_combination: the variable is what makes the two agree."""
+    assert models_without_primary_key_test(manifest, EVALUATOR_DEFAULT) == [
+        "int_stock_movements_summed_to_days", "int_stock_movements_summed_to_levels"]
 
 
 def test_every_mart_and_only_the_marts_publish_blue_green_from_a_blue_schema(manifest):
