@@ -9,10 +9,10 @@ on its key, which Dagster loads as asset checks.
 """
 
 import argparse
-import shutil
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from devsupport.dbt import copy_dbt_project
+
 # A staging model of each domain that the generated models build on.
 ROOTS = {"sales": ("stg_shop__orders", "order_id"), "inventory": ("stg_erp__stock_movements", "movement_id")}
 
@@ -37,9 +37,7 @@ def model_yml(domain: str, count: int) -> str:
 
 
 def make_large_project(destination: Path, models: int) -> Path:
-    if destination.exists():
-        shutil.rmtree(destination)
-    shutil.copytree(REPO / "dbt", destination, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    copy_dbt_project(destination)
     per_domain = models // len(ROOTS)
     for domain in ROOTS:
         folder = destination / "models" / domain / "generated"

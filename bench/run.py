@@ -30,19 +30,22 @@ import os
 import platform
 import pstats
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import psutil
 
 from dataplatform.domain import domain_selection
+from dataplatform.settings import resolve_settings
+from devsupport.chain import DAILY_CHAIN
+from devsupport.dbt import copy_dbt_project
+from devsupport.environments import install_location, scrubbed_env
+from devsupport.platform import wait_for_locations
+from devsupport.processes import free_port, listening, own_process_group, stop_group
 
 REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "bench" / ".work"
@@ -119,12 +122,9 @@ with duckdb.connect({db!r}) as con:
 
 # One job of a location, as the daemon runs it: a partitioned one for the days first..last in one run.
 JOB_RUN = """
-import importlib
-from dagster import DagsterInstance
-job = importlib.import_module("{location}.definitions").defs().resolve_job_def("{job}")
-tags = {{"dagster/asset_partition_range_start": {first!r}, "dagster/asset_partition_range_end": {last!r}}}
-result = job.execute_in_process(instance=DagsterInstance.ephemeral(), tags=tags if job.partitions_def else {{}})
-assert result.success
+import sys
+from devsupport.chain import main
+sys.exit(main([{location!r}, {job!r}, {first!r}, {last!r}]))
 """
 
 ASSET_LOAD = """
@@ -180,7 +180,6 @@ def dbt_jobs(first_day: str, end_day: str) -> dict:
     }
 
 
-DAILY_CHAIN = (("shared_ingest", "ingest_sources"), ("sales", "sales_build"), ("inventory", "inventory_build"))
 SECTIONS = ("ingest", "domains", "load", "large", "platform", "history", "backfill", "publishing", "trigger")
 
 
@@ -213,12 +212,10 @@ def order_lines(landing: Path, day: int = 1) -> int:
 
 
 def bench_env(landing: Path, db: Path, **extra: str) -> dict:
-    env = {**os.environ, "PLATFORM_LOCAL_DIR": str(WORK), "LANDING_ROOT": str(landing), "DUCKDB_PATH": str(db),
-           "DBT_PROJECT_DIR": str(PROJECT),
-           "PLATFORM_SCHEDULES": "stopped", "RUNTIME__DLTHUB_TELEMETRY": "false", **extra}
-    for name in ("DAGSTER_HOME", "DBT_TARGET", "PLATFORM_ENV"):
-        env.pop(name, None)
-    return env
+    """Dev settings on ``db`` and ``landing``, and nothing of the machine's platform variables."""
+    env = scrubbed_env(PLATFORM_LOCAL_DIR=str(WORK), LANDING_ROOT=str(landing), DUCKDB_PATH=str(db),
+                       DBT_PROJECT_DIR=str(PROJECT), PLATFORM_SCHEDULES="stopped", RUNTIME__DLTHUB_TELEMETRY="false") | extra
+    return env | resolve_settings(env).dbt_env()  # the calendar and warehouse that plain dbt reads too
 
 
 def bench_ingest(scale: float, repeat: int, with_dlt: bool) -> dict:
@@ -495,58 +492,15 @@ def profile_summary(path: Path, limit: int = 18) -> str:
     return "\n".join(lines[start:start + limit + 1])
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def own_process_group() -> None:
-    """A child stopped as a whole, with default SIGINT/SIGTERM (a background shell ignores them)."""
-    os.setpgid(0, 0)
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
-def stop_group(process: psutil.Popen, timeout: float = 60) -> None:
-    """SIGTERM to the dev server (it stops what it started), then whatever is left of its group."""
-    process.terminate()
-    try:
-        process.wait(timeout=timeout)
-    except psutil.TimeoutExpired:
-        pass
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-
-
-def start_dg_dev(env: dict, port: int, local: Path) -> list[psutil.Popen]:
+def start_dg_dev(env: dict, port: int, local: Path) -> list[subprocess.Popen]:
     """`python3 tasks.py up` after its sync: prepare, then `dg dev` (a dev process that starts a
     proxy per location, which starts the location's code server; the webserver; the daemon)."""
-    return [psutil.Popen([sys.executable, str(REPO / "tasks.py"), "serve", "--port", str(port)], env=env,
-                         cwd=REPO, stdout=open(local / "platform.log", "wb"), stderr=subprocess.STDOUT,
-                         preexec_fn=own_process_group)]
+    return [subprocess.Popen([sys.executable, str(REPO / "tasks.py"), "serve", "--port", str(port)], env=env,
+                             cwd=REPO, stdout=open(local / "platform.log", "wb"), stderr=subprocess.STDOUT,
+                             preexec_fn=own_process_group)]
 
 
-def location_environment(name: str) -> Path:
-    """A location's own environment, as its image installs it (`uv sync --package <name>`
-    without the dev groups): the ingest location without dbt. Returns its bin folder."""
-    venv = WORK / "venvs" / name
-    env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(venv)}
-    env.pop("VIRTUAL_ENV", None)
-    uv = [shutil.which("uv")] if shutil.which("uv") else [sys.executable, "-m", "uv"]
-    subprocess.run([*uv, "sync", "--frozen", "--package", name, "--no-default-groups", "--quiet"], cwd=REPO, env=env,
-                   check=True)
-    return venv / "bin"
-
-
-def listening(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-def start_one_process_per_location(env: dict, port: int, local: Path) -> list[psutil.Popen]:
+def start_one_process_per_location(env: dict, port: int, local: Path) -> list[subprocess.Popen]:
     """The deployed shape (the Helm chart's user deployments run `dagster api grpc`): one code
     server process per location, each from its own environment as its image has it, and the
     webserver and daemon (the platform image: this environment) reading them over gRPC."""
@@ -561,10 +515,10 @@ def start_one_process_per_location(env: dict, port: int, local: Path) -> list[ps
     subprocess.run([sys.executable, "-m", "dataplatform.dbt_project", "prepare"], env=env, check=True,
                    stdout=subprocess.DEVNULL)
     bin_dir, log = Path(sys.executable).parent, open(local / "platform.log", "wb")
-    start = lambda args: psutil.Popen(args, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-                                      preexec_fn=own_process_group)
+    start = lambda args: subprocess.Popen(args, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+                                          preexec_fn=own_process_group)
     ports = {name: free_port() for name in ("shared_ingest", "sales", "inventory")}
-    processes = [start([str(location_environment(name) / "dagster"), "api", "grpc", "-m", f"{name}.definitions",
+    processes = [start([str(install_location(name, WORK / "venvs" / name) / "dagster"), "api", "grpc", "-m", f"{name}.definitions",
                         "--location-name", name, "-h", "127.0.0.1", "-p", str(p)]) for name, p in ports.items()]
     for p in ports.values():
         while not listening(p):
@@ -587,31 +541,18 @@ def platform_rss(env: dict, start, seconds: float = 20, timeout: float = 900) ->
     shutil.rmtree(local, ignore_errors=True)
     local.mkdir(parents=True)
     env = {**env, "PLATFORM_LOCAL_DIR": str(local), "PLATFORM_SCHEDULES": "stopped"}
-    query = json.dumps({"query": "{ workspaceOrError { ... on Workspace { locationEntries { loadStatus "
-                                 "locationOrLoadError { __typename } } } } }"}).encode()
     started = time.perf_counter()
     processes = start(env, port, local)
     try:
-        while True:
-            if any(p.poll() is not None for p in processes) or time.perf_counter() - started > timeout:
-                raise RuntimeError(f"platform did not start: see {local / 'platform.log'}")
-            try:
-                request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", query,
-                                                 {"content-type": "application/json"})
-                with urllib.request.urlopen(request, timeout=30) as response:
-                    entries = json.load(response)["data"]["workspaceOrError"]["locationEntries"]
-                if len(entries) == 3 and all(e["locationOrLoadError"]["__typename"] == "RepositoryLocation" for e in entries):
-                    break
-            except OSError:
-                pass
-            time.sleep(1)
+        wait_for_locations(f"http://127.0.0.1:{port}", processes, local / "platform.log", timeout)
         ready = time.perf_counter() - started
         peak, by_role = 0, {}
         until = time.perf_counter() + seconds
+        watched = [psutil.Process(p.pid) for p in processes]
         while time.perf_counter() < until:
-            total = sum(tree_rss(p) for p in processes)
+            total = sum(tree_rss(p) for p in watched)
             if total > peak:
-                peak, by_role = total, rss_by_role(processes)
+                peak, by_role = total, rss_by_role(watched)
             time.sleep(0.5)
         return {"ready_s": ready, "peak_rss_mb": peak / 2**20, "by_role_mb": by_role}
     finally:
@@ -653,8 +594,7 @@ def main() -> None:
         parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
 
     WORK.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(PROJECT, ignore_errors=True)
-    shutil.copytree(REPO / "dbt", PROJECT, ignore=shutil.ignore_patterns("target", "logs"))
+    copy_dbt_project(PROJECT)
     results: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, "
                                 f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}",
                      "scale": args.scale}

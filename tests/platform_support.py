@@ -1,19 +1,20 @@
 """Start the real platform (`python3 tasks.py up`: `dg dev`) on a throwaway home, and talk to it."""
 
 import itertools
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from dagster import DagsterInstance, DagsterRunStatus
 from support import REPO, free_port, own_process_group, scrubbed_env
+
+from devsupport.platform import graphql, wait_for_locations
+from devsupport.processes import stop_group, wait_until  # noqa: F401 (the platform tests' import)
 
 DONE = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
 
@@ -33,12 +34,7 @@ class Platform:
         return DagsterInstance.from_config(str(self.local / "dagster_home"))
 
     def graphql(self, query: str, variables: dict | None = None) -> dict:
-        body = json.dumps({"query": query, "variables": variables or {}}).encode()
-        request = urllib.request.Request(f"{self.url}/graphql", body, {"content-type": "application/json"})
-        with urllib.request.urlopen(request, timeout=120) as response:
-            payload = json.load(response)
-        assert "errors" not in payload, payload["errors"]
-        return payload["data"]
+        return graphql(self.url, query, variables)
 
     def launch_job(self, location: str, job: str, partition: str | None = None) -> str:
         """Launch a job as the UI's launchpad does; a partitioned job needs its ``partition``."""
@@ -191,36 +187,17 @@ def start_platform(local: Path, instance_config: Path | None = None, timeout: fl
         command(port), env=env, cwd=REPO, stdout=open(log, "wb"), stderr=subprocess.STDOUT, preexec_fn=own_process_group,
     )
     platform = Platform(process, f"http://127.0.0.1:{port}", local, log)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"platform exited with {process.returncode}:\n{log.read_text()[-4000:]}")
-        try:
-            entries = platform.graphql(
-                "{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus } } } }"
-            )["workspaceOrError"]["locationEntries"]
-            if len(entries) == 3 and all(e["loadStatus"] == "LOADED" for e in entries):
-                return platform
-        except OSError:
-            pass
-        time.sleep(1)
-    stop_platform(platform)
-    raise TimeoutError(f"platform did not start in {timeout} s:\n{log.read_text()[-4000:]}")
+    try:
+        wait_for_locations(platform.url, [process], log, timeout)
+    except TimeoutError:
+        stop_platform(platform)
+        raise
+    return platform
 
 
 def stop_platform(platform: Platform) -> None:
     """SIGTERM to `dg dev`, which stops what it started (as on Ctrl-C); then anything left over."""
-    process = platform.process
-    try:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        pass
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    process.wait()
+    stop_group(platform.process)
 
 
 SCREENSHOTS = REPO / ".screenshots"
@@ -289,11 +266,3 @@ def planned_but_unevaluated_checks(instance: DagsterInstance, run_ids: list[str]
     return missing
 
 
-def wait_until(condition, what: str, timeout: float = 300, interval: float = 0.5):
-    """``condition()``'s first truthy value, polled every ``interval`` seconds; TimeoutError after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(interval)
-    raise TimeoutError(f"waited {timeout:.0f} s for {what}")

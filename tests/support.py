@@ -1,73 +1,19 @@
 """Helpers the test tiers share: running the locations, reading the warehouse."""
 
 import json
-import os
 import subprocess
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-import duckdb
-
-REPO = Path(__file__).resolve().parents[1]
-LOCATIONS = ("shared_ingest", "sales", "inventory")
-DOMAINS = ("sales", "inventory")
-
-
-# Variables that point the platform at a warehouse, a landing zone, a dbt project, an instance or
-# a cloud account. Every environment a test builds starts without them, so nothing of the
-# machine running the tests leaks into what they run.
-MACHINE_VARIABLES = ("PLATFORM_", "DAGSTER_HOME", "DUCKDB_", "LANDING_", "DBT_", "BIGQUERY_", "GOOGLE_", "CLOUDSDK_")
-
-
-def uv() -> list[str]:
-    """The uv command: $UV, uv from PATH, or this Python's uv module."""
-    import shutil
-
-    found = os.environ.get("UV") or shutil.which("uv")
-    return [found] if found else [sys.executable, "-m", "uv"]
-
-
-def free_port() -> int:
-    """A free TCP port on the loopback interface."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def own_process_group() -> None:
-    """preexec_fn of a child the test stops as a whole: its own process group, and the default
-    SIGINT/SIGTERM handling a child of a non-interactive shell would otherwise inherit as ignored."""
-    import signal
-
-    os.setpgid(0, 0)
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
-def scrubbed_env(**variables: str) -> dict[str, str]:
-    """This process's environment without the machine's platform variables, plus ``variables``
-    (for a subprocess)."""
-    return {k: v for k, v in os.environ.items() if not k.startswith(MACHINE_VARIABLES)} | variables
-
-
-def scrub_env(mp, **variables: str) -> None:
-    """The same for this process, with a pytest MonkeyPatch (undone after the test)."""
-    for name in [k for k in os.environ if k.startswith(MACHINE_VARIABLES)]:
-        mp.delenv(name)
-    for name, value in variables.items():
-        mp.setenv(name, value)
-
-
-def copy_dbt_project(to: Path) -> Path:
-    """A scratch copy of the dbt project (no target/ or logs/), for tests that edit it."""
-    import shutil
-
-    shutil.copytree(REPO / "dbt", to, ignore=shutil.ignore_patterns("target", "logs"))
-    return to
-
+# What the tests share with the benchmarks is the dev-only devsupport package (libs/devsupport),
+# re-exported here for the tests' one import.
+from devsupport import DOMAINS, LOCATIONS, REPO  # noqa: F401
+from devsupport.chain import DAILY_CHAIN, execute_job  # noqa: F401
+from devsupport.dbt import copy_dbt_project
+from devsupport.environments import MACHINE_VARIABLES, scrub_env, scrubbed_env, uv  # noqa: F401
+from devsupport.processes import free_port, own_process_group, wait_until  # noqa: F401
+from devsupport.warehouse import checksum, checksums_by, query, scalar  # noqa: F401
 
 # v2 of sales' public order_items, as "Changing a public model" ships one: line_amount renamed to
 # amount, built beside v1 (relation sales.order_items_v2), v1 deprecated.
@@ -97,15 +43,6 @@ def add_order_items_v2(project: Path) -> str:
     v1 = (marts / "order_items.sql").read_text()
     (marts / "order_items_v2.sql").write_text(v1.replace("order_items.line_amount\n", "order_items.line_amount as amount\n"))
     return deprecation
-
-
-def query(database: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(database), read_only=True) as con:
-        return con.execute(sql).fetchall()
-
-
-def scalar(database: Path, sql: str):
-    return query(database, sql)[0][0]
 
 
 DESCRIBE_LOCATION = r"""
@@ -151,31 +88,6 @@ def describe_location(name: str, env: dict | None = None) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-# The daily chain, in the order the domains' triggers start it: ingest, then each domain's one build.
-DAILY_JOBS = (
-    ("shared_ingest", "ingest_sources"),
-    ("sales", "sales_build"),
-    ("inventory", "inventory_build"),
-)
-
-
-def execute_job(location: str, job: str, first_day: str | None = None, last_day: str | None = None,
-                assets: list[str] | None = None):
-    """One location's job in process, as the daemon would launch it: for a partitioned job, the
-    partition ``first_day`` or the range ``first_day..last_day`` in one run (a backfill's run);
-    with ``assets`` (keys as ``sales/orders``), only that subset of it, as a retry would."""
-    import importlib
-
-    from dagster import AssetKey
-
-    job_def = importlib.import_module(f"{location}.definitions").defs().resolve_job_def(job)
-    tags = {}
-    if job_def.partitions_def is not None:
-        tags = {"dagster/asset_partition_range_start": first_day, "dagster/asset_partition_range_end": last_day or first_day}
-    selection = [AssetKey.from_user_string(key) for key in assets] if assets else None
-    return job_def.execute_in_process(tags=tags, raise_on_error=False, asset_selection=selection)
-
-
 def evaluated_checks(result, failed_only: bool = False) -> set[tuple[str, str]]:
     """(asset key, check name) of every check the run evaluated, or of those that failed."""
     return {
@@ -205,7 +117,7 @@ def materialized(result) -> set[str]:
 
 def run_days(first_day: str, last_day: str | None = None) -> None:
     """The daily chain for one day, or for a range of days with one run per job (a backfill)."""
-    for location, job in DAILY_JOBS:
+    for location, job in DAILY_CHAIN:
         result = execute_job(location, job, first_day, last_day)
         assert result.success, f"{job} failed for {first_day}..{last_day}"
         assert not failed_checks(result), failed_checks(result)

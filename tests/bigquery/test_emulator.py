@@ -96,10 +96,10 @@ def raw(emulator, tmp_path_factory):
 def dbt(emulator, tmp_path, *args: str) -> subprocess.CompletedProcess:
     """A dbt command of the repo's project on the `emulator` target."""
     project = REPO / "dbt"
-    env = scrubbed_env(DBT_TARGET="emulator", BIGQUERY_API_ENDPOINT=emulator.endpoint, BIGQUERY_PROJECT=emulator.project,
+    env = scrubbed_env(BIGQUERY_API_ENDPOINT=emulator.endpoint, BIGQUERY_PROJECT=emulator.project,
                        PLATFORM_PARTITIONS_START=day_date(1).isoformat())
     return subprocess.run([dbt_executable(), *args, "--project-dir", str(project), "--profiles-dir", str(project),
-                           "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
+                           "--target", "emulator", "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
                           env=env, capture_output=True, text=True, timeout=600)
 
 

@@ -34,9 +34,9 @@ def _dummy_keyfile(path: Path) -> Path:
     return path
 
 
-def _start(project: Path, env: dict[str, str], *args: str) -> subprocess.Popen:
+def _start(project: Path, target: str, env: dict[str, str], *args: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [dbt_executable(), *args, "--project-dir", str(project), "--profiles-dir", str(project)],
+        [dbt_executable(), *args, "--project-dir", str(project), "--profiles-dir", str(project), "--target", target],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=project,
     )
 
@@ -64,17 +64,17 @@ LS = ("ls", "--quiet", "--output", "json", "--output-keys", "unique_id")
 def projects(tmp_path_factory) -> Iterator[dict]:
     """One scratch project per target, and the environment each target's dbt runs with."""
     root = tmp_path_factory.mktemp("prod_target")
-    base = scrubbed_env(NO_GCE_CHECK="true", DO_NOT_TRACK="1")
+    base = scrubbed_env(NO_GCE_CHECK="true", DO_NOT_TRACK="1", PLATFORM_PARTITIONS_START="2026-01-01")
     envs = {
-        "dev": base | {"DBT_TARGET": "dev", "DUCKDB_PATH": str(root / "warehouse.duckdb")},
-        "prod": base | {"DBT_TARGET": "prod", "BIGQUERY_PROJECT": "dummy", "BIGQUERY_LOCATION": "EU",
+        "dev": base | {"DUCKDB_PATH": str(root / "warehouse.duckdb")},
+        "prod": base | {"BIGQUERY_PROJECT": "dummy", "BIGQUERY_LOCATION": "EU",
                         "BIGQUERY_AUTH_METHOD": "service-account",
                         "BIGQUERY_KEYFILE": str(_dummy_keyfile(root / "key.json"))},
     }
     dirs = {}
     for target in envs:
         dirs[target] = copy_dbt_project(root / target / "dbt")
-    dev_ls = _start(dirs["dev"], envs["dev"], *LS)  # its own copy: runs beside the prod commands
+    dev_ls = _start(dirs["dev"], "dev", envs["dev"], *LS)  # its own copy: runs beside the prod commands
     yield {"dirs": dirs, "envs": envs, "dev_ls": dev_ls}
     if dev_ls.poll() is None:
         dev_ls.kill()
@@ -82,7 +82,7 @@ def projects(tmp_path_factory) -> Iterator[dict]:
 
 
 def _run(projects: dict, target: str, *args: str) -> str:
-    return _finish(_start(projects["dirs"][target], projects["envs"][target], *args))
+    return _finish(_start(projects["dirs"][target], target, projects["envs"][target], *args))
 
 
 def test_prod_target_parses_with_the_bigquery_adapter(projects):

@@ -1,34 +1,29 @@
 """A team deploys its domain alone: its package installs into a fresh virtual environment from
 the one workspace lock, loads and materializes its assets there, without the others' code."""
 
-import os
 import subprocess
 import sys
 
 import pytest
-from support import REPO, scalar, scrubbed_env, uv
+from support import REPO, scalar, scrubbed_env
+
+from devsupport.environments import install_location
 
 # A job of one location; a partitioned one for the days argv[3]..argv[4] in one run.
 RUN_JOB = r"""
 import importlib, sys
+from dataplatform.partitions import partition_range_tags
 location, job, days = sys.argv[1], sys.argv[2], sys.argv[3:] or ["2026-01-01"]
 job_def = importlib.import_module(f"{location}.definitions").defs().resolve_job_def(job)
-tags = {"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1]}
-result = job_def.execute_in_process(tags=tags if job_def.partitions_def else {})
+result = job_def.execute_in_process(tags=partition_range_tags(days[0], days[-1]) if job_def.partitions_def else {})
 assert result.success, job
 print("materialized", len(result.get_asset_materialization_events()))
 """
 
 
 def install_alone(package: str, venv) -> str:
-    """`uv sync --package <location> --frozen` into its own environment; returns its python."""
-    env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(venv)}
-    env.pop("VIRTUAL_ENV", None)
-    subprocess.run(
-        [*uv(), "sync", "--frozen", "--package", package, "--no-default-groups", "--quiet"],
-        cwd=REPO, env=env, check=True, timeout=900,
-    )
-    return str(venv / "bin" / "python")
+    """The location alone in its own environment, as its image installs it; returns its python."""
+    return str(install_location(package, venv) / "python")
 
 
 def run(python: str, args: list[str], env: dict) -> subprocess.CompletedProcess:

@@ -22,9 +22,10 @@ def test_domain_images_get_dbt_and_bigquery_but_no_other_location(package):
     names = exported(package)
     assert {"dagster", "dagster-dbt", "dbt-core", "dbt-duckdb", "dbt-bigquery", "dagster-postgres"} <= names
     assert not {"shared-ingest", "sales", "inventory", "dataplatform"} & names  # installed from source
+    assert "devsupport" not in names  # the tests' and benchmarks' helpers are dev only
 
 
 def test_the_ingest_image_gets_no_dbt():
     names = exported("shared-ingest")
     assert {"dagster", "duckdb", "google-cloud-bigquery", "gcsfs", "dagster-postgres"} <= names
-    assert not {"dbt-core", "dagster-dbt"} & names
+    assert not {"dbt-core", "dagster-dbt", "devsupport"} & names

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from dagster import AssetKey, asset, materialize
-from support import query
+from support import checksums_by, query
 
 from dataplatform.settings import resolve_settings
 from shared_ingest.defs.ingest import build_definitions
@@ -26,7 +26,7 @@ RANGE = {"dagster/asset_partition_range_start": DAY_1, "dagster/asset_partition_
 
 
 @pytest.fixture(scope="module")
-def landed(tmp_path_factory) -> Path:
+def ingested(tmp_path_factory) -> Path:
     """Two good days landed and ingested: the state every bad file must leave untouched."""
     local = tmp_path_factory.mktemp("good")
     for day in (1, 2):
@@ -58,9 +58,7 @@ def ingest(local: Path, key: AssetKey, downstream_ran: list):
 
 def fingerprint(database: Path, table: str, by_day: bool) -> list[tuple]:
     """Row count and checksum of the raw table; of each export day for an event table."""
-    day = "_export_date" if by_day else "null"
-    return query(database, f"select {day} as day, count(*), md5(string_agg(t::varchar, '|' order by t::varchar)) "
-                           f"from {table} t group by day order by day")
+    return checksums_by(database, table, "_export_date" if by_day else "null")
 
 
 def lines(path: Path) -> list[str]:
@@ -156,10 +154,10 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", CASES, ids=list(CASES))
-def test_bad_file_fails_naming_it_and_leaves_the_raw_table_unchanged(landed, tmp_path, case):
+def test_bad_file_fails_naming_it_and_leaves_the_raw_table_unchanged(ingested, tmp_path, case):
     source, table, corrupt, expected = CASES[case]
     local = tmp_path / "local"
-    shutil.copytree(landed, local)
+    shutil.copytree(ingested, local)
     warehouse, raw = local / "warehouse.duckdb", f"raw_{source}.{table}"
     events = get_table(source, table).history == "events"
     before = fingerprint(warehouse, raw, by_day=events)

@@ -25,8 +25,9 @@ import pytest
 import yaml
 from dagster import AssetKey, DagsterRunStatus, RunsFilter
 from platform_support import dev_instance_home, materialized_keys, run_window, start_platform, stop_platform
-from support import REPO, add_order_items_v2, free_port, query, scalar, scrubbed_env, uv
+from support import REPO, add_order_items_v2, free_port, query, scalar, scrubbed_env
 
+from devsupport.environments import install_location
 from shared_ingest.generator import generate_day
 from shared_ingest.landing import day_date
 
@@ -48,20 +49,11 @@ def second_tree(root: Path) -> Path:
     return tree
 
 
-def install_sales(tree: Path, venv: Path) -> Path:
-    """Sales alone from the tree's lock into its own environment, as its image installs it."""
-    env = {**scrubbed_env(), "UV_PROJECT_ENVIRONMENT": str(venv)}
-    env.pop("VIRTUAL_ENV", None)
-    subprocess.run([*uv(), "sync", "--frozen", "--package", "sales", "--no-default-groups", "--quiet"],
-                   cwd=tree, env=env, check=True, timeout=900)
-    return venv / "bin"
-
-
 @pytest.fixture(scope="module")
 def skewed(tmp_path_factory):
     root = tmp_path_factory.mktemp("skew")
     tree = second_tree(root)
-    sales_bin = install_sales(tree, root / "sales-venv")
+    sales_bin = install_location("sales", root / "sales-venv", tree)  # as sales' image installs it
     local = root / "local"
     for day in (1, 2, 3):
         generate_day(str(local / "landing"), day, scale=0.05)

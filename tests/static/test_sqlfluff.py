@@ -8,9 +8,11 @@ from pathlib import Path
 
 from support import REPO, scrubbed_env
 
+from dataplatform.settings import resolve_settings
+
 
 def test_sqlfluff_finds_nothing():
     sqlfluff = Path(sys.executable).parent / "sqlfluff"
     result = subprocess.run([str(sqlfluff), "lint", "dbt"], cwd=REPO, capture_output=True, text=True, timeout=300,
-                            env=scrubbed_env())
+                            env=scrubbed_env(**resolve_settings({}).dbt_env()))  # the calendar dbt reads
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]

@@ -17,7 +17,17 @@ def test_dev_defaults_live_under_the_local_dir(tmp_path):
     assert settings.duckdb_path == (tmp_path / "warehouse.duckdb").resolve()
     assert settings.landing_root == str(tmp_path / "landing")
     assert settings.dbt_project_dir == Path(__file__).resolve().parents[2] / "dbt"
-    assert settings.dbt_env() == {"DBT_TARGET": "dev", "DUCKDB_PATH": str(settings.duckdb_path)}
+    assert settings.dbt_env() == {"PLATFORM_PARTITIONS_START": "2026-01-01", "DUCKDB_PATH": str(settings.duckdb_path)}
+
+
+def test_the_calendar_is_one_setting_handed_to_dbt():
+    settings = resolve_settings({"PLATFORM_PARTITIONS_START": "2025-06-01"})
+    assert settings.partitions_start.isoformat() == settings.dbt_env()["PLATFORM_PARTITIONS_START"] == "2025-06-01"
+
+
+def test_a_bad_calendar_start_is_named():
+    with pytest.raises(SettingsError, match="PLATFORM_PARTITIONS_START must be a date YYYY-MM-DD, got '2025-13-01'"):
+        resolve_settings({"PLATFORM_PARTITIONS_START": "2025-13-01"})
 
 
 def test_explicit_variables_win(tmp_path):

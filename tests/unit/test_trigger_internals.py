@@ -2,15 +2,16 @@
 checked against the installed Dagster: if one moves or changes meaning, this fails by name."""
 
 from dagster import DagsterInstance, RunRequest
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from dataplatform import alerts, triggers
+from dataplatform.partitions import RANGE_END_TAG, RANGE_START_TAG, partition_range_tags
 
 
 def test_a_range_of_days_is_asked_for_with_the_tags_a_backfill_run_carries():
-    request = RunRequest(tags={triggers.ASSET_PARTITION_RANGE_START_TAG: "2026-01-01",
-                               triggers.ASSET_PARTITION_RANGE_END_TAG: "2026-01-03"})
+    request = RunRequest(tags=partition_range_tags("2026-01-01", "2026-01-03"))
     assert (request.partition_key_range.start, request.partition_key_range.end) == ("2026-01-01", "2026-01-03")
-    assert alerts.RANGE_TAGS == (triggers.ASSET_PARTITION_RANGE_START_TAG, triggers.ASSET_PARTITION_RANGE_END_TAG)
+    assert (RANGE_START_TAG, RANGE_END_TAG) == (ASSET_PARTITION_RANGE_START_TAG, ASSET_PARTITION_RANGE_END_TAG)
 
 
 def test_requested_backfills_are_listed_by_status():

@@ -185,7 +185,7 @@ def parse_base(repo: Path, commit: str, cache: Path) -> Path:
     archive = subprocess.run(["git", "archive", commit, "dbt"], cwd=repo, capture_output=True, check=True).stdout
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
         tar.extractall(extracted, filter="data")
-    target = cache / f"base-manifest-{project_fingerprint(project, os.environ.get('DBT_TARGET', ''))[:16]}"
+    target = cache / f"base-manifest-{project_fingerprint(project, 'dev')[:16]}"
     if not (target / "manifest.json").is_file():
         print(f"affected: parsing the base's dbt project ({commit[:12]})", file=sys.stderr, flush=True)
         dbt(["parse", "--quiet", "--project-dir", str(project), "--profiles-dir", str(project), "--target-path", str(target)])

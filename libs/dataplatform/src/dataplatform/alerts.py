@@ -32,9 +32,10 @@ from dagster import (
     sensor,
 )
 
+from dataplatform.partitions import RANGE_END_TAG, RANGE_START_TAG
+
 WILL_RETRY_TAG = "dagster/will_retry"
 PARTITION_TAG = "dagster/partition"
-RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
 ASSETS_NAMED = 20
 
 
@@ -83,7 +84,7 @@ def owners_of(graph, keys: Sequence[AssetKey]) -> list[str]:
 def partition_of(tags: Mapping[str, str]) -> str | None:
     if PARTITION_TAG in tags:
         return tags[PARTITION_TAG]
-    start, end = (tags.get(t) for t in RANGE_TAGS)
+    start, end = tags.get(RANGE_START_TAG), tags.get(RANGE_END_TAG)
     return f"{start}..{end}" if start and end else None
 
 

@@ -138,15 +138,21 @@ def prepare_manifest(project: DbtProject) -> Path:
 
 
 def main() -> None:
-    """``python -m dataplatform.dbt_project prepare``: parse at image build, not at start."""
+    """``python -m dataplatform.dbt_project prepare``: parse at image build, not at start.
+    ``... env``: the environment dbt reads (the calendar, the warehouse), as ``export`` lines, for
+    dbt by hand: ``eval "$(uv run python -m dataplatform.dbt_project env)"``."""
     import argparse
+    import shlex
 
     from dataplatform.settings import resolve_settings
 
     parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("command", choices=["prepare"])
-    parser.parse_args()
+    parser.add_argument("command", choices=["prepare", "env"])
+    command = parser.parse_args().command
     settings = resolve_settings()
+    if command == "env":
+        print("\n".join(f"export {name}={shlex.quote(value)}" for name, value in settings.dbt_env().items()))
+        return
     settings.export_dbt_env()
     print(prepare_manifest(get_dbt_project(settings.require_dbt_project(), settings.dbt_target)))
 

@@ -13,25 +13,30 @@ from datetime import date
 
 from dagster import DailyPartitionsDefinition
 
-# The first day the source systems landed; the partitions start here. Override with
-# PLATFORM_PARTITIONS_START (YYYY-MM-DD) before the code locations load: every location must
-# see the same value.
-DEFAULT_PARTITIONS_START = "2026-01-01"
-PARTITIONS_START_VARIABLE = "PLATFORM_PARTITIONS_START"
+from dataplatform.settings import PARTITIONS_START_VARIABLE, partitions_start_from
+
+__all__ = ["PARTITIONS_START_VARIABLE", "daily_partitions", "partition_day", "partition_range_tags", "partitions_start"]
 
 
 def partitions_start() -> date:
-    """The first partition's day."""
-    value = os.environ.get(PARTITIONS_START_VARIABLE) or DEFAULT_PARTITIONS_START
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{PARTITIONS_START_VARIABLE} must be a date YYYY-MM-DD, got {value!r}") from None
+    """The first partition's day: the calendar of ``dataplatform.settings``."""
+    return partitions_start_from(os.environ)
 
 
 def daily_partitions() -> DailyPartitionsDefinition:
     """Daily partitions in UTC from the first landing day; the newest is yesterday (UTC)."""
     return DailyPartitionsDefinition(start_date=partitions_start().isoformat(), timezone="UTC")
+
+
+# The tags of a run that builds a range of partitions at once (a backfill's run, a trigger's range),
+# as Dagster reads them (dagster._core.storage.tags; tests/unit/test_trigger_internals.py checks them).
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+
+def partition_range_tags(first: str, last: str) -> dict[str, str]:
+    """The tags of one run over the partitions ``first`` .. ``last``."""
+    return {RANGE_START_TAG: first, RANGE_END_TAG: last}
 
 
 def partition_day(partition_key: str) -> date:

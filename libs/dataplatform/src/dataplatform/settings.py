@@ -9,9 +9,16 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 ENVIRONMENTS = ("dev", "prod")
+
+# The calendar: the first day the source systems landed. Every location's daily partitions and
+# dbt's microbatch ``begin`` (dbt_project.yml, through ``Settings.dbt_env``) start here, so every
+# location must load with the same value.
+PARTITIONS_START_VARIABLE = "PLATFORM_PARTITIONS_START"
+DEFAULT_PARTITIONS_START = date(2026, 1, 1)
 
 
 class SettingsError(ValueError):
@@ -58,6 +65,7 @@ class Settings:
     bigquery: BigQuerySettings | None = None
     # How often each domain's trigger looks for new data (PLATFORM_TRIGGER_INTERVAL_SECONDS).
     trigger_interval_seconds: int = 30
+    partitions_start: date = DEFAULT_PARTITIONS_START
 
     @property
     def single_writer(self) -> bool:
@@ -65,8 +73,9 @@ class Settings:
         return self.duckdb_path is not None
 
     def dbt_env(self) -> dict[str, str]:
-        """Environment variables that dbt's profiles.yml reads."""
-        env = {"DBT_TARGET": self.dbt_target}
+        """Environment variables that dbt's profiles.yml and dbt_project.yml read. (The target is
+        not one of them: dagster-dbt passes ``--target``, from ``DbtProject(target=)``.)"""
+        env = {PARTITIONS_START_VARIABLE: self.partitions_start.isoformat()}
         if self.duckdb_path is not None:
             env["DUCKDB_PATH"] = str(self.duckdb_path)
         if self.bigquery is not None:
@@ -85,6 +94,15 @@ class Settings:
     def export_dbt_env(self) -> None:
         """Make the dbt subprocesses that dagster-dbt starts see this environment's profile."""
         os.environ.update(self.dbt_env())
+
+
+def partitions_start_from(environ: Mapping[str, str]) -> date:
+    """The calendar's first day, from ``PLATFORM_PARTITIONS_START`` (YYYY-MM-DD) or its default."""
+    value = environ.get(PARTITIONS_START_VARIABLE) or DEFAULT_PARTITIONS_START.isoformat()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise SettingsError(f"{PARTITIONS_START_VARIABLE} must be a date YYYY-MM-DD, got {value!r}") from None
 
 
 def resolve_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -111,6 +129,7 @@ def resolve_settings(environ: Mapping[str, str] | None = None) -> Settings:
         duckdb_path=Path(environ.get("DUCKDB_PATH") or local_dir / "warehouse.duckdb").resolve(),
         schedules_running=environ.get("PLATFORM_SCHEDULES", "running") == "running",
         trigger_interval_seconds=_trigger_interval(environ),
+        partitions_start=partitions_start_from(environ),
     )
 
 
@@ -148,6 +167,7 @@ def _prod_settings(environ: Mapping[str, str], local_dir: Path, dbt_dir: Path | 
         duckdb_path=None,
         schedules_running=environ.get("PLATFORM_SCHEDULES", "running") == "running",
         trigger_interval_seconds=_trigger_interval(environ),
+        partitions_start=partitions_start_from(environ),
         bigquery=BigQuerySettings(
             project=environ["BIGQUERY_PROJECT"],
             location=environ.get("BIGQUERY_LOCATION", "EU"),

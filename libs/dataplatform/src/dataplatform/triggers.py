@@ -42,9 +42,9 @@ from dagster import (
 )
 from dagster._core.execution.backfill import BulkActionStatus  # private: tests/unit/test_trigger_internals.py
 from dagster._core.storage.runs.base import BulkActionsFilter
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from dataplatform.domain import DomainPlan
+from dataplatform.partitions import partition_range_tags
 
 # How many waiting days a tick names (the newest first).
 WAITING_DAYS_SHOWN = 3
@@ -122,7 +122,7 @@ def decide(instance: DagsterInstance, plan: DomainPlan, days: Sequence[str], req
     for run_days in _contiguous(whole_days, days):
         first, last = run_days[0][0], run_days[-1][0]
         stamp = max(s for _, s in run_days)
-        tags = {ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last} if first != last else {}
+        tags = partition_range_tags(first, last) if first != last else {}
         decision.requests.append(RunRequest(run_key=f"{first}..{last}@{stamp}",
                                             partition_key=first if first == last else None, tags=tags))
         decision.requested.update(dict(run_days))

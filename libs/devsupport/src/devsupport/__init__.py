@@ -1,0 +1,16 @@
+"""Dev only: what the test suite and the benchmarks share. No location image installs it.
+
+* ``processes``: free ports, process groups and stopping them, polling until something holds.
+* ``environments``: a subprocess environment without the machine's platform variables, uv, and a
+  location installed alone into its own environment as its image installs it.
+* ``chain``: the daily chain of jobs, and one location's job run in process for a partition range.
+* ``platform``: waiting for a started webserver to list its locations as loaded.
+* ``warehouse``: reading the DuckDB warehouse, and the one row-content checksum.
+* ``dbt``: a scratch copy of the dbt project.
+"""
+
+from dataplatform.settings import find_repo_root
+
+REPO = find_repo_root()
+LOCATIONS = ("shared_ingest", "sales", "inventory")
+DOMAINS = ("sales", "inventory")
