@@ -97,7 +97,7 @@ def median(samples: list) -> float:
 NATIVE_LOAD = """
 import duckdb
 from shared_ingest.landing import landed_files
-from shared_ingest.loaders import loaded_partitions_ddl
+from shared_ingest.loading import loaded_partitions_ddl
 from shared_ingest.tables import SOURCE_TABLES
 with duckdb.connect({db!r}) as con:
     for table in SOURCE_TABLES:
@@ -130,7 +130,7 @@ sys.exit(main([{location!r}, {job!r}, {first!r}, {last!r}]))
 ASSET_LOAD = """
 from dagster import materialize
 from shared_ingest.assets import LandingZone, build_ingest_asset
-from shared_ingest.loaders import DuckDBLoader
+from shared_ingest.duckdb_loader import DuckDBLoader
 from shared_ingest.tables import get_table
 result = materialize([build_ingest_asset(get_table("shop", "order_items"))], partition_key={day!r},
                      resources={{"landing": LandingZone(root={landing!r}), "warehouse": DuckDBLoader(database={db!r})}})
@@ -184,20 +184,21 @@ SECTIONS = ("ingest", "domains", "load", "large", "platform", "history", "backfi
 
 
 def day_key(day: int) -> str:
-    from shared_ingest.landing import day_date
+    from sourcesim.days import day_date
 
     return day_date(day).isoformat()
 
 
 def landing_for(scale: float, days: int = 1, name: str = "landing") -> Path:
     """Days 1..days of the simulated sources at a scale, generated once and kept under bench/.work."""
-    from shared_ingest.generator import generate_day
     from shared_ingest.landing import day_file
     from shared_ingest.tables import get_table
+    from sourcesim.days import day_date
+    from sourcesim.generator import generate_day
 
     landing = WORK / f"{name}-{scale:g}"
     for day in range(1, days + 1):
-        if not Path(day_file(str(landing), get_table("shop", "order_items"), day)).is_file():
+        if not Path(day_file(str(landing), get_table("shop", "order_items"), day_date(day))).is_file():
             print(f"generating day {day} at scale {scale:g} into {landing}", flush=True)
             generate_day(str(landing), day, scale=scale)
     return landing
@@ -206,8 +207,9 @@ def landing_for(scale: float, days: int = 1, name: str = "landing") -> Path:
 def order_lines(landing: Path, day: int = 1) -> int:
     from shared_ingest.landing import day_file
     from shared_ingest.tables import get_table
+    from sourcesim.days import day_date
 
-    with open(day_file(str(landing), get_table("shop", "order_items"), day)) as file:
+    with open(day_file(str(landing), get_table("shop", "order_items"), day_date(day))) as file:
         return sum(1 for _ in file) - 1
 
 

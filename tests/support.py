@@ -138,7 +138,7 @@ def scratch_platform(local: Path, days: tuple[int, ...] = (1,)):
     the project; yields the warehouse file and the project folder."""
     import pytest
 
-    from shared_ingest.generator import generate_day
+    from sourcesim.generator import generate_day
 
     mp = pytest.MonkeyPatch()
     try:

@@ -5,9 +5,9 @@
     no rows of their own and are not counted. One log line, `row counts: {"<unique_id>": n, ...}`,
     read by the platform's dbt ops (dataplatform.domain); one query, a metadata read on BigQuery. -#}
 {% macro log_row_counts(results) %}
-    {%- if not (execute and flags.WHICH in ('build', 'run', 'retry', 'snapshot')) -%}{{ return('') }}{%- endif -%}
-    {%- set start = invocation_args_dict.get('event_time_start') -%}
-    {%- set end = invocation_args_dict.get('event_time_end') -%}
+    {%- set invocation = dbt_invocation() -%}
+    {%- if not (execute and invocation.command in ('build', 'run', 'retry', 'snapshot')) -%}{{ return('') }}{%- endif -%}
+    {%- set start, end = invocation.window_start, invocation.window_end -%}
     {%- set counts = [] -%}
     {%- for result in results
             if result.status in ('success', 'partial success') and result.node.resource_type in ('model', 'snapshot')

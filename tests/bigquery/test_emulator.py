@@ -18,10 +18,11 @@ from support import REPO, scrubbed_env
 
 from dataplatform.dbt_op import microbatch_window_args
 from dataplatform.dbt_project import dbt_executable
-from shared_ingest.generator import generate_day
-from shared_ingest.landing import day_date, day_file
-from shared_ingest.loaders import plan_bigquery_load
+from shared_ingest.bigquery_loader import plan_bigquery_load
+from shared_ingest.landing import day_file
 from shared_ingest.tables import SOURCE_TABLES, get_table
+from sourcesim.days import day_date
+from sourcesim.generator import generate_day
 
 DAY = day_date(1)
 # What the emulator answers to the statements it cannot run (the expected failures below).
@@ -74,7 +75,7 @@ def raw(emulator, tmp_path_factory):
     generate_day(str(landing), 1, scale=0.05)
     client = emulator.client()
     for table in SOURCE_TABLES:
-        local = day_file(str(landing), table, 1)
+        local = day_file(str(landing), table, day_date(1))
         events = table.history == "events"
         plan = plan_bigquery_load(emulator.project, table, [gs_uri(landing, local)], DAY if events else None)
         client.create_dataset(plan.dataset, exists_ok=True)
@@ -138,7 +139,7 @@ def test_an_event_days_overwrite_through_the_partition_decorator(raw, emulator):
     landing, client = raw
     table = get_table("shop", "orders")
     generate_day(str(landing), 2, scale=0.05)
-    local = day_file(str(landing), table, 2)
+    local = day_file(str(landing), table, day_date(2))
     plan = plan_bigquery_load(emulator.project, table, [gs_uri(landing, local)], day_date(2))
     loaded = stage(client, plan, local)
     query(client, plan.swap_sql, plan.swap_config)

@@ -101,14 +101,14 @@ def test_the_project_declares_its_key_test_to_the_evaluator(manifest):
 def test_every_mart_and_only_the_marts_publish_blue_green_from_a_blue_schema(manifest):
     """Consumers read the marts: those and only those are built blue, in their schema's blue twin
     (sales_blue), and published green onto the schema consumers read, which holds nothing else."""
-    from dataplatform.translator import BLUE_SUFFIX, green_relation, green_schema, is_blue_green
+    from dataplatform.publishing import BLUE_SUFFIX, green_relation, green_schema, is_blue_green, is_mart
 
     models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
     assert {n["unique_id"] for n in models if is_blue_green(n)} == {n["unique_id"] for n in models if "marts" in n["fqn"]}
     green_schemas = {green_schema(n) for n in models if is_blue_green(n)}
     assert green_schemas == {"sales", "inventory"}
     for node in models:
-        assert node["schema"].endswith(BLUE_SUFFIX) == is_blue_green(node), node["unique_id"]
+        assert node["schema"].endswith(BLUE_SUFFIX) == is_mart(node) == is_blue_green(node), node["unique_id"]
         assert node["schema"] not in green_schemas, f"{node['unique_id']} is built where consumers read published marts"
         if is_blue_green(node):
             assert node["config"]["materialized"] in ("table", "incremental"), node["unique_id"]

@@ -35,7 +35,7 @@ def warehouse(tmp_path_factory):
     """Days 1 and 2 ingested and sales built by the full workspace: what the other teams' deployments did."""
     local = tmp_path_factory.mktemp("deploy")
     env = scrubbed_env(PLATFORM_LOCAL_DIR=str(local), PLATFORM_SCHEDULES="stopped")
-    for args in (["-m", "shared_ingest.generator", "--day", "1", "2", "--scale", "0.05"],
+    for args in (["-m", "sourcesim.generator", "--day", "1", "2", "--scale", "0.05"],
                  ["-c", RUN_JOB, "shared_ingest", "ingest_sources", "2026-01-01", "2026-01-02"],
                  ["-c", RUN_JOB, "sales", "sales_build", "2026-01-01", "2026-01-02"]):  # inventory reads sales.order_items
         result = run(sys.executable, args, env)
@@ -55,7 +55,9 @@ def test_shared_ingest_alone_ingests_without_dbt(tmp_path_factory):
     python = install_alone("shared-ingest", tmp_path_factory.mktemp("venv") / "shared_ingest")
     for other in ("sales", "inventory", "dagster_dbt", "dbt.cli"):
         assert not imports(python, other, env), f"{other} is importable in shared_ingest's environment"
-    generated = run(python, ["-m", "shared_ingest.generator", "--day", "1", "2", "--scale", "0.05"], env)
+    # The source systems export, not the deployment: the simulator is dev only, not in the image.
+    assert not imports(python, "sourcesim", env), "the dev-only simulator is in shared_ingest's environment"
+    generated = run(sys.executable, ["-m", "sourcesim.generator", "--day", "1", "2", "--scale", "0.05"], env)
     assert generated.returncode == 0, generated.stderr[-3000:]
     result = run(python, ["-c", RUN_JOB, "shared_ingest", "ingest_sources", "2026-01-01", "2026-01-02"], env)
     assert result.returncode == 0, result.stderr[-3000:]

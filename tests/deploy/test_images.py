@@ -29,3 +29,4 @@ def test_the_ingest_image_gets_no_dbt():
     names = exported("shared-ingest")
     assert {"dagster", "duckdb", "google-cloud-bigquery", "gcsfs", "dagster-postgres"} <= names
     assert not {"dbt-core", "dagster-dbt", "devsupport"} & names
+    assert not {"sourcesim", "numpy", "pyarrow"} & names  # the simulated source systems are dev only

@@ -22,8 +22,8 @@ def test_a_step_that_raises_mid_build_ends_its_dbt_before_the_step_ends(tmp_path
     import psutil
 
     from dataplatform import dbt_op
-    from shared_ingest.generator import generate_day
-    from shared_ingest.landing import day_date
+    from sourcesim.days import day_date
+    from sourcesim.generator import generate_day
 
     warehouse = point_platform_at(monkeypatch, tmp_path)
     generate_day(str(tmp_path / "landing"), 1, scale=0.05)

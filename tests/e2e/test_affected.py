@@ -11,8 +11,8 @@ import sys
 import pytest
 from support import REPO, execute_job, point_platform_at, query, scalar, scrubbed_env
 
-from shared_ingest.generator import generate_day
-from shared_ingest.landing import day_date
+from sourcesim.days import day_date
+from sourcesim.generator import generate_day
 
 GIT = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
 
@@ -105,10 +105,10 @@ def test_a_placement_macro_touches_every_model_it_places(repo, change):
 
 
 def test_ingests_loader_touches_ingest_and_the_models_reading_the_sources(repo, change):
-    change("locations/shared_ingest/src/shared_ingest/loaders.py", '"""', '"""Reviewed. ')
+    change("locations/shared_ingest/src/shared_ingest/duckdb_loader.py", '"""', '"""Reviewed. ')
     result = touched(repo)
     assert set(result["locations"]) == {"shared_ingest", "sales", "inventory"}
-    assert result["locations"]["shared_ingest"] == ["files changed: locations/shared_ingest/src/shared_ingest/loaders.py"]
+    assert result["locations"]["shared_ingest"] == ["files changed: locations/shared_ingest/src/shared_ingest/duckdb_loader.py"]
     assert names(result["nodes"]["sales"]) == {"stg_shop__customers", "stg_shop__orders", "stg_shop__order_items",
                                                 "stg_shop__payments", "customers_snapshot"}
     assert "stg_erp__stock_movements" in names(result["nodes"]["inventory"])

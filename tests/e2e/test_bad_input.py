@@ -15,10 +15,10 @@ from dagster import AssetKey, asset, materialize
 from support import checksums_by, query
 
 from dataplatform.settings import resolve_settings
-from shared_ingest.defs.ingest import build_definitions
-from shared_ingest.generator import generate_day
-from shared_ingest.landing import day_date
+from shared_ingest.components import build_definitions
 from shared_ingest.tables import get_table
+from sourcesim.days import day_date
+from sourcesim.generator import generate_day
 
 DAY_1, DAY_2 = day_date(1).isoformat(), day_date(2).isoformat()
 FILE_2 = f"{DAY_2}.csv"

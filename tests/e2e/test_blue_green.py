@@ -1,4 +1,4 @@
-"""Blue/green publishing of the marts (dbt/macros/publishing.sql), through the platform's jobs.
+"""Blue/green publishing of the marts (dbt/macros/publishing/), through the platform's jobs.
 
 Real dbt, DuckDB and Dagster, on a scratch copy of the dbt project. Day 1 is built and published;
 then day 2 is built by sales with a deliberately failing test (nothing published), by inventory
@@ -10,7 +10,7 @@ import pytest
 from dagster import AssetKey
 from support import checksum, execute_job, failed_checks, materialized, query, run_days, scalar, scratch_platform
 
-from shared_ingest.landing import day_date
+from sourcesim.days import day_date
 
 DAY_1, DAY_2, DAY_3 = (day_date(day).isoformat() for day in (1, 2, 3))
 MART_SCHEMAS = ("sales", "inventory")  # what consumers read: published marts only

@@ -25,7 +25,7 @@ from support import (
 )
 
 from dataplatform.dbt_project import dbt_executable
-from shared_ingest.landing import day_date
+from sourcesim.days import day_date
 
 DAY_1 = day_date(1).isoformat()
 ORDER_ITEMS = "models/sales/marts/order_items.sql"

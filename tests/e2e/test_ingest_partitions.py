@@ -15,10 +15,11 @@ from dagster import build_schedule_context, materialize
 from support import checksum, query
 
 from dataplatform.settings import resolve_settings
-from shared_ingest.defs.ingest import build_definitions
-from shared_ingest.generator import generate_day
-from shared_ingest.landing import day_date, partition_file
+from shared_ingest.components import build_definitions
+from shared_ingest.landing import partition_file
 from shared_ingest.tables import SOURCE_TABLES
+from sourcesim.days import day_date
+from sourcesim.generator import generate_day
 
 DAYS = [day_date(d).isoformat() for d in (1, 2, 3)]
 EVENT_TABLES = [f"{t.schema}.{t.name}" for t in SOURCE_TABLES if t.history == "events"]

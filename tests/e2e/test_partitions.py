@@ -12,8 +12,8 @@ import pytest
 from support import REPO, checksum, execute_job, point_platform_at, query, run_days
 
 from dataplatform.dbt_project import dbt_executable
-from shared_ingest.generator import generate_day
-from shared_ingest.landing import day_date
+from sourcesim.days import day_date
+from sourcesim.generator import generate_day
 
 SCALE, DAYS = 0.1, 3
 DAY = [day_date(d).isoformat() for d in range(1, DAYS + 1)]

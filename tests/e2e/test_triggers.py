@@ -8,7 +8,7 @@ import pytest
 from dagster import DagsterInstance, build_sensor_context
 from support import scratch_platform
 
-from shared_ingest.landing import day_date
+from sourcesim.days import day_date
 
 DAY_1, DAY_2, DAY_3 = (day_date(n).isoformat() for n in (1, 2, 3))
 

@@ -13,8 +13,8 @@ from support import failed_checks, materialized, point_platform_at, query, run_d
 
 from inventory.definitions import defs as inventory_defs
 from sales.definitions import defs as sales_defs
-from shared_ingest.generator import day_tables, generate_day
-from shared_ingest.landing import day_date
+from sourcesim.days import day_date
+from sourcesim.generator import day_tables, generate_day
 
 SCALE, SEED = 0.3, 42
 

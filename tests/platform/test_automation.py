@@ -14,8 +14,8 @@ from dagster import DagsterRunStatus, RunsFilter
 from platform_support import start_platform, stop_platform, wait_until
 from support import DOMAINS
 
-from shared_ingest.generator import generate_day
-from shared_ingest.landing import day_date
+from sourcesim.days import day_date
+from sourcesim.generator import generate_day
 
 DAY = {n: day_date(n).isoformat() for n in range(1, 3)}
 SENSOR_TAG = "dagster/sensor_name"

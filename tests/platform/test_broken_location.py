@@ -11,7 +11,7 @@ from dagster import DagsterRunStatus
 from platform_support import start_platform, stop_platform, tasks_up
 from support import scalar, scratch_repo
 
-from shared_ingest.landing import day_date
+from sourcesim.days import day_date
 
 LOCATION_ENTRIES = """{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus
     locationOrLoadError { __typename ... on PythonError { message stack

@@ -25,8 +25,8 @@ from platform_support import (
 )
 from support import DOMAINS, scalar
 
-from shared_ingest.generator import generate_day
-from shared_ingest.landing import day_date
+from sourcesim.days import day_date
+from sourcesim.generator import generate_day
 
 DAYS = [day_date(d).isoformat() for d in (1, 2)]
 

@@ -29,7 +29,7 @@ from platform_support import (
 from postgres_support import postgres_server
 from support import REPO
 
-from shared_ingest.landing import day_date
+from sourcesim.days import day_date
 
 DEPLOY_CONFIG = REPO / "deploy" / "dagster.yaml"
 # Ingest's schedule, and sales' trigger: what starts the platform's day, in two locations.

@@ -20,8 +20,8 @@ from platform_support import dev_instance_home, start_platform, stop_platform
 from support import REPO, scalar
 
 from dataplatform.daemon import SplittingQueuedRunCoordinator
-from shared_ingest.generator import generate_day
-from shared_ingest.landing import day_date
+from sourcesim.days import day_date
+from sourcesim.generator import generate_day
 
 BIN = Path(sys.executable).parent
 DAY = day_date(1).isoformat()

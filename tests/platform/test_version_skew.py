@@ -28,8 +28,8 @@ from platform_support import dev_instance_home, materialized_keys, run_window, s
 from support import REPO, add_order_items_v2, free_port, query, scalar, scrubbed_env
 
 from devsupport.environments import install_location
-from shared_ingest.generator import generate_day
-from shared_ingest.landing import day_date
+from sourcesim.days import day_date
+from sourcesim.generator import generate_day
 
 DAYS = [day_date(d).isoformat() for d in (1, 2, 3)]
 LOCATIONS = ("shared_ingest", "sales", "inventory")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from support import REPO
 
-PACKAGES = ["libs/dataplatform", "libs/devsupport", "locations/shared_ingest", "locations/sales", "locations/inventory"]
+PACKAGES = ["libs/dataplatform", "libs/devsupport", "libs/sourcesim", "locations/shared_ingest", "locations/sales", "locations/inventory"]
 
 
 @pytest.mark.parametrize("package", PACKAGES)

@@ -7,8 +7,10 @@ import pytest
 from google.cloud import bigquery
 
 from dataplatform.settings import resolve_settings
-from shared_ingest.defs.ingest import build_definitions
-from shared_ingest.loaders import BigQueryLoader, DuckDBLoader, IngestError, plan_bigquery_load
+from shared_ingest.bigquery_loader import BigQueryLoader, plan_bigquery_load
+from shared_ingest.components import build_definitions
+from shared_ingest.duckdb_loader import DuckDBLoader
+from shared_ingest.errors import IngestError
 from shared_ingest.tables import SOURCE_TABLES, get_table
 
 os.environ.setdefault("NO_GCE_CHECK", "true")  # nothing here may probe the metadata server

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from dataplatform.partitions import PARTITIONS_START_VARIABLE, partitions_start
-from shared_ingest.generator import Volume, day_tables, generate_day, next_day
-from shared_ingest.landing import day_date, day_file, day_number, file_date, files_to_load, latest_day, partition_file
+from shared_ingest.landing import day_file, file_date, files_to_load, latest_day, partition_file
 from shared_ingest.tables import SOURCE_TABLES, get_table
+from sourcesim.days import day_date, day_number
+from sourcesim.generator import Volume, day_tables, generate_day, next_day
 
 
 def test_same_seed_same_data():
@@ -78,9 +79,9 @@ def test_files_land_per_table_and_day(tmp_path):
     generate_day(root, 2, scale=0.05)
     assert next_day(root) == 3
     customers, orders = get_table("shop", "customers"), get_table("shop", "orders")
-    assert latest_day(root, customers) == 2
-    assert files_to_load(root, customers) == [day_file(root, customers, 2)]
-    assert files_to_load(root, orders) == [day_file(root, orders, 1), day_file(root, orders, 2)]
-    header, *lines = open(day_file(root, orders, 1)).read().splitlines()
+    assert latest_day(root, customers) == day_date(2)
+    assert files_to_load(root, customers) == [day_file(root, customers, day_date(2))]
+    assert files_to_load(root, orders) == [day_file(root, orders, day_date(1)), day_file(root, orders, day_date(2))]
+    header, *lines = open(day_file(root, orders, day_date(1))).read().splitlines()
     assert header.split(",") == list(orders.columns)
     assert len(lines) == rows["shop.orders"]

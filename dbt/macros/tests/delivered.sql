@@ -2,7 +2,7 @@
   A source test on an event table: every day the build reads has a load recorded by shared_ingest
   (`ingest_log.loaded_partitions`, one row per table and day, with the day's row count). A day
   whose export legitimately held no rows passes; a day never delivered fails the test, so the
-  build skips the models built on the source and publishes nothing (macros/publishing.sql).
+  build skips the models built on the source and publishes nothing (macros/publishing/).
 
   The days are the invocation's window (--event-time-start/--event-time-end: a Dagster partition
   or range); without a window (a full refresh, the critical tests), every day from the partitions'
@@ -23,7 +23,7 @@
         {{ exceptions.raise_compiler_error("test delivered on " ~ source_node.unique_id ~ " needs config.event_time") }}
     {%- endif -%}
     {#- Only a run of the test asks the warehouse; `dbt compile` renders the SQL offline. -#}
-    {%- set checking = flags.WHICH in ('build', 'test', 'retry') -%}
+    {%- set checking = dbt_invocation().command in ('build', 'test', 'retry') -%}
     {%- set days = _delivered_days(model, event_time, checking) -%}
     {%- set record = api.Relation.create(database=target.database, schema='ingest_log', identifier='loaded_partitions') -%}
     {%- set ingest_asset = 'raw/' ~ source_node.source_name ~ '/' ~ source_node.name -%}
@@ -63,8 +63,7 @@
 
 {#- The days a build reads from an event source, as YYYY-MM-DD strings (see the test above). -#}
 {% macro _delivered_days(model, event_time, checking) %}
-    {%- set start = invocation_args_dict.get('event_time_start') -%}
-    {%- set end = invocation_args_dict.get('event_time_end') -%}
+    {%- set start, end = dbt_invocation().window_start, dbt_invocation().window_end -%}
     {%- set date = modules.datetime.date -%}
     {%- if start and end -%}
         {%- set first, stop = date.fromisoformat((start | string)[:10]), date.fromisoformat((end | string)[:10]) -%}
@@ -73,7 +72,7 @@
     {%- else -%}
         {%- set newest = run_query('select cast(max(' ~ event_time ~ ') as ' ~ dbt.type_string() ~ ') from ' ~ model).columns[0].values()[0] -%}
         {%- if newest is none -%}{{ return([]) }}{%- endif -%}
-        {%- set first = date.fromisoformat(env_var('PLATFORM_PARTITIONS_START', '2026-01-01')) -%}
+        {%- set first = date.fromisoformat(env_var('PLATFORM_PARTITIONS_START')) -%}
         {%- set stop = date.fromisoformat(newest[:10]) + modules.datetime.timedelta(days=1) -%}
     {%- endif -%}
     {%- set days = [] -%}

@@ -17,8 +17,7 @@
 {#- `event_time >= start and event_time < end` for the tested relation, or none. The platform's
     event_time columns are dates and its windows whole UTC days, so dates compare exactly. -#}
 {% macro event_time_window_filter(relation) -%}
-    {%- set start = invocation_args_dict.get('event_time_start') -%}
-    {%- set end = invocation_args_dict.get('event_time_end') -%}
+    {%- set start, end = dbt_invocation().window_start, dbt_invocation().window_end -%}
     {#- `fresh` asks when the table was last loaded at all, not when the window was; `delivered`
         reads the window's days itself. -#}
     {%- if not (execute and start and end) or (model.get('test_metadata') or {}).get('name') in ('fresh', 'delivered') -%}

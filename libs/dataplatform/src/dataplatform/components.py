@@ -12,7 +12,9 @@ from pathlib import Path
 from types import ModuleType
 
 import dagster as dg
-from pydantic import Field
+from pydantic import Field, field_validator
+
+from dataplatform.partitions import daily_cron_time
 
 
 class DbtDomain(dg.Component, dg.Model, dg.Resolvable):
@@ -21,6 +23,12 @@ class DbtDomain(dg.Component, dg.Model, dg.Resolvable):
     group: str = Field(description="The dbt group the domain owns (dbt_project.yml); also its asset group.")
     marts_fresh_by: str = Field(description="Daily cron (UTC) by which the marts must hold yesterday; later, they "
                                 "show as stale and an alert goes to the group's owner.")
+
+    @field_validator("marts_fresh_by")
+    @classmethod
+    def _daily(cls, value: str) -> str:
+        daily_cron_time(value, "marts_fresh_by")
+        return value
 
     @classmethod
     def get_code_references_for_yaml(cls, yaml_path, source_position, context) -> list:

@@ -16,19 +16,17 @@ from dagster import (
     AssetCheckResult,
     AssetExecutionContext,
     AssetKey,
-    AssetMaterialization,
     AssetObservation,
     AssetsDefinition,
     BackfillPolicy,
     Failure,
-    MetadataValue,
-    Output,
 )
 from dagster_dbt import DagsterDbtCliRuntimeError, DbtCliInvocation, DbtCliResource, DbtProject, dbt_assets
 
 from dataplatform.failures import explain_missing_relations, relation_owners
 from dataplatform.partitions import daily_partitions
-from dataplatform.translator import PlatformTranslator, is_blue_green
+from dataplatform.publishing import is_blue_green, report_publishing
+from dataplatform.translator import PlatformTranslator
 
 
 def event_time_args(context: AssetExecutionContext) -> list[str]:
@@ -176,51 +174,3 @@ def asset_events(invocation: DbtCliInvocation, row_counts: dict[str, int]) -> It
             manifest=invocation.manifest, dagster_dbt_translator=invocation.dagster_dbt_translator,
             context=invocation.context, target_path=invocation.target_path, project=invocation.project,
         )
-
-
-def report_publishing(context: AssetExecutionContext, events: Iterator[Any], blue_relations: Mapping[AssetKey, str],
-                      tables: Mapping[AssetKey, str], row_counts: Mapping[str, int]) -> Iterator[Any]:
-    """Report blue/green marts as materialized only once dbt has published them, and every table
-    with the row count dbt reports at the end (``dagster/row_count``).
-
-    dbt publishes an invocation's marts at its very end, and only if every model and test was
-    clean (dbt/macros/publishing.sql). So their materializations are held until dbt exits: a clean
-    invocation reports them with ``published: true``; a failed one reports none (Dagster records
-    the marts as failed to materialize) and observes each with ``published: false`` and the blue
-    relation that holds the rejected build. The other tables (snapshots, intermediate tables) are
-    held for their row counts, and so is every asset downstream of a held one: Dagster takes a
-    multi-asset's outputs in topological order only. Everything else (views read from sources,
-    checks) passes at once, so the run shows its progress. ``tables`` maps a table's asset key to
-    its dbt unique id, the key of ``row_counts``, which is filled while ``events`` runs.
-    """
-    def key_of(event: Any) -> AssetKey | None:
-        if isinstance(event, Output):
-            return context.asset_key_for_output(event.output_name)
-        return event.asset_key if isinstance(event, AssetMaterialization) else None
-
-    parents = context.assets_def.asset_deps
-    held, held_keys = [], set()
-    try:
-        for event in events:
-            key = key_of(event)
-            if key is not None and (key in blue_relations or key in tables or held_keys & parents.get(key, set())):
-                held.append(event)
-                held_keys.add(key)
-            else:
-                yield event
-    except Exception:
-        for event in held:
-            key = key_of(event)
-            if key in blue_relations:
-                yield AssetObservation(asset_key=key, metadata={"published": False, "blue relation": blue_relations[key]})
-            else:
-                yield event
-        raise
-    for event in held:
-        key = key_of(event)
-        metadata = dict(event.metadata)
-        if tables.get(key) in row_counts:
-            metadata["dagster/row_count"] = MetadataValue.int(row_counts[tables[key]])
-        if key in blue_relations:
-            metadata["published"] = True
-        yield event.with_metadata(metadata)

@@ -22,6 +22,7 @@ from typing import Any
 from dagster import AssetKey
 
 from dataplatform.keys import snapshot_pool
+from dataplatform.publishing import is_mart
 from dataplatform.translator import PlatformTranslator
 
 # dbt tests tagged so are the domain's critical tests: its reconciliations of marts against raw
@@ -131,7 +132,6 @@ def plan_domain(manifest: Mapping[str, Any], domain: str, marts_fresh_by: str,
         critical_tests=tuple(critical),
         critical_tests_job=f"{domain}_critical_tests" if critical else None,
         snapshots=count_nodes(manifest, domain, "snapshot"),
-        marts=tuple(sorted((key[uid] for uid, n in owned.items() if n["resource_type"] == "model" and "marts" in n["fqn"]),
-                           key=str)),
+        marts=tuple(sorted((key[uid] for uid, n in owned.items() if is_mart(n)), key=str)),
         marts_fresh_by=marts_fresh_by,
     )

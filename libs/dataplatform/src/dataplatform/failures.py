@@ -8,7 +8,8 @@ from typing import Any
 from dagster import AssetKey
 
 from dataplatform.keys import INGEST_LOCATION
-from dataplatform.translator import PlatformTranslator, green_schema
+from dataplatform.publishing import green_schema
+from dataplatform.translator import PlatformTranslator
 
 # dbt's message when a relation it reads does not exist, per warehouse.
 _MISSING_RELATION = (

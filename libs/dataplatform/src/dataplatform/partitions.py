@@ -4,18 +4,24 @@ A partition is one UTC calendar day, keyed ``YYYY-MM-DD``: the day of the source
 export, the rows the ingest of that day loads, and the dbt microbatch that builds it. Because
 all three locations use this same definition, a dependency across locations maps day to day and
 a partition picked in the UI means the same day everywhere.
+
+It also owns the rest of the platform's day: the tags of a run over a range of days, and the
+daily crons the locations declare (``daily_cron_time``, which refuses any other). The calendar's
+first day is a setting (``dataplatform.settings``).
 """
 
 from __future__ import annotations
 
 import os
-from datetime import date
+import re
+from datetime import date, time
 
 from dagster import DailyPartitionsDefinition
 
 from dataplatform.settings import PARTITIONS_START_VARIABLE, partitions_start_from
 
-__all__ = ["PARTITIONS_START_VARIABLE", "daily_partitions", "partition_day", "partition_range_tags", "partitions_start"]
+__all__ = ["PARTITIONS_START_VARIABLE", "daily_cron_time", "daily_partitions", "partition_day", "partition_range_tags",
+           "partitions_start"]
 
 
 def partitions_start() -> date:
@@ -43,3 +49,15 @@ def partition_day(partition_key: str) -> date:
     """The calendar day of a partition key."""
     return date.fromisoformat(partition_key)
 
+
+
+_DAILY_CRON = re.compile(r"(\d{1,2}) (\d{1,2}) \* \* \*")
+
+
+def daily_cron_time(cron: str, what: str = "cron") -> time:
+    """The UTC time of day of a daily cron ``M H * * *``. Anything else (a weekday, a step, a
+    second time) is refused, naming ``what``: the platform's clocks run once a day."""
+    match = _DAILY_CRON.fullmatch(cron.strip())
+    if not match or int(match[1]) > 59 or int(match[2]) > 23:
+        raise ValueError(f"{what} must be a daily cron 'M H * * *' (UTC, minute and hour), got {cron!r}")
+    return time(hour=int(match[2]), minute=int(match[1]))

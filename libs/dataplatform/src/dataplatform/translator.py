@@ -12,6 +12,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtP
 from dagster_dbt.asset_utils import DAGSTER_DBT_PROJECT_METADATA_KEY
 
 from dataplatform.keys import RAW_KEY_PREFIX, dbt_node_asset_key, source_asset_key
+from dataplatform.publishing import green_relation, is_blue_green, is_mart
 
 
 class UngroupedNodeError(ValueError):
@@ -85,29 +86,10 @@ class CodeVersions:
         return digest.hexdigest()[:16]
 
 
-# A blue/green mart's dbt relation is its blue one, in its schema's blue twin; consumers read it in
-# the schema without this suffix (dbt/macros/publishing.sql, blue_suffix()).
-BLUE_SUFFIX = "_blue"
-
-
-def is_blue_green(node: Mapping[str, Any]) -> bool:
-    """Whether dbt builds the node blue and publishes it green only after a clean invocation."""
-    return node["resource_type"] == "model" and bool((node.get("config", {}).get("meta") or {}).get("blue_green"))
-
-
-def green_schema(node: Mapping[str, Any]) -> str:
-    """The schema consumers read the node in: dbt's, without the blue suffix."""
-    return node["schema"].removesuffix(BLUE_SUFFIX) if is_blue_green(node) else node["schema"]
-
-
-def green_relation(node: Mapping[str, Any]) -> str:
-    return ".".join(part for part in (node.get("database"), green_schema(node), node["alias"]) if part)
-
-
 class PlatformTranslator(DagsterDbtTranslator):
     """Sources take the ingest key rule; models and snapshots are keyed and grouped by domain,
-    and versioned by ``CodeVersions``. With ``marts_freshness``, the marts (models under a
-    ``marts`` folder) carry that Dagster freshness policy, so a mart whose build stopped shows as
+    and versioned by ``CodeVersions``. With ``marts_freshness``, the marts (``publishing.is_mart``)
+    carry that Dagster freshness policy, so a mart whose build stopped shows as
     stale in the UI.
 
     With ``source_tests_as_checks`` the dbt tests on a source (fresh, not_null, unique on keys)
@@ -205,7 +187,7 @@ class PlatformTranslator(DagsterDbtTranslator):
             self._code_versions_of, self._code_versions = manifest, CodeVersions(manifest)
         spec = spec.replace_attributes(code_version=self._code_versions.of(unique_id))
         node = manifest["nodes"][unique_id]
-        if self.marts_freshness and unique_id.startswith("model.") and "marts" in node["fqn"]:
+        if self.marts_freshness and is_mart(node):
             spec = spec.replace_attributes(freshness_policy=self.marts_freshness)
         if is_blue_green(node):
             spec = spec.merge_attributes(metadata={"dagster/table_name": green_relation(node)})  # shown in the UI

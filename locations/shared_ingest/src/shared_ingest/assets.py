@@ -14,10 +14,11 @@ from dagster import (
 )
 
 from dataplatform.partitions import daily_partitions, partition_day
+from shared_ingest.errors import IngestError
 from shared_ingest.landing import files_to_load, partition_file
-from shared_ingest.loaders import LoadResult, WarehouseLoader
+from shared_ingest.loading import LoadResult, WarehouseLoader
 from shared_ingest.tables import SOURCE_TABLES, SourceTable
-from shared_ingest.validation import IngestError, landing_problems
+from shared_ingest.validation import landing_problems
 
 INGEST_OWNERS = ["team:platform"]
 

@@ -1,4 +1,5 @@
-"""The shared_ingest code location: what its defs folder declares (defs/ingest.py)."""
+"""The shared_ingest code location: what its defs folder declares (defs/ingest/defs.yaml, the
+SourceIngest component of shared_ingest.components)."""
 
 import dagster as dg
 

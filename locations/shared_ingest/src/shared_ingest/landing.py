@@ -1,45 +1,31 @@
 """Where source-system exports land: ``<root>/<source>/<table>/<YYYY-MM-DD>.csv``.
 
 The root is a local folder in dev and a bucket (``gs://...``) in production; fsspec lists both.
-Simulated day 1 is the first daily partition's day, so day ``k``'s export is partition ``k``'s file.
+An export is keyed by its day, the day of the daily partition that loads it.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import fsspec
 
-from dataplatform.partitions import partition_day, partitions_start
+from dataplatform.partitions import partition_day
 from shared_ingest.tables import SourceTable
-
-
-def day_date(day: int) -> date:
-    """Calendar date of simulated day ``day`` (day 1 is the partitions' first day)."""
-    if day < 1:
-        raise ValueError(f"days count from 1, got {day}")
-    return partitions_start() + timedelta(days=day - 1)
-
-
-def day_number(day: date) -> int:
-    """Simulated day number of a calendar date: the inverse of ``day_date``."""
-    number = (day - partitions_start()).days + 1
-    if number < 1:
-        raise ValueError(f"{day} is before the first day, {partitions_start()}")
-    return number
 
 
 def table_folder(root: str, table: SourceTable) -> str:
     return f"{root.rstrip('/')}/{table.source}/{table.name}"
 
 
-def day_file(root: str, table: SourceTable, day: int) -> str:
-    return f"{table_folder(root, table)}/{day_date(day).isoformat()}.csv"
+def day_file(root: str, table: SourceTable, day: date) -> str:
+    """The export of ``day``."""
+    return f"{table_folder(root, table)}/{day.isoformat()}.csv"
 
 
 def partition_file(root: str, table: SourceTable, partition_key: str) -> str:
     """The export a daily partition loads: the file of the partition's day."""
-    return day_file(root, table, day_number(partition_day(partition_key)))
+    return day_file(root, table, partition_day(partition_key))
 
 
 def file_date(path: str) -> date:
@@ -64,10 +50,10 @@ def files_to_load(root: str, table: SourceTable) -> list[str]:
     return files
 
 
-def latest_day(root: str, table: SourceTable) -> int:
-    """The newest simulated day landed for a table (0 if none)."""
+def latest_day(root: str, table: SourceTable) -> date | None:
+    """The day of the newest export landed for a table (None if none)."""
     files = landed_files(root, table)
-    return day_number(file_date(files[-1])) if files else 0
+    return file_date(files[-1]) if files else None
 
 
 def _protocol(fs) -> str:

@@ -1,4 +1,5 @@
-"""What can be wrong with landed files, found before or instead of a load, named by file, line and column.
+"""What can be wrong with landed files, found before or instead of a load, named by file, line and column
+(as ``errors.Problem``).
 
 The checks that need no warehouse (a missing export, an empty file, a header that does not match
 the catalogue, an undecodable header) run on the landing files themselves, for every warehouse.
@@ -11,50 +12,13 @@ export's day) find values; ``key_problems`` and ``event_time_problems`` find the
 import csv
 import io
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 
 import duckdb
 import fsspec
 
-from shared_ingest.landing import day_date, day_file, landed_files, latest_day, partition_file
+from shared_ingest.errors import Problem
+from shared_ingest.landing import day_file, landed_files, latest_day, partition_file, table_folder
 from shared_ingest.tables import SOURCE_TABLES, SourceTable
-
-# An error message lists this many problems; the count says how many more there were.
-SHOWN_PROBLEMS = 5
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a landing file. Line numbers count the header as line 1."""
-
-    file: str
-    message: str
-    line: int | None = None
-    column: str | None = None
-
-    def __str__(self) -> str:
-        where = [self.file]
-        if self.line is not None:
-            where.append(f"line {self.line}")
-        if self.column is not None:
-            where.append(f"column {self.column}")
-        return f"{', '.join(where)}: {self.message}"
-
-
-class IngestError(RuntimeError):
-    """Landing files could not be loaded; the raw table keeps its previous rows (for a daily
-    partition: the partition's old rows and every other day's)."""
-
-    def __init__(self, table: SourceTable, problems: list[Problem], partition: str | None = None):
-        self.table = table
-        self.problems = problems
-        what = f"partition {partition} not loaded" if partition else "not loaded"
-        shown = "\n".join(f"  - {p}" for p in problems[:SHOWN_PROBLEMS])
-        more = f"\n  ... and {len(problems) - SHOWN_PROBLEMS} more" if len(problems) > SHOWN_PROBLEMS else ""
-        super().__init__(
-            f"{table.qualified_name}: {what}, {table.schema}.{table.name} is unchanged. "
-            f"{len(problems)} problem(s) in the landing files:\n{shown}{more}"
-        )
 
 
 def missing_files(root: str, table: SourceTable, partition_key: str | None = None) -> list[Problem]:
@@ -67,13 +31,13 @@ def missing_files(root: str, table: SourceTable, partition_key: str | None = Non
         if fs.exists(local):
             return []
         return [Problem(path, f"export missing: partition {partition_key} loads exactly this day's export")]
-    newest = max(latest_day(root, t) for t in SOURCE_TABLES if t.source == table.source)
-    if newest == 0:
-        return [Problem(day_file(root, table, 1).rsplit("/", 1)[0] + "/", "no export has landed for this table")]
+    newest = max((day for t in SOURCE_TABLES if t.source == table.source if (day := latest_day(root, t))), default=None)
+    if newest is None:
+        return [Problem(table_folder(root, table) + "/", "no export has landed for this table")]
     path = day_file(root, table, newest)
     if path in landed_files(root, table):
         return []
-    return [Problem(path, f"export missing (the {table.source} system has landed up to {day_date(newest)})")]
+    return [Problem(path, f"export missing (the {table.source} system has landed up to {newest})")]
 
 
 def header_problems(table: SourceTable, path: str) -> list[Problem]:

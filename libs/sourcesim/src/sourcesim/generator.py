@@ -20,8 +20,9 @@ import fsspec
 import numpy as np
 import pyarrow as pa
 
-from shared_ingest.landing import day_date, day_file, latest_day
+from shared_ingest.landing import day_file, latest_day
 from shared_ingest.tables import SOURCE_TABLES, get_table
+from sourcesim.days import day_date, day_number
 
 log = logging.getLogger(__name__)
 
@@ -294,7 +295,7 @@ def generate_day(landing_root: str, day: int, *, scale: float = 1.0, seed: int =
     rows = {}
     for name, arrays in day_tables(seed, scale, day).items():
         table = next(t for t in SOURCE_TABLES if t.name == name)
-        target = day_file(landing_root, table, day)
+        target = day_file(landing_root, table, day_date(day))
         fs, path = fsspec.core.url_to_fs(target)
         fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
         local = Path(path) if fs.protocol in ("file", ("file", "local")) else None
@@ -314,7 +315,8 @@ def generate_day(landing_root: str, day: int, *, scale: float = 1.0, seed: int =
 
 def next_day(landing_root: str) -> int:
     """The first day not yet exported (1 on an empty landing zone)."""
-    return min(latest_day(landing_root, t) for t in SOURCE_TABLES) + 1
+    landed = [latest_day(landing_root, t) for t in SOURCE_TABLES]
+    return 1 if None in landed else day_number(min(landed)) + 1
 
 
 def main(argv: list[str] | None = None) -> None:

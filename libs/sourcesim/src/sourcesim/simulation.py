@@ -1,4 +1,4 @@
-"""Dev only: a job that plays the source systems, exporting one simulated day."""
+"""Dev only: a job that plays the source systems, exporting one simulated day, and its daily schedule."""
 
 from datetime import date, timedelta
 
@@ -15,8 +15,8 @@ from dagster import (
 )
 
 from shared_ingest.assets import LandingZone
-from shared_ingest.generator import generate_day, next_day
-from shared_ingest.landing import day_number
+from sourcesim.days import day_number
+from sourcesim.generator import generate_day, next_day
 
 
 class SimulationConfig(Config):
@@ -39,14 +39,15 @@ def simulate_source_day():
     export_source_day()
 
 
-def simulation_schedule(default_status: DefaultScheduleStatus) -> ScheduleDefinition:
-    """At 04:30 UTC, export yesterday: the day the ingest schedule loads at 05:00, as the real
-    source systems would have, so the dev calendar chains like production."""
+def simulation_schedule(cron: str, default_status: DefaultScheduleStatus) -> ScheduleDefinition:
+    """At ``cron`` (UTC, daily, declared in defs/ingest/defs.yaml), export yesterday: the day the
+    ingest schedule then loads, as the real source systems would have, so the dev calendar chains
+    like production."""
 
     @schedule(
         name="simulate_source_day_daily",
         job=simulate_source_day,
-        cron_schedule="30 4 * * *",
+        cron_schedule=cron,
         execution_timezone="UTC",
         default_status=default_status,
     )

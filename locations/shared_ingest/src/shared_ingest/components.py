@@ -1,0 +1,107 @@
+"""The dg component shared_ingest's ``defs/ingest/defs.yaml`` declares: the ingest assets (one per
+source table), the daily ingest job and its schedule, the alerts and, in dev, the source simulation.
+
+The times it runs at are declared in that file, as each domain declares its own in its
+``defs.yaml``; nothing here knows a clock time.
+"""
+
+from pathlib import Path
+
+import dagster as dg
+import yaml
+from pydantic import Field, field_validator
+
+from dataplatform.alerts import location_alerts
+from dataplatform.execution import RETRY_FROM_ASSET_FAILURE, platform_executor, schedule_status
+from dataplatform.partitions import daily_cron_time
+from dataplatform.settings import Settings, resolve_settings
+from shared_ingest.assets import LandingZone, build_ingest_assets
+from shared_ingest.bigquery_loader import BigQueryLoader
+from shared_ingest.duckdb_loader import DuckDBLoader
+from shared_ingest.loading import WarehouseLoader
+
+DEFS_YAML = Path(__file__).parent / "defs" / "ingest" / "defs.yaml"
+
+
+def warehouse_loader(settings: Settings) -> tuple[WarehouseLoader, str]:
+    """The loader for this environment's warehouse, and its name for the assets' kinds badge."""
+    if settings.bigquery is not None:
+        bq = settings.bigquery
+        keyfile = bq.keyfile if bq.method == "service-account" else None
+        return BigQueryLoader(project=bq.project, location=bq.location, keyfile=keyfile), "bigquery"
+    return DuckDBLoader(database=str(settings.duckdb_path)), "duckdb"
+
+
+class SourceIngest(dg.Component, dg.Model, dg.Resolvable):
+    """The source systems' raw data, loaded day by day into the warehouse's raw schemas."""
+
+    loads_at: str = Field(description="Daily cron (UTC) of the ingest schedule: it loads yesterday's partition, "
+                          "once the source systems have exported it overnight.")
+    simulates_at: str = Field(description="Dev only: daily cron (UTC) at which the simulated source systems "
+                              "export yesterday, before loads_at.")
+
+    @field_validator("loads_at", "simulates_at")
+    @classmethod
+    def _daily(cls, value: str, info) -> str:
+        daily_cron_time(value, info.field_name)
+        return value
+
+    def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
+        return self.definitions(resolve_settings())
+
+    def definitions(self, settings: Settings) -> dg.Definitions:
+        """Ingest assets, the daily ingest schedule, the alerts and, in dev, the source-system simulation."""
+        warehouse, warehouse_kind = warehouse_loader(settings)
+        assets = build_ingest_assets(warehouse_kind)
+        # One daily run: the day's partition of every table (the state tables load their newest
+        # export). A range of days is one run too (a backfill).
+        ingest = dg.define_asset_job(
+            "ingest_sources",
+            selection=dg.AssetSelection.assets(*assets),
+            tags=RETRY_FROM_ASSET_FAILURE,
+        )
+        loads_at = daily_cron_time(self.loads_at, "loads_at")
+        jobs = [ingest]
+        schedules = [
+            dg.build_schedule_from_partitioned_job(
+                ingest, name="ingest_sources_daily", hour_of_day=loads_at.hour, minute_of_hour=loads_at.minute,
+                default_status=schedule_status(settings),
+            )
+        ]
+        if settings.env == "dev" and (simulation := dev_simulation(self.simulates_at, settings)):
+            jobs.append(simulation.job)
+            schedules.append(simulation)
+        return dg.Definitions(
+            assets=assets,
+            jobs=jobs,
+            schedules=schedules,
+            sensors=location_alerts("shared_ingest", settings),
+            resources={
+                "landing": LandingZone(root=settings.landing_root),
+                "warehouse": warehouse,
+            },
+            executor=platform_executor(settings),
+        )
+
+
+def dev_simulation(cron: str, settings: Settings) -> dg.ScheduleDefinition | None:
+    """In dev, the simulated source systems' daily export (the dev-only ``sourcesim`` package),
+    or None where it is not installed: a location image never has it, the workspace always."""
+    try:
+        from sourcesim.simulation import simulation_schedule
+    except ImportError:
+        dg.get_dagster_logger().info("sourcesim is not installed here: no simulated source systems")
+        return None
+    return simulation_schedule(cron, schedule_status(settings))
+
+
+def declared_ingest() -> SourceIngest:
+    """The component as ``defs/ingest/defs.yaml`` declares it (for tests that build its
+    definitions on settings of their own)."""
+    return SourceIngest(**yaml.safe_load(DEFS_YAML.read_text())["attributes"])
+
+
+def build_definitions(settings: Settings | None = None) -> dg.Definitions:
+    """The location's definitions as declared, on ``settings`` (default: this environment's)."""
+    return declared_ingest().definitions(settings or resolve_settings())
+

@@ -1,0 +1,43 @@
+"""What a failed ingest raises: the problems found in the landing files, each named by file, line
+and column, and the promise that the raw table is unchanged."""
+
+from dataclasses import dataclass
+
+from shared_ingest.tables import SourceTable
+
+# An error message lists this many problems; the count says how many more there were.
+SHOWN_PROBLEMS = 5
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a landing file. Line numbers count the header as line 1."""
+
+    file: str
+    message: str
+    line: int | None = None
+    column: str | None = None
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.column is not None:
+            where.append(f"column {self.column}")
+        return f"{', '.join(where)}: {self.message}"
+
+
+class IngestError(RuntimeError):
+    """Landing files could not be loaded; the raw table keeps its previous rows (for a daily
+    partition: the partition's old rows and every other day's)."""
+
+    def __init__(self, table: SourceTable, problems: list[Problem], partition: str | None = None):
+        self.table = table
+        self.problems = problems
+        what = f"partition {partition} not loaded" if partition else "not loaded"
+        shown = "\n".join(f"  - {p}" for p in problems[:SHOWN_PROBLEMS])
+        more = f"\n  ... and {len(problems) - SHOWN_PROBLEMS} more" if len(problems) > SHOWN_PROBLEMS else ""
+        super().__init__(
+            f"{table.qualified_name}: {what}, {table.schema}.{table.name} is unchanged. "
+            f"{len(problems)} problem(s) in the landing files:\n{shown}{more}"
+        )

@@ -1,0 +1,76 @@
+"""The checks every warehouse runs on a load's rows before it commits them, in one sequence.
+
+Each backend stages a load's rows (DuckDB: inside the transaction that replaces the day; BigQuery:
+in a ``__loading`` table) and runs the same checks on them: no null or duplicate primary key; for
+a daily partition, every event on the export's day, and no key the raw table holds on another day.
+A check's query returns at most three offenders; the landing files are then scanned to name the
+line of each (``validation``). Only the SQL dialect differs, in one place: how a time is cut to a
+date.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from shared_ingest.errors import IngestError, Problem
+from shared_ingest.loading import EXPORT_DATE
+from shared_ingest.tables import SourceTable
+from shared_ingest.validation import event_time_problems, key_problems
+
+# How each warehouse's SQL cuts a time to its date.
+AS_DATE = {"duckdb": "cast({} as date)", "bigquery": "date({})"}
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    """One check: a query for offending rows, whether it reads the raw table, and the problems
+    (file, line, column) its offenders make in the landing files."""
+
+    name: str
+    sql: str
+    reads_raw_table: bool
+    problems: Callable[[list[tuple], list[str]], list[Problem]]
+
+
+def row_checks(table: SourceTable, staged: str, raw: str, day: date | None, dialect: str) -> tuple[RowCheck, ...]:
+    """The checks of ``staged`` (a relation, quoted as the warehouse needs), a load of ``raw``: of
+    the whole table (``day`` None), or of one day's partition."""
+    key = table.primary_key
+    checks = [RowCheck(
+        "keys",
+        f"select cast({key} as string) as key_value from {staged} group by {key} having count(*) > 1 or {key} is null limit 3",
+        False, lambda found, files: key_problems(table, files, [value for value, *_ in found]),
+    )]
+    if day is None:
+        return tuple(checks)
+    on_day = f"date '{day.isoformat()}'"
+    if column := table.event_time_column:
+        checks.append(RowCheck(
+            "event_times",
+            f"select cast({key} as string) as key_value from {staged} "
+            f"where {column} is null or {AS_DATE[dialect].format(column)} <> {on_day} limit 3",
+            False, lambda found, files: event_time_problems(table, files, day.isoformat(), [k for k, *_ in found]),
+        ))
+    checks.append(RowCheck(
+        "loaded_elsewhere",
+        f"select cast({key} as string) as key_value, cast({EXPORT_DATE} as string) as loaded_on "
+        f"from {raw} where {EXPORT_DATE} <> {on_day} "
+        f"and {key} in (select {key} from {staged}) limit 3",
+        True, lambda found, files: key_problems(table, files, [], dict(found)),
+    ))
+    return tuple(checks)
+
+
+def run_row_checks(checks: Sequence[RowCheck], query: Callable[[str], list[tuple]], table: SourceTable,
+                   files: list[str], partition: str | None = None,
+                   before_raw_table: Callable[[], None] | None = None) -> None:
+    """Run ``checks`` in order with ``query``; the first that finds offenders raises IngestError
+    naming their lines. ``before_raw_table`` runs once, before the first check that reads the raw
+    table (BigQuery creates it there, empty and partitioned, on a first load)."""
+    prepared = False
+    for check in checks:
+        if check.reads_raw_table and before_raw_table is not None and not prepared:
+            before_raw_table()
+            prepared = True
+        if found := query(check.sql):
+            raise IngestError(table, check.problems(found, files), partition)

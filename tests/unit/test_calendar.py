@@ -1,0 +1,36 @@
+"""The platform's clocks: every time a location declares is a daily cron, or a clear error."""
+
+import pytest
+from pydantic import ValidationError
+
+from dataplatform.components import DbtDomain
+from dataplatform.partitions import daily_cron_time
+from shared_ingest.components import SourceIngest, declared_ingest
+
+
+@pytest.mark.parametrize("cron, hour, minute", [("0 5 * * *", 5, 0), ("30 4 * * *", 4, 30), ("59 23 * * *", 23, 59)])
+def test_a_daily_cron_is_its_time_of_day(cron, hour, minute):
+    assert (daily_cron_time(cron).hour, daily_cron_time(cron).minute) == (hour, minute)
+
+
+@pytest.mark.parametrize("cron", ["0 7 * * 1", "*/5 * * * *", "0 5,17 * * *", "0 5 1 * *", "0 24 * * *", "60 5 * * *",
+                                  "@daily", "0 5 * *"])
+def test_anything_but_a_daily_cron_is_refused_by_name(cron):
+    with pytest.raises(ValueError) as refused:
+        daily_cron_time(cron, "marts_fresh_by")
+    assert str(refused.value) == f"marts_fresh_by must be a daily cron 'M H * * *' (UTC, minute and hour), got {cron!r}"
+
+
+def test_a_domain_refuses_a_weekly_deadline():
+    with pytest.raises(ValidationError, match="marts_fresh_by must be a daily cron"):
+        DbtDomain(group="sales", marts_fresh_by="0 7 * * 1")
+
+
+def test_ingest_refuses_a_cron_that_runs_every_five_minutes():
+    with pytest.raises(ValidationError, match="loads_at must be a daily cron"):
+        SourceIngest(loads_at="*/5 * * * *", simulates_at="30 4 * * *")
+
+
+def test_ingests_times_are_declared_in_its_defs_yaml_and_the_simulation_comes_first():
+    declared = declared_ingest()
+    assert daily_cron_time(declared.simulates_at) < daily_cron_time(declared.loads_at)
