@@ -14,6 +14,7 @@ import pytest
 from dagster import AssetKey, asset, materialize
 from support import checksums_by, query
 
+from dataplatform.partitions import partition_range_tags
 from dataplatform.settings import resolve_settings
 from shared_ingest.components import build_definitions
 from shared_ingest.tables import get_table
@@ -22,7 +23,7 @@ from sourcesim.generator import generate_day
 
 DAY_1, DAY_2 = day_date(1).isoformat(), day_date(2).isoformat()
 FILE_2 = f"{DAY_2}.csv"
-RANGE = {"dagster/asset_partition_range_start": DAY_1, "dagster/asset_partition_range_end": DAY_2}
+RANGE = partition_range_tags(DAY_1, DAY_2)
 
 
 @pytest.fixture(scope="module")

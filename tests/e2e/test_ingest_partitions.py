@@ -14,6 +14,7 @@ import pytest
 from dagster import build_schedule_context, materialize
 from support import checksum, query
 
+from dataplatform.partitions import partition_range_tags
 from dataplatform.settings import resolve_settings
 from shared_ingest.components import build_definitions
 from shared_ingest.landing import partition_file
@@ -33,7 +34,7 @@ def definitions(local: Path):
 def ingest(local: Path, first: str, last: str | None = None, raise_on_error: bool = True):
     """Every ingest asset for the partition ``first`` (or the range ``first..last``, one run)."""
     defs = definitions(local)
-    tags = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last or first}
+    tags = partition_range_tags(first, last or first)
     return materialize(defs.assets, resources=defs.resources, tags=tags, raise_on_error=raise_on_error)
 
 

@@ -8,6 +8,7 @@ import pytest
 from dagster import DagsterInstance, build_sensor_context
 from support import scratch_platform
 
+from dataplatform.partitions import RANGE_END_TAG, RANGE_START_TAG, partition_range_tags
 from sourcesim.days import day_date
 
 DAY_1, DAY_2, DAY_3 = (day_date(n).isoformat() for n in (1, 2, 3))
@@ -36,15 +37,15 @@ class Triggers:
         job_def = defs_of(location).resolve_job_def(job)
         tags = dict(request.tags) if request else {}
         if partition and not request:
-            tags |= {"dagster/asset_partition_range_start": partition, "dagster/asset_partition_range_end": partition}
+            tags |= partition_range_tags(partition, partition)
         return job_def.execute_in_process(instance=self.instance, tags=tags, raise_on_error=False,
                                           asset_selection=request.asset_selection if request else None)
 
 
 def requested(data) -> list[tuple[str | None, str | None, str | None, int | None]]:
     """(partition, range start, range end, assets selected or None for the whole job) per request."""
-    return [(r.partition_key, r.tags.get("dagster/asset_partition_range_start"),
-             r.tags.get("dagster/asset_partition_range_end"), len(r.asset_selection) if r.asset_selection else None)
+    return [(r.partition_key, r.tags.get(RANGE_START_TAG),
+             r.tags.get(RANGE_END_TAG), len(r.asset_selection) if r.asset_selection else None)
             for r in data.run_requests]
 
 

@@ -27,6 +27,7 @@ from dagster import AssetKey, DagsterRunStatus, RunsFilter
 from platform_support import dev_instance_home, materialized_keys, run_window, start_platform, stop_platform
 from support import REPO, add_order_items_v2, free_port, query, scalar, scrubbed_env
 
+from dataplatform.partitions import RANGE_END_TAG, RANGE_START_TAG
 from devsupport.environments import install_location
 from sourcesim.days import day_date
 from sourcesim.generator import generate_day
@@ -131,8 +132,8 @@ def test_materialize_all_of_three_days_runs_in_order_and_inventory_keeps_reading
     # Each location builds its days in one run (BackfillPolicy.single_run): a range, not a run per
     # day. Inventory in two: its models that read ingest only start with ingest's end, and
     # days_of_supply, on sales' order_items, once sales is done.
-    ranges = [(r.remote_job_origin.location_name, r.tags.get("dagster/asset_partition_range_start"),
-               r.tags.get("dagster/asset_partition_range_end")) for r in runs]
+    ranges = [(r.remote_job_origin.location_name, r.tags.get(RANGE_START_TAG),
+               r.tags.get(RANGE_END_TAG)) for r in runs]
     assert sorted(ranges) == sorted([*((location, DAYS[0], DAYS[-1]) for location in LOCATIONS),
                                      ("inventory", DAYS[0], DAYS[-1])])
     # Dependency order across locations: ingest, then sales, then inventory's mart on sales' order_items.
