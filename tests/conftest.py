@@ -63,30 +63,31 @@ def dev_locations(dev_env) -> dict[str, dict]:
     return {name: describe_location(name, dev_env) for name in LOCATIONS}
 
 
+def point_at_dev(mp, local_dir: str) -> Settings:
+    """This process on dev settings under ``local_dir`` (schedules stopped), with the environment
+    dbt reads, through a pytest MonkeyPatch (undone after it)."""
+    from support import scrub_env
+
+    scrub_env(mp, PLATFORM_ENV="dev", PLATFORM_LOCAL_DIR=local_dir, PLATFORM_SCHEDULES="stopped")
+    settings = resolve_settings()
+    for name, value in settings.dbt_env().items():
+        mp.setenv(name, value)
+    return settings
+
+
 @pytest.fixture
 def platform_env(tmp_path, monkeypatch) -> Settings:
     """Dev settings pointing at a fresh warehouse and landing zone under tmp_path."""
-    from support import scrub_env
-
-    scrub_env(monkeypatch, PLATFORM_ENV="dev", PLATFORM_LOCAL_DIR=str(tmp_path / "local"), PLATFORM_SCHEDULES="stopped")
-    settings = resolve_settings()
-    for name, value in settings.dbt_env().items():
-        monkeypatch.setenv(name, value)
-    return settings
+    return point_at_dev(monkeypatch, str(tmp_path / "local"))
 
 
 @pytest.fixture(scope="session")
 def manifest(dev_env) -> dict:
     """The dev manifest, prepared as a location prepares it when it loads (``dbt parse`` only if
     the project changed), with no location loaded: the unit tier needs the manifest alone."""
-    from support import scrub_env
-
     from dataplatform.dbt_project import get_dbt_project, prepare_manifest
 
     with pytest.MonkeyPatch.context() as mp:
-        scrub_env(mp, **{k: v for k, v in dev_env.items() if k.startswith(("PLATFORM_", "DBT_", "DUCKDB_"))})
-        settings = resolve_settings()
-        for name, value in settings.dbt_env().items():
-            mp.setenv(name, value)
+        settings = point_at_dev(mp, dev_env["PLATFORM_LOCAL_DIR"])
         path = prepare_manifest(get_dbt_project(settings.require_dbt_project(), settings.dbt_target))
     return json.loads(path.read_text())

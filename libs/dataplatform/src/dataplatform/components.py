@@ -10,25 +10,29 @@ a ``DbtProjectComponent``: a domain is also its trigger, its checks' jobs and it
 import warnings
 from pathlib import Path
 from types import ModuleType
+from typing import Annotated
 
 import dagster as dg
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo
 
 from dataplatform.partitions import daily_cron_time
+
+
+def _daily(value: str, info: ValidationInfo) -> str:
+    daily_cron_time(value, info.field_name)
+    return value
+
+
+# A component field holding a daily cron (UTC): anything else is refused at load, naming the field.
+DailyCron = Annotated[str, AfterValidator(_daily)]
 
 
 class DbtDomain(dg.Component, dg.Model, dg.Resolvable):
     """A business domain's slice of the one dbt project: every model, snapshot and test of its dbt group."""
 
     group: str = Field(description="The dbt group the domain owns (dbt_project.yml); also its asset group.")
-    marts_fresh_by: str = Field(description="Daily cron (UTC) by which the marts must hold yesterday; later, they "
+    marts_fresh_by: DailyCron = Field(description="Daily cron (UTC) by which the marts must hold yesterday; later, they "
                                 "show as stale and an alert goes to the group's owner.")
-
-    @field_validator("marts_fresh_by")
-    @classmethod
-    def _daily(cls, value: str) -> str:
-        daily_cron_time(value, "marts_fresh_by")
-        return value
 
     @classmethod
     def get_code_references_for_yaml(cls, yaml_path, source_position, context) -> list:

@@ -50,7 +50,6 @@ def partition_day(partition_key: str) -> date:
     return date.fromisoformat(partition_key)
 
 
-
 _DAILY_CRON = re.compile(r"(\d{1,2}) (\d{1,2}) \* \* \*")
 
 

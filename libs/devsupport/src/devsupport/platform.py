@@ -9,7 +9,8 @@ from pathlib import Path
 
 from devsupport import LOCATIONS
 
-LOCATION_ENTRIES = "{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus } } } }"
+LOCATION_ENTRIES = ("{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus "
+                    "locationOrLoadError { __typename } } } } }")
 
 
 def graphql(url: str, query: str, variables: dict | None = None, timeout: float = 120) -> dict:
@@ -23,17 +24,21 @@ def graphql(url: str, query: str, variables: dict | None = None, timeout: float 
 
 
 def wait_for_locations(url: str, processes: Sequence[subprocess.Popen], log: Path, timeout: float = 300,
-                       count: int = len(LOCATIONS)) -> float:
-    """Seconds until the webserver at ``url`` lists ``count`` locations, each loaded (a location
-    whose code failed to load counts as loaded: it shows its error). Raises, with the end of
-    ``log``, if one of ``processes`` exits first or ``timeout`` passes."""
+                       count: int = len(LOCATIONS), errors_count: bool = True) -> float:
+    """Seconds until the webserver at ``url`` lists ``count`` locations, each loaded. A location
+    whose code failed to load counts as loaded (it shows its error) unless ``errors_count`` is
+    False (a benchmark of a healthy platform). Raises, with the end of ``log``, if one of
+    ``processes`` exits first or ``timeout`` passes."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         if exited := [p for p in processes if p.poll() is not None]:
             raise RuntimeError(f"the platform exited with {exited[0].returncode}:\n{log.read_text()[-4000:]}")
         try:
             entries = graphql(url, LOCATION_ENTRIES, timeout=30)["workspaceOrError"]["locationEntries"]
-            if len(entries) == count and all(e["loadStatus"] == "LOADED" for e in entries):
+            if len(entries) == count and all(
+                    e["loadStatus"] == "LOADED"
+                    and (errors_count or e["locationOrLoadError"]["__typename"] == "RepositoryLocation")
+                    for e in entries):
                 return time.monotonic() - started
         except OSError:
             pass

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import dagster as dg
 import yaml
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from dataplatform.alerts import location_alerts
+from dataplatform.components import DailyCron
 from dataplatform.execution import RETRY_FROM_ASSET_FAILURE, platform_executor, schedule_status
 from dataplatform.partitions import daily_cron_time
 from dataplatform.settings import Settings, resolve_settings
@@ -35,16 +36,10 @@ def warehouse_loader(settings: Settings) -> tuple[WarehouseLoader, str]:
 class SourceIngest(dg.Component, dg.Model, dg.Resolvable):
     """The source systems' raw data, loaded day by day into the warehouse's raw schemas."""
 
-    loads_at: str = Field(description="Daily cron (UTC) of the ingest schedule: it loads yesterday's partition, "
+    loads_at: DailyCron = Field(description="Daily cron (UTC) of the ingest schedule: it loads yesterday's partition, "
                           "once the source systems have exported it overnight.")
-    simulates_at: str = Field(description="Dev only: daily cron (UTC) at which the simulated source systems "
+    simulates_at: DailyCron = Field(description="Dev only: daily cron (UTC) at which the simulated source systems "
                               "export yesterday, before loads_at.")
-
-    @field_validator("loads_at", "simulates_at")
-    @classmethod
-    def _daily(cls, value: str, info) -> str:
-        daily_cron_time(value, info.field_name)
-        return value
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
         return self.definitions(resolve_settings())
