@@ -1,14 +1,23 @@
-"""The backfill fix: a run request spanning code locations becomes one request per location."""
+"""The backfill fix: a run request spanning code locations becomes one request per location, and
+an op's assets wait for each other's inputs from other locations, so that the op is one run."""
 
 import subprocess
 import sys
 import types
 
 import pytest
-from dagster import AssetCheckKey, AssetKey, RunRequest
+from dagster import AssetCheckKey, AssetKey, AssetSpec, RunRequest, multi_asset
+from dagster._core.definitions.assets.graph.asset_graph import AssetGraph
 from support import REPO
 
-from dataplatform.daemon import BackfillFixError, check_backfill_internals, install_backfill_fix, split_run_requests_by_code_location
+from dataplatform.daemon import (
+    BACKFILL_UNIT_TAG,
+    BackfillFixError,
+    check_backfill_internals,
+    inputs_to_wait_for,
+    install_backfill_fix,
+    split_run_requests_by_code_location,
+)
 
 LOCATION = {"raw/shop/orders": "shared_ingest", "sales/orders": "sales", "inventory/products": "inventory"}
 RAW_ORDERS = AssetKey(["raw", "shop", "orders"])
@@ -58,21 +67,71 @@ def test_a_single_location_request_is_left_alone():
     assert split_run_requests_by_code_location([request], Graph()) == [request]
 
 
+def _op(name: str, specs: list[AssetSpec]):
+    @multi_asset(name=name, specs=[s.merge_attributes(tags={BACKFILL_UNIT_TAG: name}) for s in specs], can_subset=True)
+    def _assets():
+        yield from ()
+
+    return _assets
+
+
+RAW = AssetKey(["raw", "shop", "orders"])
+ORDER_ITEMS, DAILY_REVENUE = AssetKey(["sales", "order_items"]), AssetKey(["sales", "daily_revenue"])
+STOCK, DAYS_OF_SUPPLY = AssetKey(["inventory", "stock_levels"]), AssetKey(["inventory", "days_of_supply"])
+# The platform's shape: ingest, sales' op on ingest, inventory's op on ingest and on sales' order_items.
+GRAPH = AssetGraph.from_assets([
+    _op("ingest", [AssetSpec(RAW)]),
+    _op("sales_dbt", [AssetSpec(ORDER_ITEMS, deps=[RAW]), AssetSpec(DAILY_REVENUE, deps=[ORDER_ITEMS])]),
+    _op("inventory_dbt", [AssetSpec(STOCK, deps=[RAW]), AssetSpec(DAYS_OF_SUPPLY, deps=[STOCK, ORDER_ITEMS])]),
+])
+EVERYTHING = [RAW, ORDER_ITEMS, DAILY_REVENUE, STOCK, DAYS_OF_SUPPLY]
+
+
+@pytest.mark.parametrize(("targeted", "done", "waits"), [
+    (EVERYTHING, {RAW}, {"ingest": [], "sales_dbt": [], "inventory_dbt": [(ORDER_ITEMS, DAYS_OF_SUPPLY)]}),
+    (EVERYTHING, set(), {"ingest": [], "sales_dbt": [(RAW, ORDER_ITEMS)],
+                         "inventory_dbt": [(RAW, STOCK), (ORDER_ITEMS, DAYS_OF_SUPPLY)]}),
+    (EVERYTHING, {RAW, ORDER_ITEMS}, {"ingest": [], "sales_dbt": [], "inventory_dbt": []}),
+    ([STOCK, DAYS_OF_SUPPLY], set(), {"inventory_dbt": []}),  # an input the backfill does not build is not waited for
+])
+def test_an_op_waits_for_every_targeted_input_from_outside_it(targeted, done, waits):
+    assert inputs_to_wait_for(GRAPH, targeted, lambda key: key in done) == waits
+
+
+def test_an_input_that_reads_the_op_is_not_waited_for():
+    """inventory's stock_levels -> sales' order_items -> inventory's days_of_supply: holding inventory
+    for order_items would hold both forever; it becomes two runs, as without the fix."""
+    graph = AssetGraph.from_assets([
+        _op("sales_dbt", [AssetSpec(ORDER_ITEMS, deps=[STOCK])]),
+        _op("inventory_dbt", [AssetSpec(STOCK), AssetSpec(DAYS_OF_SUPPLY, deps=[ORDER_ITEMS])]),
+    ])
+    assert inputs_to_wait_for(graph, [ORDER_ITEMS, STOCK, DAYS_OF_SUPPLY], lambda key: False) == {
+        "sales_dbt": [(STOCK, ORDER_ITEMS)], "inventory_dbt": []}
+
+
 def test_the_fix_installs_once():
     from dagster._core.execution import asset_backfill
 
     install_backfill_fix()
-    patched = asset_backfill.build_run_requests_with_backfill_policies
+    patched = asset_backfill.build_run_requests_with_backfill_policies, asset_backfill._should_backfill_atomic_asset_graph_subset_unit
     install_backfill_fix()
-    assert asset_backfill.build_run_requests_with_backfill_policies is patched
-    assert patched.splits_by_code_location
+    assert (asset_backfill.build_run_requests_with_backfill_policies,
+            asset_backfill._should_backfill_atomic_asset_graph_subset_unit) == patched
+    assert patched[0].splits_by_code_location and patched[1].holds_incomplete_units
 
 
-def _fake_asset_backfill(build, call: bool = True) -> types.ModuleType:
+def _should_backfill(asset_graph_view, candidate_asset_graph_subset_unit, asset_graph_subset_matched_so_far,
+                     target_subset, requested_subset, materialized_subset, failed_and_downstream_subset, logger):
+    return None
+
+
+def _fake_asset_backfill(build, call: bool = True, should_backfill=_should_backfill) -> types.ModuleType:
     """A stand-in for dagster._core.execution.asset_backfill, as a later Dagster might have it."""
     module = types.ModuleType("fake_asset_backfill")
     module.build_run_requests_with_backfill_policies = build
-    source = "def execute_backfill_iteration():\n    return build_run_requests_with_backfill_policies(1, 2, 3)\n" if call else ""
+    module._should_backfill_atomic_asset_graph_subset_unit = should_backfill
+    source = ("def execute_backfill_iteration():\n    _should_backfill_atomic_asset_graph_subset_unit()\n"
+              "    return build_run_requests_with_backfill_policies(1, 2, 3)\n") if call else ""
     exec(compile(source, "fake_asset_backfill", "exec"), module.__dict__)
     return module
 
@@ -86,8 +145,11 @@ def test_the_fix_refuses_dagster_internals_it_was_not_written_for():
     def current(asset_partitions, asset_graph, dynamic_partitions_store):
         return []
 
+    def fewer(asset_graph_view, candidate_asset_graph_subset_unit, target_subset, logger):
+        return None
+
     for module, what in ((_fake_asset_backfill(renamed), "takes"), (_fake_asset_backfill(current, call=False), "no longer calls"),
-                         (types.ModuleType("empty"), "is gone")):
+                         (types.ModuleType("empty"), "is gone"), (_fake_asset_backfill(current, should_backfill=fewer), "takes")):
         with pytest.raises(BackfillFixError) as error:
             check_backfill_internals(module)
         message = str(error.value)
@@ -105,6 +167,7 @@ from dagster._core.execution import asset_backfill
 instance = DagsterInstance.from_config({str(tmp_path)!r})
 assert "QUEUED_RUN_COORDINATOR" in instance.get_required_daemon_types(), instance.get_required_daemon_types()
 assert asset_backfill.build_run_requests_with_backfill_policies.splits_by_code_location
+assert asset_backfill._should_backfill_atomic_asset_graph_subset_unit.holds_incomplete_units
 print(type(instance.run_coordinator).__name__, instance.get_concurrency_config().run_queue_config.max_concurrent_runs)
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)

@@ -14,11 +14,19 @@ for partitioned assets (``_build_run_requests_from_partitions_def_mapping``). It
 dagster.yaml of the platform names it, and the daemon loads the run coordinator when it starts,
 so the stock ``dagster-daemon run``, ``dagster dev``, ``dg dev`` and the Helm chart's daemon all
 run with the fix. Checked against dagster 1.13; delete it when Dagster splits these requests.
+
+A second patch keeps a domain's op in one run of a backfill. Dagster holds back a
+non-subsettable op until all of its assets are ready, but treats a subsettable op's assets one
+by one: a "Materialize all" would start inventory's models that read only ingest as soon as
+ingest is done, and ``days_of_supply``, which reads sales' ``order_items``, in a second run once
+sales is. An asset tagged ``BACKFILL_UNIT_TAG`` waits, in a backfill only, until every input
+from outside its unit that the backfill targets is built (or failed), so the unit's assets are
+ready together and become one run. Triggers, retries and subsets of the op are untouched.
 """
 
 import functools
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from dagster import AssetKey, QueuedRunCoordinator, RunRequest
 
@@ -64,12 +72,80 @@ def _split_results(build: Callable) -> Callable:
     return build_and_split
 
 
+BACKFILL_UNIT_TAG = "dataplatform/backfill_unit"  # the same value on every asset of one op: built in one run
+
+
+def inputs_to_wait_for(asset_graph, targeted: Iterable[AssetKey],
+                       is_done: Callable[[AssetKey], bool]) -> dict[str, list[tuple[AssetKey, AssetKey]]]:
+    """By unit, the (input, reader) pairs that hold it back: an input of one of the unit's targeted
+    assets, from outside the unit, that the backfill targets and has not built or failed yet.
+
+    An input that itself reads the unit is not waited for: that would hold both forever.
+    """
+    targeted = set(targeted)
+    units: dict[str, set[AssetKey]] = {}
+    for key in targeted:
+        if (unit := asset_graph.get(key).tags.get(BACKFILL_UNIT_TAG)) is not None:
+            units.setdefault(unit, set()).add(key)
+    return {unit: sorted({(parent, member) for member in members for parent in asset_graph.get(member).parent_keys
+                          if parent in targeted and parent not in members and not is_done(parent)
+                          and not members & asset_graph.get_ancestor_asset_keys(parent)})
+            for unit, members in units.items()}
+
+
+def _hold_incomplete_units(should_backfill: Callable) -> Callable:
+    waits_of_iteration: list = [None, {}]  # (the iteration's state objects, its waits by unit): one BFS, one computation
+
+    @functools.wraps(should_backfill)
+    def should_backfill_whole_units(asset_graph_view, candidate_asset_graph_subset_unit, asset_graph_subset_matched_so_far,
+                                    target_subset, requested_subset, materialized_subset, failed_and_downstream_subset, logger):
+        result = should_backfill(
+            asset_graph_view=asset_graph_view,
+            candidate_asset_graph_subset_unit=candidate_asset_graph_subset_unit,
+            asset_graph_subset_matched_so_far=asset_graph_subset_matched_so_far,
+            target_subset=target_subset,
+            requested_subset=requested_subset,
+            materialized_subset=materialized_subset,
+            failed_and_downstream_subset=failed_and_downstream_subset,
+            logger=logger,
+        )
+        passed = result.passed_asset_graph_subset
+        if passed.is_empty:
+            return result
+        state = (asset_graph_view, target_subset, materialized_subset, failed_and_downstream_subset)
+        if waits_of_iteration[0] is None or any(a is not b for a, b in zip(waits_of_iteration[0], state, strict=True)):
+
+            def is_done(key: AssetKey) -> bool:
+                remaining = asset_graph_view.get_entity_subset_from_asset_graph_subset(target_subset, key)
+                for done in (materialized_subset, failed_and_downstream_subset):
+                    remaining = remaining.compute_difference(asset_graph_view.get_entity_subset_from_asset_graph_subset(done, key))
+                return remaining.is_empty
+
+            waits_of_iteration[:] = [state, inputs_to_wait_for(asset_graph_view.asset_graph, target_subset.asset_keys, is_done)]
+        graph, waits_by_unit = asset_graph_view.asset_graph, waits_of_iteration[1]
+        waits = sorted({pair for key in passed.asset_keys
+                        for pair in waits_by_unit.get(graph.get(key).tags.get(BACKFILL_UNIT_TAG), [])})
+        if not waits:
+            return result
+        reason = "held so that its op is one run: waits for " + ", ".join(
+            f"{parent.to_user_string()} (read by {reader.to_user_string()})" for parent, reader in waits)
+        return result._replace(passed_asset_graph_subset=passed - passed,
+                               excluded_asset_graph_subsets_and_reasons=[*result.excluded_asset_graph_subsets_and_reasons,
+                                                                          (passed, reason)])
+
+    should_backfill_whole_units.holds_incomplete_units = True
+    return should_backfill_whole_units
+
+
 class BackfillFixError(RuntimeError):
     """Dagster's backfill internals are not what the fix was written for."""
 
 
 _BUILDER = "build_run_requests_with_backfill_policies"
 _BUILDER_PARAMETERS = ["asset_partitions", "asset_graph", "dynamic_partitions_store"]
+_FILTER = "_should_backfill_atomic_asset_graph_subset_unit"
+_FILTER_PARAMETERS = ["asset_graph_view", "candidate_asset_graph_subset_unit", "asset_graph_subset_matched_so_far",
+                      "target_subset", "requested_subset", "materialized_subset", "failed_and_downstream_subset", "logger"]
 
 
 def _names_called(code) -> set[str]:
@@ -82,24 +158,29 @@ def _names_called(code) -> set[str]:
 
 
 def check_backfill_internals(asset_backfill) -> None:
-    """Fail in one line, naming the Dagster version, unless the patched function is still what the
+    """Fail in one line, naming the Dagster version, unless each patched function is still what the
     backfill daemon calls: a module global of ``asset_backfill`` with the same parameters."""
     unfit = unfit_error(BackfillFixError, "backfill fix", "daemon.py")
-    private_function(asset_backfill, _BUILDER, _BUILDER_PARAMETERS, unfit)
-    callers = [f for f in vars(asset_backfill).values()
-               if inspect.isfunction(f) and f.__module__ == asset_backfill.__name__ and _BUILDER in _names_called(f.__code__)]
-    if not callers:
-        raise unfit(f"the backfill daemon no longer calls {_BUILDER} from dagster._core.execution.asset_backfill")
+    for name, parameters in ((_BUILDER, _BUILDER_PARAMETERS), (_FILTER, _FILTER_PARAMETERS)):
+        private_function(asset_backfill, name, parameters, unfit)
+        callers = [f for f in vars(asset_backfill).values()
+                   if inspect.isfunction(f) and f.__module__ == asset_backfill.__name__ and name in _names_called(f.__code__)]
+        if not callers:
+            raise unfit(f"the backfill daemon no longer calls {name} from dagster._core.execution.asset_backfill")
 
 
 def install_backfill_fix() -> None:
-    """Patch the backfill daemon's run request builder (idempotent); BackfillFixError if it cannot."""
+    """Patch the backfill daemon's run request builder and its filter of what is ready (idempotent);
+    BackfillFixError if it cannot."""
     from dagster._core.execution import asset_backfill
 
     check_backfill_internals(asset_backfill)
     build = getattr(asset_backfill, _BUILDER)
     if not getattr(build, "splits_by_code_location", False):
         setattr(asset_backfill, _BUILDER, _split_results(build))
+    should_backfill = getattr(asset_backfill, _FILTER)
+    if not getattr(should_backfill, "holds_incomplete_units", False):
+        setattr(asset_backfill, _FILTER, _hold_incomplete_units(should_backfill))
 
 
 class SplittingQueuedRunCoordinator(QueuedRunCoordinator):

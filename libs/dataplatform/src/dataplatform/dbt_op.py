@@ -23,6 +23,7 @@ from dagster import (
 )
 from dagster_dbt import DagsterDbtCliRuntimeError, DbtCliInvocation, DbtCliResource, DbtProject, dbt_assets
 
+from dataplatform.daemon import BACKFILL_UNIT_TAG
 from dataplatform.failures import explain_missing_relations, relation_owners
 from dataplatform.partitions import daily_partitions
 from dataplatform.publishing import is_blue_green, report_publishing
@@ -93,7 +94,8 @@ def build_dbt_assets(
 
     A partitioned one builds the days of its partition (or range) in ONE dbt invocation: a
     90-day backfill is one run and one ``dbt build`` with 90 batches, not 90 runs. Ops that
-    share a ``translator`` share its resolved asset specs.
+    share a ``translator`` share its resolved asset specs. Its assets carry the op's name as their
+    backfill unit, so that a backfill builds them in one run (``dataplatform.daemon``).
     """
 
     translator = translator or PlatformTranslator(project=project)
@@ -132,7 +134,7 @@ def build_dbt_assets(
         finally:
             end_dbt_process(context, invocation.process)
 
-    return _dbt
+    return _dbt.map_asset_specs(lambda spec: spec.merge_attributes(tags={BACKFILL_UNIT_TAG: name}))
 
 
 def end_dbt_process(context: AssetExecutionContext, process: subprocess.Popen, grace_seconds: float = 30) -> None:
