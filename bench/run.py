@@ -124,8 +124,22 @@ with duckdb.connect({db!r}) as con:
 JOB_RUN = """
 import sys
 from devsupport.chain import main
-sys.exit(main([{location!r}, {job!r}, {first!r}, {last!r}]))
+sys.exit(main([{location!r}, {job!r}, {first!r}, {last!r}, *{phases!r}]))
 """
+
+
+def run_job(location: str, job: str, first: str, last: str, env: dict) -> dict[str, float]:
+    """A job's run in a fresh process (``JOB_RUN``): its wall seconds, and where they go: the
+    start-up (interpreter, imports, the location's definitions), the run (its dbt included) and
+    the interpreter's exit."""
+    with tempfile.TemporaryDirectory() as folder:
+        phases = Path(folder) / "phases.json"
+        started = time.time()
+        seconds, _ = measure(JOB_RUN.format(location=location, job=job, first=first, last=last,
+                                            phases=["--phases", str(phases)]), env)
+        marks = json.loads(phases.read_text())
+    startup, run = marks["loaded"] - started, marks["ran"] - marks["loaded"]
+    return {"seconds": seconds, "start-up": startup, "run": run, "exit": seconds - startup - run}
 
 ASSET_LOAD = """
 from dagster import materialize
@@ -279,13 +293,14 @@ def bench_domains(landing: Path, repeat: int) -> dict:
     prepare_manifest_for(env)
     ingest_job, native_all = [], []
     jobs = {job: {"dagster_run_s": [], **{path: [] for path in paths}} for (_, job), paths in dbt_args_by_job.items()}
+    phases: dict[str, list[dict]] = {job: [] for _, job in DAILY_CHAIN}
     for _ in range(repeat):
-        ingest_job.append(measure(JOB_RUN.format(location="shared_ingest", job="ingest_sources",
-                                                 first=day_key(1), last=day_key(1)), env)[0])
+        phases["ingest_sources"].append(run_job("shared_ingest", "ingest_sources", day_key(1), day_key(1), env))
+        ingest_job.append(phases["ingest_sources"][-1]["seconds"])
         native_all.append(measure(NATIVE_LOAD.format(**fmt), env)[0])
         for (domain, job), paths in dbt_args_by_job.items():  # interleaved: drift hits every contender alike
-            jobs[job]["dagster_run_s"].append(
-                measure(JOB_RUN.format(location=domain, job=job, first=day_key(1), last=day_key(1)), env)[0])
+            phases[job].append(run_job(domain, job, day_key(1), day_key(1), env))
+            jobs[job]["dagster_run_s"].append(phases[job][-1]["seconds"])
             for path, commands in paths.items():
                 jobs[job][path].append(sum(plain_dbt(args, env) for args in commands))
     figures = {"ingest_sources (all tables)": {"dagster_run_s": median(ingest_job), "plain_s": median(native_all),
@@ -294,14 +309,15 @@ def bench_domains(landing: Path, repeat: int) -> dict:
         figures[job] = {name: median(values) for name, values in samples.items()}
     figures["end to end (sum)"] = {key: sum(f[key] for f in figures.values())
                                    for key in ("dagster_run_s", "plain_s", "best_plain_s")}
+    figures["phases"] = {job: {phase: median([s[phase] for s in samples]) for phase in ("start-up", "run", "exit")}
+                         for job, samples in phases.items()}
     return figures
 
 
 def platform_days(env: dict, first: int, last: int) -> dict[str, float]:
     """The daily chain for days first..last, one run per job, each in a fresh process: seconds by job."""
     prepare_manifest_for(env)
-    return {job: measure(JOB_RUN.format(location=location, job=job, first=day_key(first), last=day_key(last)), env)[0]
-            for location, job in DAILY_CHAIN}
+    return {job: run_job(location, job, day_key(first), day_key(last), env)["seconds"] for location, job in DAILY_CHAIN}
 
 
 def full_rebuild(env: dict, landing: Path, db: Path, days: int) -> dict[str, float]:
@@ -660,9 +676,15 @@ def report(results: dict) -> None:
             print(f"  {name:<32} {r['seconds']:8.2f}   {r['peak_rss_mb']:11.0f}   {native['seconds'] / r['seconds']:6.2f}x")
     if "domains" in results:
         print("\njob (fresh process each)            Dagster s   today's plain s  ratio   best plain s  ratio")
-        for job, r in results["domains"].items():
+        domains = dict(results["domains"])
+        phases = domains.pop("phases")
+        for job, r in domains.items():
             print(f"  {job:<32} {r['dagster_run_s']:9.2f}   {r['plain_s']:15.2f}  {r['dagster_run_s'] / r['plain_s']:5.2f}x"
                   f"   {r['best_plain_s']:12.2f}  {r['dagster_run_s'] / r['best_plain_s']:5.2f}x")
+        print("\nwhere a Dagster run's seconds go    start-up    run   exit   (best plain; the run holds the job's dbt)")
+        for job, p in phases.items():
+            best = next(r["best_plain_s"] for name, r in domains.items() if name.startswith(job))
+            print(f"  {job:<32} {p['start-up']:8.2f} {p['run']:6.2f} {p['exit']:6.2f}   ({best:.2f})")
     for key, title in (("load", "this project"), ("load_large", "the generated project")):
         if key in results:
             load = dict(results[key])
