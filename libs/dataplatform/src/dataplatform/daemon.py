@@ -94,7 +94,9 @@ def inputs_to_wait_for(asset_graph, targeted: Iterable[AssetKey],
 
 
 def _hold_incomplete_units(should_backfill: Callable) -> Callable:
-    waits_of_iteration: list = [None, {}]  # (the iteration's state objects, its waits by unit): one BFS, one computation
+    # (an iteration's state objects, its waits by unit): computed once per BFS, not per candidate. One
+    # tuple read and replaced whole, so that backfills evaluated in threads never mix two states.
+    last_waits: list = [None]
 
     @functools.wraps(should_backfill)
     def should_backfill_whole_units(asset_graph_view, candidate_asset_graph_subset_unit, asset_graph_subset_matched_so_far,
@@ -113,7 +115,8 @@ def _hold_incomplete_units(should_backfill: Callable) -> Callable:
         if passed.is_empty:
             return result
         state = (asset_graph_view, target_subset, materialized_subset, failed_and_downstream_subset)
-        if waits_of_iteration[0] is None or any(a is not b for a, b in zip(waits_of_iteration[0], state, strict=True)):
+        memo = last_waits[0]
+        if memo is None or any(a is not b for a, b in zip(memo[0], state, strict=True)):
 
             def is_done(key: AssetKey) -> bool:
                 remaining = asset_graph_view.get_entity_subset_from_asset_graph_subset(target_subset, key)
@@ -121,8 +124,9 @@ def _hold_incomplete_units(should_backfill: Callable) -> Callable:
                     remaining = remaining.compute_difference(asset_graph_view.get_entity_subset_from_asset_graph_subset(done, key))
                 return remaining.is_empty
 
-            waits_of_iteration[:] = [state, inputs_to_wait_for(asset_graph_view.asset_graph, target_subset.asset_keys, is_done)]
-        graph, waits_by_unit = asset_graph_view.asset_graph, waits_of_iteration[1]
+            memo = (state, inputs_to_wait_for(asset_graph_view.asset_graph, target_subset.asset_keys, is_done))
+            last_waits[0] = memo
+        graph, waits_by_unit = asset_graph_view.asset_graph, memo[1]
         waits = sorted({pair for key in passed.asset_keys
                         for pair in waits_by_unit.get(graph.get(key).tags.get(BACKFILL_UNIT_TAG), [])})
         if not waits:
