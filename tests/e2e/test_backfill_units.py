@@ -1,5 +1,5 @@
 """Dagster's own backfill daemon, in process on a real instance, over the platform's op layout in
-three code locations (backfill_units_repo.py): with the backfill fix, a backfill of everything for
+three code locations (tests/backfill_units.py): with the backfill fix, a backfill of everything for
 three days is one run per op; without its second patch, inventory's op is two runs, as "Materialize
 all" made it."""
 
@@ -7,6 +7,7 @@ import logging
 import time
 from pathlib import Path
 
+import backfill_units
 import pytest
 from dagster import DagsterInstance
 from dagster._core.execution import asset_backfill
@@ -18,7 +19,7 @@ from dagster._daemon.backfill import execute_backfill_iteration
 from dataplatform.daemon import install_backfill_fix
 from dataplatform.partitions import RANGE_END_TAG, RANGE_START_TAG
 
-REPO_FILE = Path(__file__).with_name("backfill_units_repo.py")
+REPO_FILE = Path(backfill_units.__file__)
 DAYS = ["2026-01-01", "2026-01-02", "2026-01-03"]
 # Each run the backfill launches is executed there and then, so the next iteration sees it built.
 RUN_AT_ONCE = {"run_coordinator": {"module": "dagster._core.run_coordinator", "class": "DefaultRunCoordinator"},
@@ -53,7 +54,7 @@ def instance():
 
 @pytest.fixture
 def workspace(tmp_path) -> Path:
-    """A workspace.yaml of three locations, each one attribute of backfill_units_repo.py."""
+    """A workspace.yaml of three locations, each one attribute of tests/backfill_units.py."""
     path = tmp_path / "workspace.yaml"
     path.write_text("load_from:\n" + "".join(
         f"  - python_file: {{relative_path: {REPO_FILE}, attribute: {name}, location_name: {name}}}\n"

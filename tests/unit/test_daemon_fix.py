@@ -5,13 +5,14 @@ import subprocess
 import sys
 import types
 
+import backfill_units
 import pytest
-from dagster import AssetCheckKey, AssetKey, AssetSpec, RunRequest, multi_asset
+from backfill_units import DAILY_REVENUE, DAYS_OF_SUPPLY, ORDER_ITEMS, RAW, STOCK, op
+from dagster import AssetCheckKey, AssetKey, AssetSpec, RunRequest
 from dagster._core.definitions.assets.graph.asset_graph import AssetGraph
 from support import REPO
 
 from dataplatform.daemon import (
-    BACKFILL_UNIT_TAG,
     BackfillFixError,
     check_backfill_internals,
     inputs_to_wait_for,
@@ -67,23 +68,9 @@ def test_a_single_location_request_is_left_alone():
     assert split_run_requests_by_code_location([request], Graph()) == [request]
 
 
-def _op(name: str, specs: list[AssetSpec]):
-    @multi_asset(name=name, specs=[s.merge_attributes(tags={BACKFILL_UNIT_TAG: name}) for s in specs], can_subset=True)
-    def _assets():
-        yield from ()
-
-    return _assets
-
-
-RAW = AssetKey(["raw", "shop", "orders"])
-ORDER_ITEMS, DAILY_REVENUE = AssetKey(["sales", "order_items"]), AssetKey(["sales", "daily_revenue"])
-STOCK, DAYS_OF_SUPPLY = AssetKey(["inventory", "stock_levels"]), AssetKey(["inventory", "days_of_supply"])
 # The platform's shape: ingest, sales' op on ingest, inventory's op on ingest and on sales' order_items.
-GRAPH = AssetGraph.from_assets([
-    _op("ingest", [AssetSpec(RAW)]),
-    _op("sales_dbt", [AssetSpec(ORDER_ITEMS, deps=[RAW]), AssetSpec(DAILY_REVENUE, deps=[ORDER_ITEMS])]),
-    _op("inventory_dbt", [AssetSpec(STOCK, deps=[RAW]), AssetSpec(DAYS_OF_SUPPLY, deps=[STOCK, ORDER_ITEMS])]),
-])
+GRAPH = AssetGraph.from_assets([asset for location in (backfill_units.shared_ingest, backfill_units.sales, backfill_units.inventory)
+                                for asset in location.assets])
 EVERYTHING = [RAW, ORDER_ITEMS, DAILY_REVENUE, STOCK, DAYS_OF_SUPPLY]
 
 
@@ -102,8 +89,8 @@ def test_an_input_that_reads_the_op_is_not_waited_for():
     """inventory's stock_levels -> sales' order_items -> inventory's days_of_supply: holding inventory
     for order_items would hold both forever; it becomes two runs, as without the fix."""
     graph = AssetGraph.from_assets([
-        _op("sales_dbt", [AssetSpec(ORDER_ITEMS, deps=[STOCK])]),
-        _op("inventory_dbt", [AssetSpec(STOCK), AssetSpec(DAYS_OF_SUPPLY, deps=[ORDER_ITEMS])]),
+        op("sales_dbt", [AssetSpec(ORDER_ITEMS, deps=[STOCK])]),
+        op("inventory_dbt", [AssetSpec(STOCK), AssetSpec(DAYS_OF_SUPPLY, deps=[ORDER_ITEMS])]),
     ])
     assert inputs_to_wait_for(graph, [ORDER_ITEMS, STOCK, DAYS_OF_SUPPLY], lambda key: False) == {
         "sales_dbt": [(STOCK, ORDER_ITEMS)], "inventory_dbt": []}

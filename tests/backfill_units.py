@@ -1,5 +1,6 @@
-"""The platform's op layout in three small code locations, for Dagster's own backfill daemon in
-process: an ingest op, sales' op on ingest, and inventory's op, whose ``days_of_supply`` reads
+"""The platform's op layout in three small code locations, for the backfill fix's rule
+(tests/unit/test_daemon_fix.py) and Dagster's own backfill daemon in process
+(tests/e2e/test_backfill_units.py): an ingest op, sales' op on ingest, and inventory's op, whose ``days_of_supply`` reads
 sales' ``order_items``. Each op is daily-partitioned, subsettable and backfilled in one run, as a
 domain's dbt op is, and its assets carry the op's backfill unit (``dataplatform.daemon``)."""
 
