@@ -35,17 +35,21 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
+from dagster import DagsterInstance, DagsterRunStatus
 
 from dataplatform.domain import domain_selection
+from dataplatform.partitions import partition_range_tags
 from dataplatform.settings import resolve_settings
 from devsupport.chain import DAILY_CHAIN
 from devsupport.dbt import copy_dbt_project
 from devsupport.environments import install_location, scrubbed_env
 from devsupport.platform import wait_for_locations
-from devsupport.processes import free_port, listening, own_process_group, stop_group
+from devsupport.processes import free_port, listening, own_process_group, stop_group, wait_until
 
 REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "bench" / ".work"
@@ -120,26 +124,75 @@ with duckdb.connect({db!r}) as con:
                         f"from {{table.schema}}.{{table.name}} group by _export_date", [table.qualified_name])
 """
 
-# One job of a location, as the daemon runs it: a partitioned one for the days first..last in one run.
+# One job of a location in a fresh process (a run's cost: importing the location, then the job):
+# a partitioned one for the days first..last in one run. The history and backfill sections use it.
 JOB_RUN = """
 import sys
 from devsupport.chain import main
-sys.exit(main([{location!r}, {job!r}, {first!r}, {last!r}, *{phases!r}]))
+sys.exit(main([{location!r}, {job!r}, {first!r}, {last!r}]))
 """
 
 
-def run_job(location: str, job: str, first: str, last: str, env: dict) -> dict[str, float]:
-    """A job's run in a fresh process (``JOB_RUN``): its wall seconds, and where they go: the
-    start-up (interpreter, imports, the location's definitions), the run (its dbt included) and
-    the interpreter's exit."""
-    with tempfile.TemporaryDirectory() as folder:
-        phases = Path(folder) / "phases.json"
-        started = time.time()
-        seconds, _ = measure(JOB_RUN.format(location=location, job=job, first=first, last=last,
-                                            phases=["--phases", str(phases)]), env)
-        marks = json.loads(phases.read_text())
-    startup, run = marks["loaded"] - started, marks["ran"] - marks["loaded"]
-    return {"seconds": seconds, "start-up": startup, "run": run, "exit": seconds - startup - run}
+def run_job(location: str, job: str, first: str, last: str, env: dict) -> float:
+    """A job's run in a fresh process (``JOB_RUN``): its wall seconds."""
+    return measure(JOB_RUN.format(location=location, job=job, first=first, last=last), env)[0]
+
+
+# The instance of the code servers below: a launched run starts at once (no queue to wait in).
+LAUNCH_INSTANCE = """telemetry: {enabled: false}
+run_coordinator: {module: dagster._core.run_coordinator, class: DefaultRunCoordinator}
+concurrency: {pools: {default_limit: 1}}
+"""
+
+
+@contextmanager
+def code_servers(env: dict, home: Path, warm: bool):
+    """One `dagster api grpc` per location of the daily chain on the instance at ``home``, each
+    starting its runs warm (``PLATFORM_WARM_RUNS=on``, dataplatform.warm_runs) or as Dagster
+    does (off: a fresh interpreter per run). Yields ``launch(location, job, first, last)``."""
+    mode = "on" if warm else "off"
+    env = {**env, "DAGSTER_HOME": str(home), "PLATFORM_WARM_RUNS": mode}
+    if not (home / "dagster.yaml").is_file():
+        (home / "dagster.yaml").write_text(LAUNCH_INSTANCE)
+        with DagsterInstance.from_config(str(home)):
+            pass  # storage created once, before the code servers race on it
+    ports = {location: free_port() for location, _ in DAILY_CHAIN}
+    log = open(home / f"code-servers-warm-{mode}.log", "wb")
+    processes = [subprocess.Popen([str(Path(sys.executable).parent / "dagster"), "api", "grpc", "-m", f"{location}.definitions",
+                                   "--location-name", location, "-h", "127.0.0.1", "-p", str(port)],
+                                  env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, preexec_fn=own_process_group)
+                 for location, port in ports.items()]
+    try:
+        exited = lambda: any(process.poll() is not None for process in processes)
+        wait_until(lambda: all(listening(port) for port in ports.values()) or exited(), "the code servers")
+        if exited():
+            raise RuntimeError(f"a code server exited: see {log.name}")
+        workspace = home / f"workspace-warm-{mode}.yaml"
+        workspace.write_text(json.dumps({"load_from": [
+            {"grpc_server": {"host": "127.0.0.1", "port": port, "location_name": location}} for location, port in ports.items()]}))
+        yield lambda location, job, first, last: launch_run(env, workspace, location, job, first, last)
+    finally:
+        for process in processes:
+            stop_group(process)
+
+
+def launch_run(env: dict, workspace: Path, location: str, job: str, first: str, last: str) -> dict[str, float]:
+    """A job's run for days first..last, launched as the daemon launches a dequeued run (the
+    instance's run launcher asks the location's code server to start it): seconds from launch to
+    success, split where the run starts (its process up, the location's definitions built)."""
+    run_id = uuid.uuid4().hex
+    subprocess.run([str(Path(sys.executable).parent / "dagster"), "job", "launch", "-w", str(workspace), "-l", location,
+                    "-j", job, "--tags", json.dumps(partition_range_tags(first, last)), "--run-id", run_id],
+                   env=env, cwd=REPO, check=True, capture_output=True)
+    with DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
+        run = wait_until(lambda: (r := instance.get_run_by_id(run_id)) is not None and r.is_finished and r,
+                         f"{job} run {run_id}", timeout=3600)
+        if run.status != DagsterRunStatus.SUCCESS:
+            raise RuntimeError(f"{job} run {run_id} ended {run.status.value}: see the instance at {env['DAGSTER_HOME']}")
+        stats = instance.get_run_stats(run_id)
+    return {"seconds": stats.end_time - stats.launch_time, "start-up": stats.start_time - stats.launch_time,
+            "run": stats.end_time - stats.start_time}
+
 
 ASSET_LOAD = """
 from dagster import materialize
@@ -283,40 +336,54 @@ def prepare_manifest_for(env: dict) -> None:
 
 
 def bench_domains(landing: Path, repeat: int) -> dict:
-    """Day 1's pipeline: the ingest job and each domain's one job for the day's partition vs native
-    loads and plain dbt on the same day (the same incremental work), and the sum end to end."""
+    """Day 1's pipeline: the ingest job and each domain's one job for the day's partition, each
+    launched through its code server as the daemon launches it, warm (the platform) and spawned
+    (Dagster's own start), vs native loads and plain dbt on the same day (the same incremental
+    work), and the sum end to end."""
     db = WORK / "warehouse.duckdb"
     env = bench_env(landing, db)
     # The plain path stamps _loaded_at and _export_date too: the dbt sources read them.
     fmt = dict(landing=str(landing), db=str(db), tables=[], stamp="current_timestamp as _loaded_at")
     dbt_args_by_job = dbt_jobs(day_key(1), day_key(2))
     prepare_manifest_for(env)
+    chain = [(location, job, day_key(1), day_key(1)) for location, job in DAILY_CHAIN]
     native_all = []
     jobs = {job: {path: [] for path in paths} for (_, job), paths in dbt_args_by_job.items()}
-    runs: dict[str, list[dict]] = {job: [] for _, job in DAILY_CHAIN}  # run_job's figures, by job
-    for _ in range(repeat):
-        runs["ingest_sources"].append(run_job("shared_ingest", "ingest_sources", day_key(1), day_key(1), env))
-        native_all.append(measure(NATIVE_LOAD.format(**fmt), env)[0])
-        for (domain, job), paths in dbt_args_by_job.items():  # interleaved: drift hits every contender alike
-            runs[job].append(run_job(domain, job, day_key(1), day_key(1), env))
-            for path, commands in paths.items():
-                jobs[job][path].append(sum(plain_dbt(args, env) for args in commands))
-    dagster_run_s = {job: median([run["seconds"] for run in samples]) for job, samples in runs.items()}
-    figures = {"ingest_sources (all tables)": {"dagster_run_s": dagster_run_s["ingest_sources"], "plain_s": median(native_all),
-                                               "best_plain_s": median(native_all)}}
+    runs = {contender: {job: [] for _, job in DAILY_CHAIN} for contender in ("warm", "spawned")}  # launch_run's figures
+    with tempfile.TemporaryDirectory(dir=WORK) as home, code_servers(env, Path(home), warm=True) as warm, \
+            code_servers(env, Path(home), warm=False) as spawned:
+        # A code server starts its fork server at its first run: that run is not a warm one.
+        first_warm = {job: warm(location, job, first, last) for location, job, first, last in chain}
+        for _ in range(repeat):  # interleaved: drift hits every contender alike
+            for launch, contender in ((warm, "warm"), (spawned, "spawned")):
+                runs[contender]["ingest_sources"].append(launch(*chain[0]))
+            native_all.append(measure(NATIVE_LOAD.format(**fmt), env)[0])
+            for location, job, first, last in chain[1:]:
+                for launch, contender in ((warm, "warm"), (spawned, "spawned")):
+                    runs[contender][job].append(launch(location, job, first, last))
+                for path, commands in dbt_args_by_job[(location, job)].items():
+                    jobs[job][path].append(sum(plain_dbt(args, env) for args in commands))
+    run_s = {contender: {job: median([run["seconds"] for run in samples]) for job, samples in by_job.items()}
+             for contender, by_job in runs.items()}
+    figures = {"ingest_sources (all tables)": {"dagster_run_s": run_s["warm"]["ingest_sources"],
+                                               "spawned_run_s": run_s["spawned"]["ingest_sources"],
+                                               "plain_s": median(native_all), "best_plain_s": median(native_all)}}
     for job, samples in jobs.items():
-        figures[job] = {"dagster_run_s": dagster_run_s[job], **{name: median(values) for name, values in samples.items()}}
+        figures[job] = {"dagster_run_s": run_s["warm"][job], "spawned_run_s": run_s["spawned"][job],
+                        **{name: median(values) for name, values in samples.items()}}
     figures["end to end (sum)"] = {key: sum(f[key] for f in figures.values())
-                                   for key in ("dagster_run_s", "plain_s", "best_plain_s")}
-    figures["phases"] = {job: {phase: median([run[phase] for run in samples]) for phase in ("start-up", "run", "exit")}
-                         for job, samples in runs.items()}
+                                   for key in ("dagster_run_s", "spawned_run_s", "plain_s", "best_plain_s")}
+    figures["phases"] = {f"{job}, {contender}": {phase: median([run[phase] for run in samples]) for phase in ("start-up", "run")}
+                         for contender, by_job in runs.items() for job, samples in by_job.items()}
+    figures["phases"] |= {f"{job}, warm, first run": {phase: run[phase] for phase in ("start-up", "run")}
+                          for job, run in first_warm.items()}
     return figures
 
 
 def platform_days(env: dict, first: int, last: int) -> dict[str, float]:
     """The daily chain for days first..last, one run per job, each in a fresh process: seconds by job."""
     prepare_manifest_for(env)
-    return {job: run_job(location, job, day_key(first), day_key(last), env)["seconds"] for location, job in DAILY_CHAIN}
+    return {job: run_job(location, job, day_key(first), day_key(last), env) for location, job in DAILY_CHAIN}
 
 
 def full_rebuild(env: dict, landing: Path, db: Path, days: int) -> dict[str, float]:
@@ -674,16 +741,17 @@ def report(results: dict) -> None:
         for name, r in contenders.items():
             print(f"  {name:<32} {r['seconds']:8.2f}   {r['peak_rss_mb']:11.0f}   {native['seconds'] / r['seconds']:6.2f}x")
     if "domains" in results:
-        print("\njob (fresh process each)            Dagster s   today's plain s  ratio   best plain s  ratio")
+        print("\njob (launched through its code server)  warm run s  spawned s   today's plain s  ratio"
+              "   best plain s  ratio (warm; spawned)")
         domains = dict(results["domains"])
         phases = domains.pop("phases")
         for job, r in domains.items():
-            print(f"  {job:<32} {r['dagster_run_s']:9.2f}   {r['plain_s']:15.2f}  {r['dagster_run_s'] / r['plain_s']:5.2f}x"
-                  f"   {r['best_plain_s']:12.2f}  {r['dagster_run_s'] / r['best_plain_s']:5.2f}x")
-        print("\nwhere a Dagster run's seconds go    start-up    run   exit   (best plain; the run holds the job's dbt)")
-        for job, p in phases.items():
-            best = next(r["best_plain_s"] for name, r in domains.items() if name.startswith(job))
-            print(f"  {job:<32} {p['start-up']:8.2f} {p['run']:6.2f} {p['exit']:6.2f}   ({best:.2f})")
+            print(f"  {job:<36} {r['dagster_run_s']:10.2f}  {r['spawned_run_s']:9.2f}   {r['plain_s']:15.2f}"
+                  f"  {r['dagster_run_s'] / r['plain_s']:5.2f}x   {r['best_plain_s']:12.2f}"
+                  f"  {r['dagster_run_s'] / r['best_plain_s']:5.2f}x; {r['spawned_run_s'] / r['best_plain_s']:.2f}x")
+        print("\nwhere a Dagster run's seconds go           start-up    run   (launch to start; start to success)")
+        for name, p in phases.items():
+            print(f"  {name:<40} {p['start-up']:8.2f} {p['run']:6.2f}")
     for key, title in (("load", "this project"), ("load_large", "the generated project")):
         if key in results:
             load = dict(results[key])

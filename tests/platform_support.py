@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 from dagster import DagsterInstance, DagsterRunStatus
 from support import REPO, free_port, own_process_group, scrubbed_env
 
@@ -193,6 +194,20 @@ def start_platform(local: Path, instance_config: Path | None = None, timeout: fl
         stop_platform(platform)
         raise
     return platform
+
+
+def fork_servers(platform: Platform, location: str) -> list[str]:
+    """The command lines of the fork servers started by ``location``'s code servers: each starts
+    one at its first run when its runs are warm (dataplatform.warm_runs), and none otherwise."""
+    module, found = f"{location}.definitions", []
+    for process in psutil.Process(platform.process.pid).children(recursive=True):
+        try:
+            command, parent = " ".join(process.cmdline()), " ".join(process.parent().cmdline())
+        except (psutil.Error, AttributeError):  # ended meanwhile, or its parent did
+            continue
+        if "multiprocessing.forkserver import main" in command and module in parent:
+            found.append(command)
+    return found
 
 
 def stop_platform(platform: Platform) -> None:

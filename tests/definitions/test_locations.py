@@ -169,3 +169,31 @@ def test_a_code_server_builds_a_domain_once(domain, dev_env):
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
     assert loaded["factory_calls"] == [domain, domain]
     assert loaded["ops_built"] == [f"{domain}_dbt"]
+
+
+# A location loaded the way `dagster api grpc` loads it: how its code server then starts runs.
+RUN_START_AFTER_LOAD = r"""
+import json, sys
+from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+from dagster._grpc.server import DagsterApiServer, LoadedRepositories
+
+LoadedRepositories(LoadableTargetOrigin(executable_path=sys.executable, module_name=f"{sys.argv[1]}.definitions"),
+                   container_image=None, entry_point=["dagster"], container_context=None)
+context = DagsterApiServer.__dict__.get("_mp_ctx")
+print(json.dumps(context.fget(None).get_start_method() if isinstance(context, property) else "spawn"))
+"""
+
+
+@pytest.mark.parametrize(("switch", "start"), [("on", "forkserver"), ("off", "spawn")])
+def test_a_loaded_location_makes_its_code_server_fork_runs_unless_switched_off(switch, start, dev_env):
+    """dataplatform.warm_runs; the runs themselves: tests/platform/test_stock_commands.py."""
+    import json
+    import subprocess
+    import sys
+
+    from support import REPO
+
+    result = subprocess.run([sys.executable, "-c", RUN_START_AFTER_LOAD, "shared_ingest"], capture_output=True, text=True,
+                            env={**dev_env, "PLATFORM_WARM_RUNS": switch}, timeout=300, cwd=REPO)
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == start

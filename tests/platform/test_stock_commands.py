@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from dagster import DagsterEventType, DagsterRunStatus
-from platform_support import dev_instance_home, start_platform, stop_platform
+from platform_support import dev_instance_home, fork_servers, start_platform, stop_platform
 from support import REPO, scalar
 
 from dataplatform.daemon import SplittingQueuedRunCoordinator
@@ -58,3 +58,8 @@ def test_the_stock_processes_serve_one_graph_and_run_a_queued_job(platform):
         assert starting, "the daemon never dequeued the run"
         assert isinstance(instance.run_coordinator, SplittingQueuedRunCoordinator)
     assert scalar(platform.warehouse, "select count(distinct _export_date) from raw_shop.orders") == 1
+    # The run was forked from a fork server that its code server started for it, with the
+    # location preloaded (dataplatform.warm_runs); sales' code servers started no run, and none.
+    [fork_server] = fork_servers(platform, "shared_ingest")
+    assert "'shared_ingest.definitions'" in fork_server and "'dagster_dbt'" in fork_server, fork_server
+    assert fork_servers(platform, "sales") == []

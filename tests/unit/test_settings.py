@@ -50,3 +50,10 @@ def test_dev_runs_steps_in_process_one_writer():
 def test_schedules_can_be_started_stopped():
     assert schedule_status(resolve_settings({})) == DefaultScheduleStatus.RUNNING
     assert schedule_status(resolve_settings({"PLATFORM_SCHEDULES": "stopped"})) == DefaultScheduleStatus.STOPPED
+
+
+def test_warm_runs_are_on_unless_switched_off():
+    assert resolve_settings({}).warm_runs
+    assert not resolve_settings({"PLATFORM_WARM_RUNS": "off"}).warm_runs
+    with pytest.raises(SettingsError, match="PLATFORM_WARM_RUNS must be on or off, got 'no'"):
+        resolve_settings({"PLATFORM_WARM_RUNS": "no"})

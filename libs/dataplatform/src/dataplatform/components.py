@@ -53,6 +53,8 @@ def load_location(defs_folder: ModuleType) -> dg.Definitions:
     a location image installs the package, where no pyproject.toml sits above the module.
     """
     from dataplatform.dialog_fix import install_dialog_fix
+    from dataplatform.settings import resolve_settings
+    from dataplatform.warm_runs import install_warm_runs, location_modules
 
     install_dialog_fix()  # in the code server that loads this location (see dialog_fix)
     project_root = Path(defs_folder.__file__).parent.parent
@@ -60,4 +62,7 @@ def load_location(defs_folder: ModuleType) -> dg.Definitions:
         # Warnings about dg's own loading (preview and beta APIs it uses): not the user's to act on.
         warnings.simplefilter("ignore", dg.BetaWarning)
         warnings.simplefilter("ignore", dg.PreviewWarning)
-        return dg.ComponentTree.from_module(defs_module=defs_folder, project_root=project_root).build_defs()
+        defs = dg.ComponentTree.from_module(defs_module=defs_folder, project_root=project_root).build_defs()
+    if resolve_settings().warm_runs:  # after the build: what it imported is preloaded too (see warm_runs)
+        install_warm_runs(location_modules(defs_folder.__name__.partition(".")[0]))
+    return defs

@@ -66,6 +66,8 @@ class Settings:
     # How often each domain's trigger looks for new data (PLATFORM_TRIGGER_INTERVAL_SECONDS).
     trigger_interval_seconds: int = 30
     partitions_start: date = DEFAULT_PARTITIONS_START
+    # Whether code servers fork runs from a warm process (PLATFORM_WARM_RUNS, dataplatform.warm_runs).
+    warm_runs: bool = True
 
     @property
     def single_writer(self) -> bool:
@@ -130,7 +132,15 @@ def resolve_settings(environ: Mapping[str, str] | None = None) -> Settings:
         schedules_running=environ.get("PLATFORM_SCHEDULES", "running") == "running",
         trigger_interval_seconds=_trigger_interval(environ),
         partitions_start=partitions_start_from(environ),
+        warm_runs=_warm_runs(environ),
     )
+
+
+def _warm_runs(environ: Mapping[str, str]) -> bool:
+    value = environ.get("PLATFORM_WARM_RUNS", "on")
+    if value not in ("on", "off"):
+        raise SettingsError(f"PLATFORM_WARM_RUNS must be on or off, got {value!r}")
+    return value == "on"
 
 
 def _trigger_interval(environ: Mapping[str, str]) -> int:
@@ -168,6 +178,7 @@ def _prod_settings(environ: Mapping[str, str], local_dir: Path, dbt_dir: Path | 
         schedules_running=environ.get("PLATFORM_SCHEDULES", "running") == "running",
         trigger_interval_seconds=_trigger_interval(environ),
         partitions_start=partitions_start_from(environ),
+        warm_runs=_warm_runs(environ),
         bigquery=BigQuerySettings(
             project=environ["BIGQUERY_PROJECT"],
             location=environ.get("BIGQUERY_LOCATION", "EU"),

@@ -1,0 +1,71 @@
+"""Runs forked from a warm process of their code server, not started in a fresh interpreter.
+
+Dagster's code server (dagster 1.13, ``DagsterApiServer``) starts each run it is asked for
+(``StartRun``: the default run launcher, so `dg dev`, `dagster dev` and any host that serves a
+location with `dagster api grpc`) in a new interpreter, ``multiprocessing.get_context("spawn")``.
+Each run imports Dagster, dagster-dbt (most of dbt-core) and the location again, and finalizes
+all of it when it ends: ~2.5 s of a run here, paid by every run of the daily chain.
+
+The fix: the server's context is a ``forkserver`` one whose server process has imported the
+location's modules. A run is forked from it in milliseconds, builds its definitions afresh from
+the files on disk, as a spawned run does (only imported modules are shared), and ends through
+``os._exit``, as every forked multiprocessing child does. The fork server is a fresh interpreter
+that the code server starts at its first run, never a fork of the gRPC server and its threads,
+and it ends with its code server (a reload starts a new code server, and so a new fork server).
+
+Production on Kubernetes starts a pod per run (K8sRunLauncher): its code servers start no run,
+and this changes nothing there. ``PLATFORM_WARM_RUNS=off`` keeps Dagster's spawn. Checked
+against dagster 1.13; delete it when the code server lets a deployment choose how runs start.
+"""
+
+import multiprocessing
+import sys
+from collections.abc import Iterable
+
+# Imported by every run of a location, but only while its definitions are built (after the
+# location's own modules): preloaded too, so that a run pays none of their import.
+PLATFORM_MODULES = ("dagster", "dagster_dbt", "dbt.graph", "dataplatform.domain_definitions", "dataplatform.triggers")
+
+# The spawn context the code server assigns in __init__, and the one StartRun reads.
+_ATTRIBUTE = "_mp_ctx"
+
+
+class WarmRunsError(RuntimeError):
+    """Dagster's code server internals are not what the fix was written for."""
+
+
+def check_code_server_internals(server_module) -> None:
+    """Fail in one line, naming the Dagster version, unless ``DagsterApiServer`` still keeps its
+    multiprocessing context in ``_mp_ctx``, set in ``__init__`` and used by ``StartRun``."""
+    from dataplatform.upstream import unfit_error
+
+    unfit = unfit_error(WarmRunsError, "warm runs", "warm_runs.py")
+    server_class = getattr(server_module, "DagsterApiServer", None)
+    if server_class is None:
+        raise unfit("dagster._grpc.server.DagsterApiServer is gone")
+    for method in ("__init__", "StartRun"):
+        code = getattr(getattr(server_class, method, None), "__code__", None)
+        if code is None or _ATTRIBUTE not in code.co_names:
+            raise unfit(f"DagsterApiServer.{method} no longer uses self.{_ATTRIBUTE}")
+
+
+def location_modules(package: str) -> list[str]:
+    """The modules of the location ``package`` imported so far, and the platform's, to preload."""
+    own = [name for name in sys.modules if name == package or name.startswith(package + ".")]
+    return sorted({*own, *PLATFORM_MODULES})
+
+
+def install_warm_runs(preload: Iterable[str]) -> None:
+    """Make the code servers of this process fork their runs from a fork server that has imported
+    ``preload`` (idempotent: the first location loaded in a process names it); WarmRunsError if
+    the installed Dagster does not fit."""
+    from dagster._grpc import server
+
+    check_code_server_internals(server)
+    if isinstance(server.DagsterApiServer.__dict__.get(_ATTRIBUTE), property):
+        return
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(preload))
+    # A data descriptor on the class wins over the instance attribute __init__ assigns, so a
+    # server created before this ran (the one that is loading this location) forks its runs too.
+    setattr(server.DagsterApiServer, _ATTRIBUTE, property(lambda _server: context, lambda _server, _spawn: None))
