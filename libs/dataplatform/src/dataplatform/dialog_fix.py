@@ -16,7 +16,7 @@ delete it when the dialog asks each location for its own assets.
 import functools
 from collections.abc import Callable
 
-from dataplatform.upstream import private_function, unfit_error
+from dataplatform.upstream import method_uses, private_function, unfit_error
 
 _FUNCTION = "get_external_pipeline_subset_result"
 _PARAMETERS = ["repo_def", "recon_repo", "job_name", "op_selection", "asset_selection",
@@ -53,8 +53,7 @@ def check_code_server_internals(impl, server) -> None:
     subset through ``impl.get_external_pipeline_subset_result`` with the same parameters."""
     unfit = unfit_error(DialogFixError, "dialog fix", "dialog_fix.py")
     private_function(impl, _FUNCTION, _PARAMETERS, unfit)
-    handler = getattr(getattr(server, "DagsterApiServer", None), "ExternalPipelineSubsetSnapshot", None)
-    if handler is None or _FUNCTION not in handler.__code__.co_names:
+    if not method_uses(getattr(server, "DagsterApiServer", None), "ExternalPipelineSubsetSnapshot", _FUNCTION):
         raise unfit(f"the code server's ExternalPipelineSubsetSnapshot no longer calls {_FUNCTION}")
 
 

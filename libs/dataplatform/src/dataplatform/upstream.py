@@ -1,5 +1,5 @@
-"""What the platform's two fixes of Dagster internals (daemon.py, dialog_fix.py) check before they
-patch: that the private function they wrap is still there, with the parameters they were written
+"""What the platform's fixes of Dagster internals (daemon.py, dialog_fix.py, warm_runs.py) check before
+they patch: that the private function they wrap is still there, with the parameters they were written
 for. Each fails in one line that names the Dagster version and the fix."""
 
 import inspect
@@ -23,3 +23,10 @@ def private_function(module, name: str, parameters: list[str], unfit: Callable[[
     if found != parameters:
         raise unfit(f"{name} takes {found}, not {parameters}")
     return function
+
+
+def method_uses(owner, method: str, name: str) -> bool:
+    """Whether ``owner.<method>`` is still there and its code names ``name`` (a function it calls,
+    an attribute it reads); ``owner`` may be None (a class that is gone)."""
+    code = getattr(getattr(owner, method, None), "__code__", None)
+    return code is not None and name in code.co_names

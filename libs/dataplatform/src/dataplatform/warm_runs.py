@@ -37,15 +37,14 @@ class WarmRunsError(RuntimeError):
 def check_code_server_internals(server_module) -> None:
     """Fail in one line, naming the Dagster version, unless ``DagsterApiServer`` still keeps its
     multiprocessing context in ``_mp_ctx``, set in ``__init__`` and used by ``StartRun``."""
-    from dataplatform.upstream import unfit_error
+    from dataplatform.upstream import method_uses, unfit_error
 
     unfit = unfit_error(WarmRunsError, "warm runs", "warm_runs.py")
     server_class = getattr(server_module, "DagsterApiServer", None)
     if server_class is None:
         raise unfit("dagster._grpc.server.DagsterApiServer is gone")
     for method in ("__init__", "StartRun"):
-        code = getattr(getattr(server_class, method, None), "__code__", None)
-        if code is None or _ATTRIBUTE not in code.co_names:
+        if not method_uses(server_class, method, _ATTRIBUTE):
             raise unfit(f"DagsterApiServer.{method} no longer uses self.{_ATTRIBUTE}")
 
 
