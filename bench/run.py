@@ -145,6 +145,36 @@ concurrency: {pools: {default_limit: 1}}
 """
 
 
+def instance_home(home: Path, config: str) -> Path:
+    """An instance home configured by ``config`` (a dagster.yaml's text), its storage created once,
+    before the processes that share it race on it."""
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_text(config)
+    with DagsterInstance.from_config(str(home)):
+        pass
+    return home
+
+
+def start_code_servers(env: dict, log, workspace: Path, bin_dir_of) -> list[subprocess.Popen]:
+    """One `dagster api grpc` per location of the daily chain, each from ``bin_dir_of(location)``,
+    writing to ``log``; once every one listens, ``workspace`` names them all for the instance's
+    processes (RuntimeError, naming the log, if one exits first)."""
+    ports = {location: free_port() for location, _ in DAILY_CHAIN}
+    processes = [subprocess.Popen([str(bin_dir_of(location) / "dagster"), "api", "grpc", "-m", f"{location}.definitions",
+                                   "--location-name", location, "-h", "127.0.0.1", "-p", str(port)],
+                                  env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, preexec_fn=own_process_group)
+                 for location, port in ports.items()]
+    exited = lambda: any(process.poll() is not None for process in processes)
+    wait_until(lambda: all(listening(port) for port in ports.values()) or exited(), "the code servers", timeout=900)
+    if exited():
+        for process in processes:
+            stop_group(process)
+        raise RuntimeError(f"a code server exited: see {log.name}")
+    workspace.write_text(json.dumps({"load_from": [
+        {"grpc_server": {"host": "127.0.0.1", "port": port, "location_name": location}} for location, port in ports.items()]}))
+    return processes
+
+
 @contextmanager
 def code_servers(env: dict, home: Path, warm: bool):
     """One `dagster api grpc` per location of the daily chain on the instance at ``home``, each
@@ -152,24 +182,10 @@ def code_servers(env: dict, home: Path, warm: bool):
     does (off: a fresh interpreter per run). Yields ``launch(location, job, first, last)``."""
     mode = "on" if warm else "off"
     env = {**env, "DAGSTER_HOME": str(home), "PLATFORM_WARM_RUNS": mode}
-    if not (home / "dagster.yaml").is_file():
-        (home / "dagster.yaml").write_text(LAUNCH_INSTANCE)
-        with DagsterInstance.from_config(str(home)):
-            pass  # storage created once, before the code servers race on it
-    ports = {location: free_port() for location, _ in DAILY_CHAIN}
-    log = open(home / f"code-servers-warm-{mode}.log", "wb")
-    processes = [subprocess.Popen([str(Path(sys.executable).parent / "dagster"), "api", "grpc", "-m", f"{location}.definitions",
-                                   "--location-name", location, "-h", "127.0.0.1", "-p", str(port)],
-                                  env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, preexec_fn=own_process_group)
-                 for location, port in ports.items()]
+    workspace = home / f"workspace-warm-{mode}.yaml"
+    processes = start_code_servers(env, open(home / f"code-servers-warm-{mode}.log", "wb"), workspace,
+                                   lambda _location: Path(sys.executable).parent)
     try:
-        exited = lambda: any(process.poll() is not None for process in processes)
-        wait_until(lambda: all(listening(port) for port in ports.values()) or exited(), "the code servers")
-        if exited():
-            raise RuntimeError(f"a code server exited: see {log.name}")
-        workspace = home / f"workspace-warm-{mode}.yaml"
-        workspace.write_text(json.dumps({"load_from": [
-            {"grpc_server": {"host": "127.0.0.1", "port": port, "location_name": location}} for location, port in ports.items()]}))
         yield lambda location, job, first, last: launch_run(env, workspace, location, job, first, last)
     finally:
         for process in processes:
@@ -350,19 +366,20 @@ def bench_domains(landing: Path, repeat: int) -> dict:
     native_all = []
     jobs = {job: {path: [] for path in paths} for (_, job), paths in dbt_args_by_job.items()}
     runs = {contender: {job: [] for _, job in DAILY_CHAIN} for contender in ("warm", "spawned")}  # launch_run's figures
-    with tempfile.TemporaryDirectory(dir=WORK) as home, code_servers(env, Path(home), warm=True) as warm, \
-            code_servers(env, Path(home), warm=False) as spawned:
-        # A code server starts its fork server at its first run: that run is not a warm one.
-        first_warm = {job: warm(location, job, first, last) for location, job, first, last in chain}
-        for _ in range(repeat):  # interleaved: drift hits every contender alike
-            for launch, contender in ((warm, "warm"), (spawned, "spawned")):
-                runs[contender]["ingest_sources"].append(launch(*chain[0]))
-            native_all.append(measure(NATIVE_LOAD.format(**fmt), env)[0])
-            for location, job, first, last in chain[1:]:
+    with tempfile.TemporaryDirectory(dir=WORK) as folder:
+        home = instance_home(Path(folder), LAUNCH_INSTANCE)
+        with code_servers(env, home, warm=True) as warm, code_servers(env, home, warm=False) as spawned:
+            # A code server starts its fork server at its first run: that run is not a warm one.
+            first_warm = {job: warm(location, job, first, last) for location, job, first, last in chain}
+            for _ in range(repeat):  # interleaved: drift hits every contender alike
                 for launch, contender in ((warm, "warm"), (spawned, "spawned")):
-                    runs[contender][job].append(launch(location, job, first, last))
-                for path, commands in dbt_args_by_job[(location, job)].items():
-                    jobs[job][path].append(sum(plain_dbt(args, env) for args in commands))
+                    runs[contender]["ingest_sources"].append(launch(*chain[0]))
+                native_all.append(measure(NATIVE_LOAD.format(**fmt), env)[0])
+                for location, job, first, last in chain[1:]:
+                    for launch, contender in ((warm, "warm"), (spawned, "spawned")):
+                        runs[contender][job].append(launch(location, job, first, last))
+                    for path, commands in dbt_args_by_job[(location, job)].items():
+                        jobs[job][path].append(sum(plain_dbt(args, env) for args in commands))
     run_s = {contender: {job: median([run["seconds"] for run in samples]) for job, samples in by_job.items()}
              for contender, by_job in runs.items()}
     figures = {"ingest_sources (all tables)": {"dagster_run_s": run_s["warm"]["ingest_sources"],
@@ -588,30 +605,15 @@ def start_one_process_per_location(env: dict, port: int, local: Path) -> list[su
     """The deployed shape (the Helm chart's user deployments run `dagster api grpc`): one code
     server process per location, each from its own environment as its image has it, and the
     webserver and daemon (the platform image: this environment) reading them over gRPC."""
-    from dagster import DagsterInstance
-
-    home = local / "dagster_home"
-    home.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(REPO / "deploy" / "dev" / "dagster.yaml", home / "dagster.yaml")
-    with DagsterInstance.from_config(str(home)):
-        pass  # storage created once, before two processes race on it
+    home = instance_home(local / "dagster_home", (REPO / "deploy" / "dev" / "dagster.yaml").read_text())
     env = {**env, "DAGSTER_HOME": str(home)}
     subprocess.run([sys.executable, "-m", "dataplatform.dbt_project", "prepare"], env=env, check=True,
                    stdout=subprocess.DEVNULL)
     bin_dir, log = Path(sys.executable).parent, open(local / "platform.log", "wb")
+    workspace = local / "workspace.grpc.yaml"
+    processes = start_code_servers(env, log, workspace, lambda location: install_location(location, WORK / "venvs" / location))
     start = lambda args: subprocess.Popen(args, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
                                           preexec_fn=own_process_group)
-    ports = {name: free_port() for name in ("shared_ingest", "sales", "inventory")}
-    processes = [start([str(install_location(name, WORK / "venvs" / name) / "dagster"), "api", "grpc", "-m", f"{name}.definitions",
-                        "--location-name", name, "-h", "127.0.0.1", "-p", str(p)]) for name, p in ports.items()]
-    for p in ports.values():
-        while not listening(p):
-            if any(process.poll() is not None for process in processes):
-                raise RuntimeError(f"a code server exited: see {local / 'platform.log'}")
-            time.sleep(0.5)
-    workspace = local / "workspace.grpc.yaml"
-    workspace.write_text(json.dumps({"load_from": [
-        {"grpc_server": {"host": "127.0.0.1", "port": p, "location_name": n}} for n, p in ports.items()]}))
     processes.append(start([str(bin_dir / "dagster-daemon"), "run", "-w", str(workspace)]))
     processes.append(start([str(bin_dir / "dagster-webserver"), "-w", str(workspace), "-h", "127.0.0.1", "-p", str(port)]))
     return processes
