@@ -102,9 +102,10 @@ NATIVE_LOAD = """
 import duckdb
 from shared_ingest.landing import landed_files
 from shared_ingest.loading import loaded_partitions_ddl
-from shared_ingest.tables import SOURCE_TABLES
+from dataplatform.settings import resolve_settings
+from shared_ingest.catalogue import load_catalogue
 with duckdb.connect({db!r}) as con:
-    for table in SOURCE_TABLES:
+    for table in load_catalogue(resolve_settings().require_dbt_project()).loaded:
         if {tables!r} and table.qualified_name not in {tables!r}:
             continue
         files = landed_files({landing!r}, table)
@@ -214,8 +215,10 @@ ASSET_LOAD = """
 from dagster import materialize
 from shared_ingest.assets import LandingZone, build_ingest_asset
 from shared_ingest.duckdb_loader import DuckDBLoader
-from shared_ingest.tables import get_table
-result = materialize([build_ingest_asset(get_table("shop", "order_items"))], partition_key={day!r},
+from dataplatform.settings import resolve_settings
+from shared_ingest.catalogue import load_catalogue
+table = load_catalogue(resolve_settings().require_dbt_project()).get("shop", "order_items")
+result = materialize([build_ingest_asset(table)], partition_key={day!r},
                      resources={{"landing": LandingZone(root={landing!r}), "warehouse": DuckDBLoader(database={db!r})}})
 assert result.success
 """
@@ -224,12 +227,13 @@ DLT_LOAD = """
 import os
 os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
 import dlt, pyarrow.csv as pv
+from dataplatform.settings import resolve_settings
+from shared_ingest.catalogue import load_catalogue
 from shared_ingest.landing import files_to_load
-from shared_ingest.tables import get_table
 
 @dlt.resource(name="order_items", write_disposition="replace")
 def order_items():
-    for path in files_to_load({landing!r}, get_table("shop", "order_items")):
+    for path in files_to_load({landing!r}, load_catalogue(resolve_settings().require_dbt_project()).get("shop", "order_items")):
         yield pv.read_csv(path)
 
 pipeline = dlt.pipeline(pipeline_name="bench", destination=dlt.destinations.duckdb({db!r}),
@@ -272,16 +276,21 @@ def day_key(day: int) -> str:
     return day_date(day).isoformat()
 
 
+def _order_items():
+    from sourcesim.generator import SIMULATED_TABLES
+
+    return next(t for t in SIMULATED_TABLES if (t.source, t.name) == ("shop", "order_items"))
+
+
 def landing_for(scale: float, days: int = 1, name: str = "landing") -> Path:
     """Days 1..days of the simulated sources at a scale, generated once and kept under bench/.work."""
     from shared_ingest.landing import day_file
-    from shared_ingest.tables import get_table
     from sourcesim.days import day_date
     from sourcesim.generator import generate_day
 
     landing = WORK / f"{name}-{scale:g}"
     for day in range(1, days + 1):
-        if not Path(day_file(str(landing), get_table("shop", "order_items"), day_date(day))).is_file():
+        if not Path(day_file(str(landing), _order_items(), day_date(day))).is_file():
             print(f"generating day {day} at scale {scale:g} into {landing}", flush=True)
             generate_day(str(landing), day, scale=scale)
     return landing
@@ -289,10 +298,9 @@ def landing_for(scale: float, days: int = 1, name: str = "landing") -> Path:
 
 def order_lines(landing: Path, day: int = 1) -> int:
     from shared_ingest.landing import day_file
-    from shared_ingest.tables import get_table
     from sourcesim.days import day_date
 
-    with open(day_file(str(landing), get_table("shop", "order_items"), day_date(day))) as file:
+    with open(day_file(str(landing), _order_items(), day_date(day))) as file:
         return sum(1 for _ in file) - 1
 
 

@@ -78,6 +78,13 @@ print(json.dumps({
 """
 
 
+def source_catalogue():
+    """The source tables the repo's dbt project declares (shared_ingest.catalogue)."""
+    from shared_ingest.catalogue import load_catalogue
+
+    return load_catalogue(REPO / "dbt")
+
+
 def describe_location(name: str, env: dict | None = None) -> dict:
     """Load one code location in a fresh interpreter (no other location imported) and describe it."""
     result = subprocess.run(

@@ -14,13 +14,12 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from google.api_core.exceptions import GoogleAPIError
 from google.cloud import bigquery
-from support import REPO, scrubbed_env
+from support import REPO, scrubbed_env, source_catalogue
 
 from dataplatform.dbt_op import microbatch_window_args
 from dataplatform.dbt_project import dbt_executable
 from shared_ingest.bigquery_loader import plan_bigquery_load
 from shared_ingest.landing import day_file
-from shared_ingest.tables import SOURCE_TABLES, get_table
 from sourcesim.days import day_date
 from sourcesim.generator import generate_day
 
@@ -74,7 +73,7 @@ def raw(emulator, tmp_path_factory):
     landing = tmp_path_factory.mktemp("landing")
     generate_day(str(landing), 1, scale=0.05)
     client = emulator.client()
-    for table in SOURCE_TABLES:
+    for table in source_catalogue().loaded:
         local = day_file(str(landing), table, day_date(1))
         events = table.history == "events"
         plan = plan_bigquery_load(emulator.project, table, [gs_uri(landing, local)], DAY if events else None)
@@ -116,7 +115,7 @@ WINDOW = microbatch_window_args(datetime.combine(DAY, time(), UTC), datetime.com
 
 def test_a_state_table_loads_checks_and_swaps(raw):
     _, client = raw
-    customers = get_table("shop", "customers")
+    customers = source_catalogue().get("shop", "customers")
     [(count, loaded)] = query(client, "select count(*), countif(_loaded_at is not null) from raw_shop.customers")
     assert count == loaded > 0
     assert {f.name for f in client.get_table("local-proj.raw_shop.customers").schema} >= set(customers.bigquery_columns)
@@ -137,7 +136,7 @@ def test_an_event_table_holds_its_day_and_the_day_is_recorded(raw):
 def test_an_event_days_overwrite_through_the_partition_decorator(raw, emulator):
     """Day 2 of orders as ingest writes it on BigQuery: WRITE_TRUNCATE into `orders$20260102`."""
     landing, client = raw
-    table = get_table("shop", "orders")
+    table = source_catalogue().get("shop", "orders")
     generate_day(str(landing), 2, scale=0.05)
     local = day_file(str(landing), table, day_date(2))
     plan = plan_bigquery_load(emulator.project, table, [gs_uri(landing, local)], day_date(2))

@@ -12,12 +12,11 @@ from pathlib import Path
 
 import pytest
 from dagster import AssetKey, asset, materialize
-from support import checksums_by, query
+from support import checksums_by, query, source_catalogue
 
 from dataplatform.partitions import partition_range_tags
 from dataplatform.settings import resolve_settings
 from shared_ingest.components import build_definitions
-from shared_ingest.tables import get_table
 from sourcesim.days import day_date
 from sourcesim.generator import generate_day
 
@@ -132,7 +131,7 @@ CASES = {
     "missing-column": ("shop", "orders", drop_column("channel"),
                        [FILE_2, "line 1", "column channel", "required column missing"]),
     "extra-column": ("shop", "orders", add_column("coupon_code"),
-                     [FILE_2, "line 1", "column coupon_code", "not in the catalogue"]),
+                     [FILE_2, "line 1", "column coupon_code", "not in the source's declaration", "_shop__sources.yml"]),
     "wrong-type": ("shop", "orders", edit_line(7, lambda f: ["seven", *f[1:]]),
                    [FILE_2, "line 7", "column order_id", "CAST", '"seven"']),
     "duplicate-key": ("shop", "orders", duplicate_key(of_line=3, at_line=9),
@@ -160,7 +159,7 @@ def test_bad_file_fails_naming_it_and_leaves_the_raw_table_unchanged(ingested, t
     local = tmp_path / "local"
     shutil.copytree(ingested, local)
     warehouse, raw = local / "warehouse.duckdb", f"raw_{source}.{table}"
-    events = get_table(source, table).history == "events"
+    events = source_catalogue().get(source, table).history == "events"
     before = fingerprint(warehouse, raw, by_day=events)
     export = local / "landing" / source / table / FILE_2
     if corrupt is None:

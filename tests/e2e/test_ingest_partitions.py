@@ -12,18 +12,17 @@ from pathlib import Path
 import duckdb
 import pytest
 from dagster import build_schedule_context, materialize
-from support import checksum, query
+from support import checksum, query, source_catalogue
 
 from dataplatform.partitions import partition_range_tags
 from dataplatform.settings import resolve_settings
 from shared_ingest.components import build_definitions
 from shared_ingest.landing import partition_file
-from shared_ingest.tables import SOURCE_TABLES
 from sourcesim.days import day_date
 from sourcesim.generator import generate_day
 
 DAYS = [day_date(d).isoformat() for d in (1, 2, 3)]
-EVENT_TABLES = [f"{t.schema}.{t.name}" for t in SOURCE_TABLES if t.history == "events"]
+EVENT_TABLES = [f"{t.schema}.{t.name}" for t in source_catalogue().loaded if t.history == "events"]
 
 
 def definitions(local: Path):
@@ -76,7 +75,7 @@ def loaded(local) -> Path:
 def test_a_partition_loads_exactly_its_days_export(local):
     """Partition 2 alone: each event table holds exactly day 2's file, stamped with day 2."""
     ingest(local, DAYS[1])
-    for table in SOURCE_TABLES:
+    for table in source_catalogue().loaded:
         if table.history == "events":
             export = Path(partition_file(str(local / "landing"), table, DAYS[1]))
             days = query(local / "warehouse.duckdb", f"select _export_date, count(*) from {table.schema}.{table.name} "
@@ -86,7 +85,7 @@ def test_a_partition_loads_exactly_its_days_export(local):
 
 def test_the_raw_columns_are_the_catalogues_then_the_stamps(loaded):
     database = loaded / "warehouse.duckdb"
-    for table in SOURCE_TABLES:
+    for table in source_catalogue().loaded:
         columns = [c for (c, *_) in query(database, f"describe {table.schema}.{table.name}")]
         stamps = ["_loaded_at", "_export_date"] if table.history == "events" else ["_loaded_at"]
         assert columns == [*table.columns, *stamps], table.qualified_name

@@ -5,13 +5,13 @@ from datetime import date
 
 import pytest
 from google.cloud import bigquery
+from support import source_catalogue
 
 from dataplatform.settings import resolve_settings
 from shared_ingest.bigquery_loader import BigQueryLoader, plan_bigquery_load
 from shared_ingest.components import build_definitions
 from shared_ingest.duckdb_loader import DuckDBLoader
 from shared_ingest.errors import IngestError
-from shared_ingest.tables import SOURCE_TABLES, get_table
 
 os.environ.setdefault("NO_GCE_CHECK", "true")  # nothing here may probe the metadata server
 
@@ -27,7 +27,7 @@ EXPECTED_TYPES = {"BIGINT": "INT64", "INTEGER": "INT64", "DECIMAL(12,2)": "NUMER
 
 
 def test_order_items_load_job_reads_exactly_the_days_bucket_file_into_staging():
-    plan = plan_bigquery_load("dummy", get_table("shop", "order_items"), ORDER_ITEMS_DAY_2, DAY_2)
+    plan = plan_bigquery_load("dummy", source_catalogue().get("shop", "order_items"), ORDER_ITEMS_DAY_2, DAY_2)
     assert plan.source_uris == ORDER_ITEMS_DAY_2
     assert plan.dataset == "dummy.raw_shop"
     staging = bigquery.TableReference.from_string(plan.staging)
@@ -51,7 +51,7 @@ def test_order_items_load_job_reads_exactly_the_days_bucket_file_into_staging():
 
 
 def test_a_state_table_is_staging_then_one_swap_that_stamps_the_load_time():
-    plan = plan_bigquery_load("dummy", get_table("shop", "customers"), CUSTOMERS_FILES)
+    plan = plan_bigquery_load("dummy", source_catalogue().get("shop", "customers"), CUSTOMERS_FILES)
     assert plan.staging == "dummy.raw_shop.customers__loading"
     assert "`dummy.raw_shop.customers__loading`" in plan.duplicate_key_sql
     assert "group by customer_id having count(*) > 1 or customer_id is null" in plan.duplicate_key_sql
@@ -66,7 +66,7 @@ def test_a_state_table_is_staging_then_one_swap_that_stamps_the_load_time():
 def test_a_partition_overwrites_exactly_its_days_table_partition():
     """Day 2 of order_items: checked in staging, then one query job WRITE_TRUNCATE into the
     partition decorator $20260102 of the raw table, partitioned by day on _export_date."""
-    plan = plan_bigquery_load("dummy", get_table("shop", "order_items"), ORDER_ITEMS_DAY_2, DAY_2)
+    plan = plan_bigquery_load("dummy", source_catalogue().get("shop", "order_items"), ORDER_ITEMS_DAY_2, DAY_2)
     assert plan.day == DAY_2
     assert plan.swap_sql == (
         "select *, current_timestamp() as _loaded_at, date '2026-01-02' as _export_date "
@@ -87,7 +87,7 @@ def test_a_partition_overwrites_exactly_its_days_table_partition():
 
 def test_a_partition_is_recorded_with_its_row_count_after_its_rows():
     """The day's load recorded in ingest_log.loaded_partitions, which dbt's `delivered` test reads."""
-    plan = plan_bigquery_load("dummy", get_table("shop", "order_items"), ORDER_ITEMS_DAY_2, DAY_2)
+    plan = plan_bigquery_load("dummy", source_catalogue().get("shop", "order_items"), ORDER_ITEMS_DAY_2, DAY_2)
     create_dataset, create_table, merge = plan.record_sql
     assert create_dataset == "create schema if not exists `dummy.ingest_log`"
     assert create_table == ("create table if not exists `dummy.ingest_log.loaded_partitions` "
@@ -95,40 +95,40 @@ def test_a_partition_is_recorded_with_its_row_count_after_its_rows():
     assert merge.startswith("merge `dummy.ingest_log.loaded_partitions` as r using "
                             "(select 'shop.order_items' as source_table, date '2026-01-02' as partition_day) as d ")
     assert "update set row_count = @row_count" in merge and "values (d.source_table, d.partition_day, @row_count" in merge
-    assert plan_bigquery_load("dummy", get_table("shop", "customers"), CUSTOMERS_FILES).record_sql is None
+    assert plan_bigquery_load("dummy", source_catalogue().get("shop", "customers"), CUSTOMERS_FILES).record_sql is None
 
 
 def test_a_partitions_keys_are_checked_within_the_day_and_against_other_days():
-    plan = plan_bigquery_load("dummy", get_table("shop", "order_items"), ORDER_ITEMS_DAY_2, DAY_2)
+    plan = plan_bigquery_load("dummy", source_catalogue().get("shop", "order_items"), ORDER_ITEMS_DAY_2, DAY_2)
     assert plan.duplicate_key_sql == (
-        "select cast(order_item_id as string) as key_value from `dummy.raw_shop.order_items__loading` "
+        "select cast(order_item_id as string) as order_item_id from `dummy.raw_shop.order_items__loading` "
         "group by order_item_id having count(*) > 1 or order_item_id is null limit 3"
     )
     assert plan.loaded_elsewhere_sql == (
-        "select cast(order_item_id as string) as key_value, cast(_export_date as string) as loaded_on "
-        "from `dummy.raw_shop.order_items` where _export_date <> date '2026-01-02' "
-        "and order_item_id in (select order_item_id from `dummy.raw_shop.order_items__loading`) limit 3"
+        "select cast(r.order_item_id as string) as order_item_id, cast(r._export_date as string) as loaded_on "
+        "from `dummy.raw_shop.order_items` as r where r._export_date <> date '2026-01-02' "
+        "and exists (select 1 from `dummy.raw_shop.order_items__loading` as s where s.order_item_id = r.order_item_id) limit 3"
     )
 
 
 def test_events_are_checked_to_fall_on_the_exports_day():
-    plan = plan_bigquery_load("dummy", get_table("shop", "orders"), [f"{BUCKET}/shop/orders/2026-01-02.csv"], DAY_2)
+    plan = plan_bigquery_load("dummy", source_catalogue().get("shop", "orders"), [f"{BUCKET}/shop/orders/2026-01-02.csv"], DAY_2)
     assert plan.event_time_sql == (
-        "select cast(order_id as string) as key_value from `dummy.raw_shop.orders__loading` "
+        "select cast(order_id as string) as order_id from `dummy.raw_shop.orders__loading` "
         "where ordered_at is null or date(ordered_at) <> date '2026-01-02' limit 3"
     )
-    order_lines = plan_bigquery_load("dummy", get_table("shop", "order_items"), ORDER_ITEMS_DAY_2, DAY_2)
+    order_lines = plan_bigquery_load("dummy", source_catalogue().get("shop", "order_items"), ORDER_ITEMS_DAY_2, DAY_2)
     assert order_lines.event_time_sql is None  # no time of their own: they belong to the export's day
 
 
 def test_an_event_table_loads_a_day_and_a_state_table_does_not():
     with pytest.raises(ValueError, match="shop.order_items: an event table loads one day's partition"):
-        plan_bigquery_load("dummy", get_table("shop", "order_items"), ORDER_ITEMS_DAY_2)
+        plan_bigquery_load("dummy", source_catalogue().get("shop", "order_items"), ORDER_ITEMS_DAY_2)
     with pytest.raises(ValueError, match="shop.customers"):
-        plan_bigquery_load("dummy", get_table("shop", "customers"), CUSTOMERS_FILES, DAY_2)
+        plan_bigquery_load("dummy", source_catalogue().get("shop", "customers"), CUSTOMERS_FILES, DAY_2)
 
 
-@pytest.mark.parametrize("table", SOURCE_TABLES, ids=lambda t: t.qualified_name)
+@pytest.mark.parametrize("table", source_catalogue().loaded, ids=lambda t: t.qualified_name)
 def test_every_table_schema_follows_the_catalogue(table):
     files = [f"{BUCKET}/{table.source}/{table.name}/2026-01-01.csv"]
     day = date(2026, 1, 1) if table.history == "events" else None
@@ -137,7 +137,7 @@ def test_every_table_schema_follows_the_catalogue(table):
 
 
 def test_local_or_no_files_are_refused_naming_the_table():
-    table = get_table("erp", "products")
+    table = source_catalogue().get("erp", "products")
     refused = r"(?s)erp.products: not loaded.*/tmp/landing/erp/products/2026-01-01.csv: BigQuery loads gs:// files only"
     with pytest.raises(IngestError, match=refused):
         plan_bigquery_load("dummy", table, ["/tmp/landing/erp/products/2026-01-01.csv"])
@@ -158,7 +158,7 @@ def test_prod_definitions_have_the_dev_keys_groups_owners_and_partitions(tmp_pat
     dev = build_definitions(resolve_settings({"PLATFORM_LOCAL_DIR": str(tmp_path), "PLATFORM_SCHEDULES": "stopped"}))
     prod = build_definitions(resolve_settings(PROD_ENV))
     assert _describe(prod) == _describe(dev)
-    assert len(_describe(prod)) == len(SOURCE_TABLES)
+    assert len(_describe(prod)) == len(source_catalogue().loaded)
 
     warehouse = prod.resources["warehouse"]
     assert isinstance(warehouse, BigQueryLoader)

@@ -4,10 +4,10 @@ from datetime import date
 
 import numpy as np
 import pytest
+from support import source_catalogue
 
 from dataplatform.partitions import PARTITIONS_START_VARIABLE, partitions_start
 from shared_ingest.landing import day_file, file_date, files_to_load, latest_day, partition_file
-from shared_ingest.tables import SOURCE_TABLES, get_table
 from sourcesim.days import day_date, day_number
 from sourcesim.generator import Volume, day_tables, generate_day, next_day
 
@@ -38,9 +38,10 @@ def test_day_two_changes_customers_and_prices_and_adds_orders():
 
 def test_keys_are_unique_and_lines_reference_orders():
     tables = day_tables(42, 0.5, 1)
-    for table in SOURCE_TABLES:
-        if table.primary_key in tables[table.name]:
-            keys = tables[table.name][table.primary_key]
+    for table in source_catalogue().loaded:
+        [key] = table.primary_key
+        if key in tables[table.name]:
+            keys = tables[table.name][key]
             assert np.unique(keys).size == keys.size, table.qualified_name
     assert set(tables["order_items"]["order_id"]) <= set(tables["orders"]["order_id"])
 
@@ -49,7 +50,7 @@ def test_keys_are_unique_and_lines_reference_orders():
 def test_every_event_of_a_days_export_happens_on_that_day(day):
     """A day's export is its daily partition: ingest rejects an event dated on another day."""
     tables = day_tables(42, 0.5, day)
-    for table in SOURCE_TABLES:
+    for table in source_catalogue().loaded:
         if table.event_time_column:
             times = tables[table.name][table.event_time_column].astype("datetime64[D]")
             assert (times == np.datetime64(day_date(day))).all(), table.qualified_name
@@ -57,7 +58,7 @@ def test_every_event_of_a_days_export_happens_on_that_day(day):
 
 def test_day_one_is_the_first_partition_and_a_partition_key_names_its_days_file(monkeypatch):
     assert day_date(1) == partitions_start()
-    orders = get_table("shop", "orders")
+    orders = source_catalogue().get("shop", "orders")
     assert partition_file("/landing", orders, "2026-01-02") == "/landing/shop/orders/2026-01-02.csv"
     assert day_number(file_date("/landing/shop/orders/2026-01-02.csv")) == 2
     monkeypatch.setenv(PARTITIONS_START_VARIABLE, "2025-12-01")
@@ -78,7 +79,7 @@ def test_files_land_per_table_and_day(tmp_path):
     rows = generate_day(root, 1, scale=0.05)
     generate_day(root, 2, scale=0.05)
     assert next_day(root) == 3
-    customers, orders = get_table("shop", "customers"), get_table("shop", "orders")
+    customers, orders = source_catalogue().get("shop", "customers"), source_catalogue().get("shop", "orders")
     assert latest_day(root, customers) == day_date(2)
     assert files_to_load(root, customers) == [day_file(root, customers, day_date(2))]
     assert files_to_load(root, orders) == [day_file(root, orders, day_date(1)), day_file(root, orders, day_date(2))]

@@ -4,18 +4,11 @@ import pytest
 from dagster import AssetKey
 
 from dataplatform.domain import count_nodes, domain_selection
-from dataplatform.keys import dbt_node_asset_key, raw_schema, snapshot_pool, source_asset_key
-from shared_ingest.tables import SOURCE_TABLES
+from dataplatform.keys import dbt_node_asset_key, snapshot_pool, source_asset_key
 
 
 def test_source_key_is_raw_source_table():
     assert source_asset_key("shop", "customers") == AssetKey(["raw", "shop", "customers"])
-
-
-def test_every_ingest_table_takes_the_source_key_rule():
-    for table in SOURCE_TABLES:
-        assert table.asset_key == source_asset_key(table.source, table.name)
-        assert table.schema == raw_schema(table.source) == f"raw_{table.source}"
 
 
 def test_dbt_node_key_is_domain_then_name():

@@ -16,11 +16,6 @@ def source_asset_key(source_name: str, table_name: str) -> AssetKey:
     return AssetKey([RAW_KEY_PREFIX, source_name, table_name])
 
 
-def raw_schema(source_name: str) -> str:
-    """Warehouse schema (BigQuery dataset) that holds a source system's raw tables."""
-    return f"raw_{source_name}"
-
-
 def dbt_node_asset_key(group: str, name: str) -> AssetKey:
     """Key of a dbt model or snapshot: its owning domain, then its name."""
     return AssetKey([group, name])

@@ -21,7 +21,6 @@ import numpy as np
 import pyarrow as pa
 
 from shared_ingest.landing import day_file, latest_day
-from shared_ingest.tables import SOURCE_TABLES, get_table
 from sourcesim.days import day_date, day_number
 
 log = logging.getLogger(__name__)
@@ -36,6 +35,21 @@ STATUSES = ["completed", "cancelled", "returned"]
 CHANNELS = ["web", "app", "store"]
 METHODS = ["card", "paypal", "bank_transfer", "gift_card"]
 SECONDS_PER_DAY = 86_400
+
+
+@dataclass(frozen=True)
+class SimulatedTable:
+    """A table the simulated systems export (declared for ingest in the example's dbt sources YAML)."""
+
+    source: str
+    name: str
+
+
+# What the simulated shop and ERP export each day, in the order they are written.
+SIMULATED_TABLES = tuple(SimulatedTable(source, name) for source, names in (
+    ("shop", ("customers", "orders", "order_items", "payments")),
+    ("erp", ("products", "suppliers", "warehouses", "stock_movements")),
+) for name in names)
 
 
 @dataclass(frozen=True)
@@ -294,7 +308,7 @@ def generate_day(landing_root: str, day: int, *, scale: float = 1.0, seed: int =
     con.execute("set preserve_insertion_order = true")
     rows = {}
     for name, arrays in day_tables(seed, scale, day).items():
-        table = next(t for t in SOURCE_TABLES if t.name == name)
+        table = next(t for t in SIMULATED_TABLES if t.name == name)
         target = day_file(landing_root, table, day_date(day))
         fs, path = fsspec.core.url_to_fs(target)
         fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
@@ -307,7 +321,7 @@ def generate_day(landing_root: str, day: int, *, scale: float = 1.0, seed: int =
             os.replace(staging, path)  # a reader never sees half a file
         else:
             fs.put_file(staging, path)
-        rows[table.qualified_name] = len(next(iter(arrays.values())))
+        rows[f"{table.source}.{table.name}"] = len(next(iter(arrays.values())))
     con.close()
     log.info("day %s (%s) exported at scale %s in %.1f s: %s", day, day_date(day), scale, time.monotonic() - started, rows)
     return rows
@@ -315,7 +329,7 @@ def generate_day(landing_root: str, day: int, *, scale: float = 1.0, seed: int =
 
 def next_day(landing_root: str) -> int:
     """The first day not yet exported (1 on an empty landing zone)."""
-    landed = [latest_day(landing_root, t) for t in SOURCE_TABLES]
+    landed = [latest_day(landing_root, t) for t in SIMULATED_TABLES]
     return 1 if None in landed else day_number(min(landed)) + 1
 
 
@@ -340,7 +354,7 @@ def main(argv: list[str] | None = None) -> None:
         generate_day(root, day, scale=args.scale, seed=args.seed)
 
 
-__all__ = ["Volume", "generate_day", "next_day", "day_tables", "get_table"]
+__all__ = ["SIMULATED_TABLES", "Volume", "generate_day", "next_day", "day_tables"]
 
 
 if __name__ == "__main__":

@@ -14,10 +14,10 @@ from dagster import (
 )
 
 from dataplatform.partitions import daily_partitions, partition_day
+from shared_ingest.catalogue import Catalogue, SourceTable
 from shared_ingest.errors import IngestError
 from shared_ingest.landing import files_to_load, partition_file
 from shared_ingest.loading import LoadResult, WarehouseLoader
-from shared_ingest.tables import SOURCE_TABLES, SourceTable
 from shared_ingest.validation import landing_problems
 
 INGEST_OWNERS = ["team:platform"]
@@ -37,8 +37,10 @@ def load_metadata(result: LoadResult) -> dict:
     }
 
 
-def build_ingest_asset(table: SourceTable, warehouse_kind: str = "duckdb") -> AssetsDefinition:
-    """The asset that loads ``raw_<source>.<table>`` from what has landed for it.
+def build_ingest_asset(table: SourceTable, warehouse_kind: str = "duckdb",
+                       source_tables: tuple[SourceTable, ...] = ()) -> AssetsDefinition:
+    """The asset that loads ``<schema>.<table>`` from what has landed for it (``source_tables``:
+    the other tables of its source, whose newest export a state table must keep up with).
 
     Every table is daily-partitioned, so a day of ingest (or a range of days, a backfill) is one
     run. An event table's partition ``YYYY-MM-DD`` replaces that day's rows with that day's export;
@@ -67,11 +69,11 @@ def build_ingest_asset(table: SourceTable, warehouse_kind: str = "duckdb") -> As
     )
     def _ingest(context: AssetExecutionContext, landing: LandingZone, warehouse: WarehouseLoader) -> Iterator:
         if events:
-            yield from load_days(context, landing.root, warehouse, table)
+            yield from load_days(context, landing.root, warehouse, table, source_tables)
             yield MaterializeResult()  # each day's metadata was added to its own partition
             return
         files = files_to_load(landing.root, table)
-        problems = landing_problems(landing.root, table, files)
+        problems = landing_problems(landing.root, table, files, source_tables=source_tables)
         if problems:
             raise IngestError(table, problems)
         context.log.info(f"loading {len(files)} file(s) into {table.schema}.{table.name}")
@@ -82,8 +84,8 @@ def build_ingest_asset(table: SourceTable, warehouse_kind: str = "duckdb") -> As
     return _ingest
 
 
-def load_days(context: AssetExecutionContext, root: str, warehouse: WarehouseLoader,
-              table: SourceTable) -> Iterator[AssetMaterialization]:
+def load_days(context: AssetExecutionContext, root: str, warehouse: WarehouseLoader, table: SourceTable,
+              source_tables: tuple[SourceTable, ...] = ()) -> Iterator[AssetMaterialization]:
     """Each day of the run's partition (or range) from its export, oldest first, one transaction a day.
 
     Each day's materialization carries that day's rows and file. If a day fails, the days before it
@@ -94,7 +96,7 @@ def load_days(context: AssetExecutionContext, root: str, warehouse: WarehouseLoa
     for number, key in enumerate(keys, 1):
         file = partition_file(root, table, key)
         try:
-            problems = landing_problems(root, table, [file], key)
+            problems = landing_problems(root, table, [file], key, source_tables)
             if problems:
                 raise IngestError(table, problems, key)
             result = warehouse.replace_partition(table, file, partition_day(key))
@@ -108,5 +110,6 @@ def load_days(context: AssetExecutionContext, root: str, warehouse: WarehouseLoa
         loaded[key] = result
 
 
-def build_ingest_assets(warehouse_kind: str = "duckdb") -> list[AssetsDefinition]:
-    return [build_ingest_asset(table, warehouse_kind) for table in SOURCE_TABLES]
+def build_ingest_assets(catalogue: Catalogue, warehouse_kind: str = "duckdb") -> list[AssetsDefinition]:
+    """One asset per source table the platform loads, as the dbt sources declare them."""
+    return [build_ingest_asset(table, warehouse_kind, catalogue.of_source(table.source)) for table in catalogue.loaded]

@@ -9,10 +9,9 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING
 
+from shared_ingest.catalogue import EXPORT_DATE, LOADED_AT, SourceTable
 from shared_ingest.errors import IngestError, Problem
 from shared_ingest.loading import (
-    EXPORT_DATE,
-    LOADED_AT,
     LOADED_PARTITIONS_SCHEMA,
     LOADED_PARTITIONS_TABLE,
     LoadResult,
@@ -21,7 +20,6 @@ from shared_ingest.loading import (
     no_files,
 )
 from shared_ingest.row_checks import RowCheck, row_checks, run_row_checks
-from shared_ingest.tables import SourceTable
 
 if TYPE_CHECKING:  # the bigquery extra is imported only where BigQuery is used
     from google.cloud import bigquery

@@ -18,6 +18,7 @@ from dataplatform.partitions import daily_cron_time
 from dataplatform.settings import Settings, resolve_settings
 from shared_ingest.assets import LandingZone, build_ingest_assets
 from shared_ingest.bigquery_loader import BigQueryLoader
+from shared_ingest.catalogue import load_catalogue
 from shared_ingest.duckdb_loader import DuckDBLoader
 from shared_ingest.loading import WarehouseLoader
 
@@ -45,24 +46,26 @@ class SourceIngest(dg.Component, dg.Model, dg.Resolvable):
         return self.definitions(resolve_settings())
 
     def definitions(self, settings: Settings) -> dg.Definitions:
-        """Ingest assets, the daily ingest schedule, the alerts and, in dev, the source-system simulation."""
+        """Ingest assets (one per source table the dbt sources declare), the daily ingest schedule,
+        the alerts and, in dev, the source-system simulation."""
         warehouse, warehouse_kind = warehouse_loader(settings)
-        assets = build_ingest_assets(warehouse_kind)
-        # One daily run: the day's partition of every table (the state tables load their newest
-        # export). A range of days is one run too (a backfill).
-        ingest = dg.define_asset_job(
-            "ingest_sources",
-            selection=dg.AssetSelection.assets(*assets),
-            tags=RETRY_FROM_ASSET_FAILURE,
-        )
+        assets = build_ingest_assets(load_catalogue(settings.require_dbt_project()), warehouse_kind)
         loads_at = daily_cron_time(self.loads_at, "loads_at")
-        jobs = [ingest]
-        schedules = [
-            dg.build_schedule_from_partitioned_job(
+        jobs, schedules = [], []
+        if assets:
+            # One daily run: the day's partition of every table (the state tables load their newest
+            # export). A range of days is one run too (a backfill).
+            ingest = dg.define_asset_job("ingest_sources", selection=dg.AssetSelection.assets(*assets),
+                                         tags=RETRY_FROM_ASSET_FAILURE)
+            jobs.append(ingest)
+            schedules.append(dg.build_schedule_from_partitioned_job(
                 ingest, name="ingest_sources_daily", hour_of_day=loads_at.hour, minute_of_hour=loads_at.minute,
                 default_status=schedule_status(settings),
-            )
-        ]
+            ))
+        else:
+            dg.get_dagster_logger().warning(
+                f"no source table to load: the dbt project at {settings.dbt_project_dir} declares none "
+                "(README: bring your own sources)")
         if settings.env == "dev" and (simulation := dev_simulation(self.simulates_at, settings)):
             jobs.append(simulation.job)
             schedules.append(simulation)

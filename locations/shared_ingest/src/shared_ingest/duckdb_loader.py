@@ -8,10 +8,9 @@ from datetime import date
 
 import duckdb
 
+from shared_ingest.catalogue import EXPORT_DATE, LOADED_AT, SourceTable
 from shared_ingest.errors import IngestError, Problem
 from shared_ingest.loading import (
-    EXPORT_DATE,
-    LOADED_AT,
     LOADED_PARTITIONS_SCHEMA,
     LOADED_PARTITIONS_TABLE,
     LoadResult,
@@ -20,7 +19,6 @@ from shared_ingest.loading import (
     no_files,
 )
 from shared_ingest.row_checks import row_checks, run_row_checks
-from shared_ingest.tables import SourceTable
 from shared_ingest.validation import csv_problems, sql_list
 
 

@@ -3,7 +3,7 @@ and column, and the promise that the raw table is unchanged."""
 
 from dataclasses import dataclass
 
-from shared_ingest.tables import SourceTable
+from shared_ingest.catalogue import SourceTable
 
 # An error message lists this many problems; the count says how many more there were.
 SHOWN_PROBLEMS = 5

@@ -7,23 +7,32 @@ An export is keyed by its day, the day of the daily partition that loads it.
 from __future__ import annotations
 
 from datetime import date
+from typing import Protocol
 
 import fsspec
 
 from dataplatform.partitions import partition_day
-from shared_ingest.tables import SourceTable
+from shared_ingest.catalogue import SourceTable
 
 
-def table_folder(root: str, table: SourceTable) -> str:
+class LandedTable(Protocol):
+    """What the layout needs of a table: its source system and its name (a ``SourceTable``, or a
+    simulator's own list of what it exports)."""
+
+    source: str
+    name: str
+
+
+def table_folder(root: str, table: LandedTable) -> str:
     return f"{root.rstrip('/')}/{table.source}/{table.name}"
 
 
-def day_file(root: str, table: SourceTable, day: date) -> str:
+def day_file(root: str, table: LandedTable, day: date) -> str:
     """The export of ``day``."""
     return f"{table_folder(root, table)}/{day.isoformat()}.csv"
 
 
-def partition_file(root: str, table: SourceTable, partition_key: str) -> str:
+def partition_file(root: str, table: LandedTable, partition_key: str) -> str:
     """The export a daily partition loads: the file of the partition's day."""
     return day_file(root, table, partition_day(partition_key))
 
@@ -33,7 +42,7 @@ def file_date(path: str) -> date:
     return date.fromisoformat(path.rsplit("/", 1)[-1].removesuffix(".csv"))
 
 
-def landed_files(root: str, table: SourceTable) -> list[str]:
+def landed_files(root: str, table: LandedTable) -> list[str]:
     """Every export of a table, oldest first."""
     fs, folder = fsspec.core.url_to_fs(table_folder(root, table))
     if not fs.isdir(folder):
@@ -50,7 +59,7 @@ def files_to_load(root: str, table: SourceTable) -> list[str]:
     return files
 
 
-def latest_day(root: str, table: SourceTable) -> date | None:
+def latest_day(root: str, table: LandedTable) -> date | None:
     """The day of the newest export landed for a table (None if none)."""
     files = landed_files(root, table)
     return file_date(files[-1]) if files else None

@@ -14,8 +14,8 @@ from datetime import date
 
 from dagster import ConfigurableResource
 
+from shared_ingest.catalogue import SourceTable
 from shared_ingest.errors import IngestError, Problem
-from shared_ingest.tables import SourceTable
 
 
 @dataclass(frozen=True)
@@ -24,13 +24,6 @@ class LoadResult:
     files: list[str]
     seconds: float
 
-
-# Every raw table carries the time of the load that wrote it: dbt's source freshness and the
-# `fresh` source test read it (loaded_at_field) to block domain builds on stale raw data.
-LOADED_AT = "_loaded_at"
-# Every raw event row carries the day of the export it came from, its daily partition: a
-# partition's load replaces the rows of that day, and dbt reads it as the sources' event_time.
-EXPORT_DATE = "_export_date"
 
 # Every event partition a load commits is recorded here, per source table (`shop.orders`, as dbt
 # names the source), with its row count: a day whose export held no rows is told apart from a day

@@ -11,27 +11,28 @@ export's day) find values; ``key_problems`` and ``event_time_problems`` find the
 
 import csv
 import io
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 
 import duckdb
 import fsspec
 
+from shared_ingest.catalogue import SourceTable
 from shared_ingest.errors import Problem
 from shared_ingest.landing import day_file, landed_files, latest_day, partition_file, table_folder
-from shared_ingest.tables import SOURCE_TABLES, SourceTable
 
 
-def missing_files(root: str, table: SourceTable, partition_key: str | None = None) -> list[Problem]:
+def missing_files(root: str, table: SourceTable, partition_key: str | None = None,
+                  source_tables: Sequence[SourceTable] = ()) -> list[Problem]:
     """Exports that should have landed. A daily partition of an event table needs exactly its
-    day's export. A state table needs its source's newest day: a table that lags its source system
-    would silently load a stale day."""
+    day's export. A state table needs its source's newest day (over ``source_tables``, the tables
+    of its source): a table that lags its source system would silently load a stale day."""
     if table.history == "events":
         path = partition_file(root, table, partition_key)
         fs, local = fsspec.core.url_to_fs(path)
         if fs.exists(local):
             return []
         return [Problem(path, f"export missing: partition {partition_key} loads exactly this day's export")]
-    newest = max((day for t in SOURCE_TABLES if t.source == table.source if (day := latest_day(root, t))), default=None)
+    newest = max((day for t in (*source_tables, table) if (day := latest_day(root, t))), default=None)
     if newest is None:
         return [Problem(table_folder(root, table) + "/", "no export has landed for this table")]
     path = day_file(root, table, newest)
@@ -41,7 +42,7 @@ def missing_files(root: str, table: SourceTable, partition_key: str | None = Non
 
 
 def header_problems(table: SourceTable, path: str) -> list[Problem]:
-    """The file's first line must be exactly the catalogue's columns, in order, in UTF-8."""
+    """The file's first line must be exactly the declared columns, in order, in UTF-8."""
     with fsspec.open(path, "rb") as file:
         first = file.readline()
     if not first.strip():
@@ -55,16 +56,17 @@ def header_problems(table: SourceTable, path: str) -> list[Problem]:
     if found == expected:
         return []
     problems = [Problem(path, "required column missing from the header", 1, c) for c in expected if c not in found]
-    problems += [Problem(path, "column not in the catalogue (tables.py)", 1, c) for c in found if c not in expected]
+    problems += [Problem(path, f"column not in the source's declaration ({table.declared_in})", 1, c)
+                 for c in found if c not in expected]
     if not problems:
         problems.append(Problem(path, f"columns out of order: expected {','.join(expected)}", line=1))
     return problems
 
 
-def landing_problems(root: str, table: SourceTable, files: list[str],
-                     partition_key: str | None = None) -> list[Problem]:
+def landing_problems(root: str, table: SourceTable, files: list[str], partition_key: str | None = None,
+                     source_tables: Sequence[SourceTable] = ()) -> list[Problem]:
     """Everything wrong that can be seen without loading: missing exports and bad headers."""
-    missing = missing_files(root, table, partition_key)
+    missing = missing_files(root, table, partition_key, source_tables)
     absent = {problem.file for problem in missing}
     return missing + [problem for path in files if path not in absent for problem in header_problems(table, path)]
 
@@ -88,49 +90,66 @@ def csv_problems(table: SourceTable, files: list[str], read_csv_options: str) ->
     return [Problem(path, f"{kind}: {message}", int(line), column) for path, line, column, kind, message in rows]
 
 
-def _rows_where(files: list[str], column: str, values: set[str]) -> Iterator[tuple[str, int, dict[str, str]]]:
-    """(file, line, row) of every row whose ``column`` is one of ``values``, in file order."""
+def _rows_where(files: list[str], columns: Sequence[str],
+                values: set[tuple[str, ...]]) -> Iterator[tuple[str, int, dict[str, str]]]:
+    """(file, line, row) of every row whose ``columns`` hold one of ``values``, in file order."""
     for path in files:
         with fsspec.open(path, "r", encoding="utf-8", newline="") as file:
             reader = csv.DictReader(file)
             for row in reader:
-                if row[column] in values:
+                if tuple(row[c] for c in columns) in values:
                     yield path, reader.line_num, row
 
 
-def key_problems(table: SourceTable, files: list[str], values: list,
-                 loaded_on: Mapping[str, object] | None = None) -> list[Problem]:
-    """Where null, duplicated or already loaded primary key values sit (a plain CSV scan, only after
-    a check failed). ``loaded_on``: keys of these files the raw table holds on another day, and that day."""
-    loaded_on = {str(value): day for value, day in (loaded_on or {}).items()}
-    wanted = {"" if v is None else str(v) for v in values} | set(loaded_on)
+def _key_text(table: SourceTable, values: Sequence[str]) -> str:
+    """A key's values as a message names them: ``5``, or ``(invoice_id=5, line_number=1)``."""
+    if len(table.primary_key) == 1:
+        return values[0]
+    return "(" + ", ".join(f"{c}={v}" for c, v in zip(table.primary_key, values, strict=True)) + ")"
+
+
+def _as_key(value) -> tuple[str, ...]:
+    """A key as the check queries return it (a tuple, None for null) and as the CSV holds it ('' for null)."""
+    return tuple("" if v is None else str(v) for v in (value if isinstance(value, tuple | list) else (value,)))
+
+
+def key_problems(table: SourceTable, files: list[str], values: Sequence,
+                 loaded_on: Mapping[tuple, object] | None = None) -> list[Problem]:
+    """Where null, duplicated or already loaded primary keys sit (a plain CSV scan, only after a
+    check failed). ``values``: key tuples; ``loaded_on``: keys of these files the raw table holds
+    on another day, and that day."""
+    loaded_on = {_as_key(value): day for value, day in (loaded_on or {}).items()}
+    wanted = {_as_key(v) for v in values} | set(loaded_on)
     key = table.primary_key
-    seen: dict[str, str] = {}
+    seen: dict[tuple[str, ...], str] = {}
     problems = []
     for path, line, row in _rows_where(files, key, wanted):
-        value = row[key]
-        if value == "":
-            problems.append(Problem(path, "primary key is null", line, key))
+        value = tuple(row[c] for c in key)
+        if nulls := [c for c, v in zip(key, value, strict=True) if v == ""]:
+            problems.append(Problem(path, "primary key is null", line, ", ".join(nulls)))
         elif value in seen:
-            problems.append(Problem(path, f"duplicate primary key {value} (first at {seen[value]})", line, key))
+            problems.append(Problem(path, f"duplicate primary key {_key_text(table, value)} (first at {seen[value]})",
+                                    line, ", ".join(key)))
         else:
             seen[value] = f"{path}, line {line}"
             if value in loaded_on:
-                problems.append(Problem(path, f"primary key {value} already loaded on {loaded_on[value]}", line, key))
-    return problems or [Problem(", ".join(files), f"primary key values {sorted(wanted)} are null, duplicated or "
-                                                  "already loaded", column=key)]
+                problems.append(Problem(path, f"primary key {_key_text(table, value)} already loaded on {loaded_on[value]}",
+                                        line, ", ".join(key)))
+    shown = sorted(_key_text(table, v) for v in wanted)
+    return problems or [Problem(", ".join(files), f"primary key values {shown} are null, duplicated or already loaded",
+                                column=", ".join(key))]
 
 
-def event_time_problems(table: SourceTable, files: list[str], day: str, keys: list) -> list[Problem]:
+def event_time_problems(table: SourceTable, files: list[str], day: str, keys: Sequence) -> list[Problem]:
     """Where the events with these primary keys, found outside the export's ``day``, sit: an export
     holds its day's events only, so a day's partition is exactly that day's rows."""
     column = table.event_time_column
     problems = []
-    for path, line, row in _rows_where(files, table.primary_key, {str(k) for k in keys}):
+    for path, line, row in _rows_where(files, table.primary_key, {_as_key(k) for k in keys}):
         when = row[column]
         if when:
             problems.append(Problem(path, f"{column} {when} is not on {day}, the export's day", line, column))
         else:
             problems.append(Problem(path, f"{column} is empty, not a time on {day}", line, column))
-    return problems or [Problem(", ".join(files), f"events {sorted(map(str, keys))} are not on {day}, the export's day",
-                                column=column)]
+    shown = sorted(_key_text(table, _as_key(k)) for k in keys)
+    return problems or [Problem(", ".join(files), f"events {shown} are not on {day}, the export's day", column=column)]
