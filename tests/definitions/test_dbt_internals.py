@@ -51,9 +51,9 @@ def probe_project(tmp_path_factory):
     (project / "macros" / "contract_probe.sql").write_text(PROBE_MACRO)
     (project / "models" / "sales" / "staging" / "contract_probe.sql").write_text("{{ config(access='public') }}\nselect 1 as id\n")
     settings = project / "dbt_project.yml"
-    hooks = 'on-run-start: ["{{ start_blue_from_green() }}"]'
+    hooks = 'on-run-start: ["{{ create_missing_sources() }}", "{{ start_blue_from_green() }}"]'
     assert hooks in settings.read_text()
-    settings.write_text(settings.read_text().replace(hooks, 'on-run-start: ["{{ contract_probe() }}", "{{ start_blue_from_green() }}"]'))
+    settings.write_text(settings.read_text().replace(hooks, hooks.replace('[', '["{{ contract_probe() }}", ')))
     return project
 
 

@@ -78,3 +78,36 @@ def test_a_run_parses_partially_after_the_warehouse_changed(tmp_path, platform_e
     assert "running dbt parse" in caplog.text
     events = dbt_event_names(project, tmp_path / "run-2")
     assert "UnableToPartialParse" not in events, "the run parsed the whole project again"
+
+
+def test_dbt_packages_are_installed_where_the_project_is_parsed_offline(tmp_path, platform_env, caplog):
+    """A project with packages.yml: the preparation runs `dbt deps` (a local package needs no
+    network), once, and again only when the packages or the package change."""
+    import json
+    import logging
+
+    from dataplatform.dbt_project import get_dbt_project, prepare_manifest
+
+    package = tmp_path / "vendored" / "house_rules"
+    (package / "macros").mkdir(parents=True)
+    (package / "dbt_project.yml").write_text("name: house_rules\nversion: '1.0.0'\nconfig-version: 2\n")
+    (package / "macros" / "cents.sql").write_text("{% macro to_cents(c) %}cast({{ c }} * 100 as bigint){% endmacro %}\n")
+    project = copy_dbt_project(tmp_path / "dbt")
+    (project / "packages.yml").write_text(f"packages:\n  - local: {package}\n")
+    dbt_project = get_dbt_project(project, "dev")
+
+    def prepared() -> tuple[dict, str]:
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            manifest = json.loads(prepare_manifest(dbt_project).read_text())
+        return manifest, caplog.text
+
+    manifest, logged = prepared()
+    assert "running dbt deps" in logged and "running dbt parse" in logged
+    assert "macro.house_rules.to_cents" in manifest["macros"]
+    _, logged = prepared()
+    assert "running dbt deps" not in logged and "running dbt parse" not in logged
+    (package / "macros" / "cents.sql").write_text("{% macro to_cents(c) %}cast(round({{ c }} * 100) as bigint){% endmacro %}\n")
+    manifest, logged = prepared()
+    assert "running dbt deps" not in logged and "running dbt parse" in logged  # a local package is a link
+    assert "round(" in manifest["macros"]["macro.house_rules.to_cents"]["macro_sql"]

@@ -34,3 +34,18 @@ def test_ingest_refuses_a_cron_that_runs_every_five_minutes():
 def test_ingests_times_are_declared_in_its_defs_yaml_and_the_simulation_comes_first():
     declared = declared_ingest()
     assert daily_cron_time(declared.simulates_at) < daily_cron_time(declared.loads_at)
+
+
+def test_dbt_run_by_hand_starts_its_calendar_where_the_platform_does():
+    """dbt read alone (`cd dbt && dbt build`) takes the default the settings own; the platform
+    always passes its own value (Settings.dbt_env)."""
+    import re
+
+    from support import REPO
+
+    from dataplatform.settings import DEFAULT_PARTITIONS_START, PARTITIONS_START_VARIABLE
+
+    files = [p for p in (REPO / "dbt").rglob("*") if p.suffix in (".sql", ".yml") and "target" not in p.parts]
+    reads = re.compile(rf"env_var\(\s*'{PARTITIONS_START_VARIABLE}'\s*(?:,\s*'([^']*)')?\s*\)")
+    defaults = [(p.name, m[1]) for p in files for m in reads.finditer(p.read_text())]
+    assert defaults and all(default == DEFAULT_PARTITIONS_START.isoformat() for _, default in defaults), defaults

@@ -44,9 +44,10 @@
 {% endmacro %}
 
 
+{#- A unit test's inputs are CTEs (no schema): they are read as given. -#}
 {% macro ref() %}
     {%- set relation = builtins.ref(*varargs, **kwargs) -%}
-    {%- if not execute or relation is none or not relation.schema.endswith(blue_suffix()) -%}
+    {%- if not execute or relation is none or not relation.schema or not relation.schema.endswith(blue_suffix()) -%}
         {{ return(relation) }}
     {%- endif -%}
     {%- for unique_id in selected_resources -%}

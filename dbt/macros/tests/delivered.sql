@@ -72,7 +72,7 @@
     {%- else -%}
         {%- set newest = run_query('select cast(max(' ~ event_time ~ ') as ' ~ dbt.type_string() ~ ') from ' ~ model).columns[0].values()[0] -%}
         {%- if newest is none -%}{{ return([]) }}{%- endif -%}
-        {%- set first = date.fromisoformat(env_var('PLATFORM_PARTITIONS_START')) -%}
+        {%- set first = date.fromisoformat(env_var('PLATFORM_PARTITIONS_START', '2026-01-01')) -%}
         {%- set stop = date.fromisoformat(newest[:10]) + modules.datetime.timedelta(days=1) -%}
     {%- endif -%}
     {%- set days = [] -%}

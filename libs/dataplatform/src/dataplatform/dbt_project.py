@@ -20,6 +20,7 @@ import time
 from functools import cache, cached_property
 from pathlib import Path
 
+import yaml
 from dagster import get_dagster_logger
 from dagster_dbt import DbtCliResource, DbtProject
 from filelock import FileLock
@@ -31,6 +32,9 @@ log = get_dagster_logger("dbt_project")
 _PROJECT_FILE_SUFFIXES = {".sql", ".yml", ".yaml", ".md", ".csv", ".py"}
 _PROJECT_FOLDERS = ("models", "snapshots", "macros", "data-tests", "seeds", "analyses")
 _FINGERPRINT_FILE = "manifest.fingerprint"
+# dbt packages: what `dbt deps` reads, and where it installs them (a local package as a link).
+_PACKAGE_FILES = ("packages.yml", "dependencies.yml", "package-lock.yml")
+_DEPS_FINGERPRINT_FILE = "deps.fingerprint"
 _ENV_VAR = re.compile(r"""env_var\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]""")
 
 
@@ -92,11 +96,11 @@ def project_fingerprint(project_dir: Path, target: str) -> str:
     environment makes every dbt command of every run parse the whole project again.
     """
     digest = hashlib.sha256(f"{target}\0{importlib.metadata.version('dbt-core')}".encode())
-    files = [project_dir / "dbt_project.yml", project_dir / "profiles.yml"]
-    for folder in _PROJECT_FOLDERS:
-        root = project_dir / folder
-        if root.is_dir():
-            files.extend(p for p in root.rglob("*") if p.suffix in _PROJECT_FILE_SUFFIXES)
+    files = [project_dir / "dbt_project.yml", project_dir / "profiles.yml",
+             *(project_dir / name for name in _PACKAGE_FILES)]
+    for folder in (*_PROJECT_FOLDERS, packages_install_path(project_dir).name):
+        for root, _, names in os.walk(project_dir / folder, followlinks=True):  # a local package is a link
+            files.extend(Path(root) / n for n in names if Path(n).suffix in _PROJECT_FILE_SUFFIXES)
     variables: set[str] = set()
     for path in sorted(p for p in files if p.is_file()):
         content = path.read_bytes()
@@ -108,13 +112,44 @@ def project_fingerprint(project_dir: Path, target: str) -> str:
     return digest.hexdigest()
 
 
+def packages_install_path(project_dir: Path) -> Path:
+    """Where `dbt deps` installs the project's packages (``packages-install-path``, dbt_packages)."""
+    config = yaml.safe_load((project_dir / "dbt_project.yml").read_text()) or {}
+    return project_dir / config.get("packages-install-path", "dbt_packages")
+
+
+def install_packages(project: DbtProject) -> None:
+    """``dbt deps`` when the project declares packages (packages.yml or dependencies.yml) and
+    they changed, or were never installed here. A local or vendored package installs offline."""
+    project_dir = Path(project.project_dir)
+    if not any((project_dir / name).is_file() for name in ("packages.yml", "dependencies.yml")):
+        return
+    fingerprint_path = Path(project.manifest_path).parent / _DEPS_FINGERPRINT_FILE
+
+    def fingerprint() -> str:
+        digest = hashlib.sha256(importlib.metadata.version("dbt-core").encode())
+        for path in (project_dir / name for name in _PACKAGE_FILES):
+            digest.update(path.read_bytes() if path.is_file() else b"\0")
+        return digest.hexdigest()
+
+    if packages_install_path(project_dir).is_dir() and fingerprint_path.is_file() and fingerprint_path.read_text() == fingerprint():
+        return
+    log.info("dbt packages of %s changed or are not installed: running dbt deps", project_dir)
+    error = dbt_cli(project).cli(["deps", "--quiet"], target_path=project.target_path, raise_on_error=False).get_error()
+    if error is not None:
+        raise ManifestError(f"dbt deps failed in {project_dir}: {error}")
+    fingerprint_path.write_text(fingerprint())
+
+
 def prepare_manifest(project: DbtProject) -> Path:
-    """Return an up-to-date manifest.json, running ``dbt parse`` only if the project changed."""
+    """Return an up-to-date manifest.json, running ``dbt deps`` when the project's packages changed
+    and ``dbt parse`` only if the project changed."""
     manifest_path = project.manifest_path
     target_dir = manifest_path.parent
     target_dir.mkdir(parents=True, exist_ok=True)
     fingerprint_path = target_dir / _FINGERPRINT_FILE
     with FileLock(str(target_dir / "manifest.lock"), timeout=600):
+        install_packages(project)
         fingerprint = project_fingerprint(project.project_dir, project.target or "")
         if (
             manifest_path.is_file()
