@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""The two commands of the quickstart, for a machine with only Python >= 3.11 and pip.
+"""The two commands of the quickstart, for a machine with only Python >= 3.11 and pip, and the
+workspace's own.
 
     python3 tasks.py up      # the platform: `dg dev` (webserver on 127.0.0.1:3000, daemon, schedules)
-    python3 tasks.py test    # the test suite (extra arguments go to pytest, e.g. -m sales)
+    python3 tasks.py test    # the test suite (extra arguments go to pytest, e.g. -m "not platform")
+    python3 tasks.py new-domain NAME [--remove]   # a domain, registered everywhere (or removed)
+    python3 tasks.py remove-example               # the example this repository ships (example.toml)
 
-Both install uv if it is missing, then sync the workspace from uv.lock. `up` then prepares
-what the code locations expect (the dbt manifest, day 1 of the simulated sources, the
+Each installs uv if it is missing, then syncs the workspace from uv.lock. `up` then prepares
+what the code locations expect (the dbt manifest, the days the dev sources have landed, the
 instance home) and hands over to Dagster's own dev server; extra arguments go to `dg dev`.
 """
 
@@ -19,7 +22,10 @@ REPO = Path(__file__).resolve().parent
 
 
 def uv_command() -> list[str]:
-    """uv from PATH, or from this Python (installed with pip on first use)."""
+    """The uv running us (`uv run` sets $UV), uv from PATH, or from this Python (installed with pip
+    on first use)."""
+    if os.environ.get("UV") and Path(os.environ["UV"]).is_file():
+        return [os.environ["UV"]]
     if shutil.which("uv"):
         return ["uv"]
     if subprocess.run([sys.executable, "-m", "uv", "--version"], capture_output=True).returncode == 0:
@@ -37,24 +43,43 @@ def serve(dg_dev_args: list[str]) -> None:
 
     The instance home is .local/dagster_home (PLATFORM_LOCAL_DIR moves it), configured by a fresh
     copy of deploy/dev/dagster.yaml (PLATFORM_DAGSTER_YAML names another) on every start. The
-    simulated sources have landed every day from their start (``dev_calendar``) to yesterday.
+    simulated source systems, if any are installed (shared_ingest.dev_sources: the example's), have
+    landed every day from the calendar's start (``dev_calendar``) to yesterday.
     """
+    from datetime import date, timedelta
+
     from dataplatform.settings import resolve_settings
+    from shared_ingest.dev_sources import dev_sources
 
     os.chdir(REPO)  # dg dev reads dg.toml from here
     bin_dir = Path(sys.executable).parent
-    local_dir = resolve_settings().local_dir
-    start, days = dev_calendar(local_dir)
-    print(f"tasks.py: the dev calendar starts on {start}; landing day(s) 1..{days} if not landed yet", flush=True)
-    print("tasks.py: preparing the dbt manifest (dbt parse if the project changed)", flush=True)
+    settings = resolve_settings()
+    start, days = dev_calendar(settings.local_dir)
+    print(f"tasks.py: the dev calendar starts on {start} ({days} day(s) to yesterday)", flush=True)
+    print("tasks.py: preparing the dbt manifest (dbt deps and parse if the project changed)", flush=True)
     subprocess.run([sys.executable, "-m", "dataplatform.dbt_project", "prepare"], check=True, stdout=subprocess.DEVNULL)
-    subprocess.run([bin_dir / "generate-source-data", "--day", *map(str, range(1, days + 1)), "--skip-landed"], check=True)
-    home = local_dir / "dagster_home"
+    if sources := dev_sources():
+        print(f"tasks.py: the simulated source systems land day(s) 1..{days} if not landed yet", flush=True)
+        for source in sources:
+            source.land(settings.landing_root, [date.fromisoformat(start) + timedelta(days=n) for n in range(days)])
+    else:
+        print(f"tasks.py: no simulated source system is installed: ingest loads what your sources export to "
+              f"{settings.landing_root}/<source>/<table>/<YYYY-MM-DD>.csv (docs/adopt.md)", flush=True)
+    home = settings.local_dir / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(os.environ.get("PLATFORM_DAGSTER_YAML") or REPO / "deploy" / "dev" / "dagster.yaml", home / "dagster.yaml")
     os.environ["DAGSTER_HOME"] = str(home)
-    print(f"tasks.py: instance home {home}; starting `dg dev` (Ctrl-C stops everything)", flush=True)
+    print(f"tasks.py: instance home {home}; starting `dg dev` (Ctrl-C stops everything); the UI will be on "
+          f"http://127.0.0.1:{_port(dg_dev_args)}", flush=True)
     os.execv(bin_dir / "dg", ["dg", "dev", *dg_dev_args])
+
+
+def _port(dg_dev_args: list[str]) -> str:
+    """The port `dg dev` serves the UI on (its --port, or 3000)."""
+    for flag in ("--port", "-p"):
+        if flag in dg_dev_args and dg_dev_args.index(flag) + 1 < len(dg_dev_args):
+            return dg_dev_args[dg_dev_args.index(flag) + 1]
+    return "3000"
 
 
 def dev_calendar(local_dir: Path) -> tuple[str, int]:
@@ -62,10 +87,10 @@ def dev_calendar(local_dir: Path) -> tuple[str, int]:
 
     By default the day before the platform first started here, kept in
     ``<local dir>/partitions_start`` so that later starts keep their history, and every day from
-    it to yesterday (UTC) is landed: the partitions offered are the days landed, and the dev-only
-    simulation lands each new day at 04:30 as a real export would. A start set explicitly
-    (PLATFORM_PARTITIONS_START, as tests with fixed dates do) lands day 1 only; land the others
-    with ``generate-source-data``.
+    it to yesterday (UTC) is landed by the simulated sources, if installed: the partitions offered
+    are the days landed, and the dev-only simulation lands each new day at 04:30 as a real export
+    would. A start set explicitly (PLATFORM_PARTITIONS_START, as tests with fixed dates do) lands
+    day 1 only.
     """
     from datetime import UTC, date, datetime, timedelta
 
@@ -84,7 +109,9 @@ def dev_calendar(local_dir: Path) -> tuple[str, int]:
 
 
 def main() -> None:
-    commands = {"up": ["python", __file__, "serve"], "test": ["pytest"]}
+    workspace = ["python", "-m", "devsupport"]
+    commands = {"up": ["python", __file__, "serve"], "test": ["pytest"],
+                "new-domain": [*workspace, "new-domain"], "remove-example": [*workspace, "remove-example"]}
     if len(sys.argv) >= 2 and sys.argv[1] == "serve":
         serve(sys.argv[2:])
     if len(sys.argv) < 2 or sys.argv[1] not in commands:

@@ -37,6 +37,14 @@ LOCATION_TIERS = {
 }
 
 
+def pytest_configure(config):
+    """One marker per code location the workspace declares (`-m sales`), not a list kept by hand."""
+    from support import LOCATIONS
+
+    for location in LOCATIONS:
+        config.addinivalue_line("markers", f"{location}: the tests of the {location} code location")
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         path = Path(item.fspath).relative_to(REPO / "tests")

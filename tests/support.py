@@ -173,6 +173,24 @@ def scratch_repo(to: Path) -> Path:
     return to
 
 
+def scratch_clone(to: Path) -> Path:
+    """What a fresh clone of this checkout holds (tracked files and new ones not ignored), as a git
+    repository with one commit, for tests that run the workspace's commands on a whole tree. Its
+    environment is its own: `python3 tasks.py ...` there syncs it (uv links from its cache)."""
+    import shutil
+    import subprocess
+
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO, capture_output=True,
+                           check=True).stdout.decode().split("\0")
+    for name in filter(None, files):
+        if (REPO / name).is_file():
+            (to / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, to / name)
+    for command in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "clone"]):
+        subprocess.run(["git", *command], cwd=to, check=True)
+    return to
+
+
 def dg_workspace(root: Path) -> list[dict]:
     """The code locations `dg dev` serves from ``root``: the workspace dg writes for it."""
     import yaml

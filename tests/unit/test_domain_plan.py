@@ -3,7 +3,7 @@
 import pytest
 from dagster import AssetKey
 
-from dataplatform.domain import EmptyDomainError, plan_domain
+from dataplatform.domain import UnknownGroupError, plan_domain
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +61,12 @@ def test_marts_are_the_models_under_marts(plans):
     assert {k.path[-1] for k in plans["inventory"].marts} == {"days_of_supply", "products", "stock_levels"}
 
 
-def test_a_group_without_models_is_refused(manifest):
-    with pytest.raises(EmptyDomainError, match="'finance' owns no model"):
+def test_a_group_the_project_does_not_declare_is_refused_naming_the_groups_it_does(manifest):
+    with pytest.raises(UnknownGroupError, match="dbt group 'finance' is not declared in the dbt project"):
         plan_domain(manifest, "finance", "0 7 * * *")
+
+
+def test_a_declared_group_without_models_yet_has_no_plan(manifest):
+    """A domain just created (`tasks.py new-domain`): it loads, and defines nothing yet."""
+    with_group = {**manifest, "groups": {**manifest["groups"], "group.x.finance": {"name": "finance"}}}
+    assert plan_domain(with_group, "finance", "0 7 * * *") is None

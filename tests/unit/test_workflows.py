@@ -4,10 +4,9 @@ arguments its parser accepts and runs the tiers by markers pytest knows."""
 
 import re
 import shlex
-import tomllib
 
 import yaml
-from support import REPO
+from support import LOCATIONS, REPO
 
 from dataplatform.affected import argument_parser
 
@@ -36,9 +35,15 @@ def test_domain_ci_calls_affected_with_arguments_it_accepts():
     assert any("--build" in line and "--warehouse" in line for line in calls)
 
 
-def test_domain_ci_runs_the_static_and_unit_tiers_and_the_touched_locations_tiers():
-    markers = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]["markers"]
-    known = {m.split(":")[0] for m in markers}
-    assert {"static", "unit", "shared_ingest", "sales", "inventory"} <= known
+def test_domain_ci_runs_the_static_and_unit_tiers_and_the_touched_locations_tiers(pytestconfig):
+    known = {m.split(":")[0] for m in pytestconfig.getini("markers")}
+    assert {"static", "unit", *LOCATIONS} <= known  # a location's marker comes from the workspace (conftest)
     tier_runs = [run.strip() for run in steps("domains.yml") if "tasks.py test" in run]
     assert tier_runs == ['python3 tasks.py test -m "static or unit or ${{ needs.affected.outputs.markers }}"']
+
+
+def test_the_ci_builds_the_base_warehouse_with_every_location_the_workspace_declares():
+    """No list of locations kept by hand in the workflow: it asks the workspace."""
+    builds = [run for run in steps("domains.yml") if "asset materialize" in run]
+    assert len(builds) == 1 and "devsupport list locations" in builds[0]
+    assert not any(location in builds[0].split() for location in LOCATIONS)

@@ -84,8 +84,13 @@ class DomainPlan:
         return frozenset(reader for i in self.inputs if i.key in wanted for reader in i.readers)
 
 
-class EmptyDomainError(ValueError):
-    """A domain's dbt group owns no model: its location would define nothing."""
+class UnknownGroupError(ValueError):
+    """A domain names a dbt group the project does not declare (a typo, or a group not yet added)."""
+
+
+def declared_groups(manifest: Mapping[str, Any]) -> set[str]:
+    """The dbt groups the project declares (``groups:`` in its YAML)."""
+    return {group["name"] for group in manifest.get("groups", {}).values()}
 
 
 def count_nodes(manifest: Mapping[str, Any], domain: str, resource_type: str) -> int:
@@ -95,10 +100,15 @@ def count_nodes(manifest: Mapping[str, Any], domain: str, resource_type: str) ->
 
 
 def plan_domain(manifest: Mapping[str, Any], domain: str, marts_fresh_by: str,
-                translator: PlatformTranslator | None = None) -> DomainPlan:
-    """The plan of ``domain`` from the manifest and its ``defs.yaml`` (``marts_fresh_by``: a daily cron)."""
+                translator: PlatformTranslator | None = None) -> DomainPlan | None:
+    """The plan of ``domain`` from the manifest and its ``defs.yaml`` (``marts_fresh_by``: a daily
+    cron); None while its group owns no model yet (a domain just created)."""
+    if domain not in declared_groups(manifest):
+        known = ", ".join(sorted(declared_groups(manifest))) or "none"
+        raise UnknownGroupError(f"dbt group {domain!r} is not declared in the dbt project (its groups: {known}): "
+                                f"declare it in dbt/models/{domain}/_{domain}__group.yml (python3 tasks.py new-domain)")
     if count_nodes(manifest, domain, "model") == 0:
-        raise EmptyDomainError(f"dbt group {domain!r} owns no model")
+        return None
     translator = translator or PlatformTranslator()
     nodes, sources = manifest["nodes"], manifest["sources"]
     owned = {uid: n for uid, n in nodes.items()

@@ -4,7 +4,7 @@ import functools
 import json
 from datetime import timedelta
 
-from dagster import AssetSelection, Definitions, FreshnessPolicy, define_asset_job
+from dagster import AssetSelection, Definitions, FreshnessPolicy, define_asset_job, get_dagster_logger
 from dagster_dbt import DbtProject
 
 from dataplatform.alerts import location_alerts
@@ -42,6 +42,10 @@ def _domain_definitions(domain: str, marts_fresh_by: str, settings: Settings, pr
     translator = PlatformTranslator(source_tests_as_checks=True, marts_freshness=marts_freshness(marts_fresh_by),
                                     project=project)
     plan = plan_domain(manifest, domain, marts_fresh_by, translator)
+    if plan is None:
+        get_dagster_logger().warning(f"the dbt group {domain!r} owns no model yet: the {domain} location defines no "
+                                     f"asset until models are added under dbt/models/{domain}/")
+        return Definitions(sensors=location_alerts(domain, settings))
     return definitions_of(plan, project, manifest, translator, settings)
 
 

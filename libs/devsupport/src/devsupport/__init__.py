@@ -7,10 +7,13 @@
 * ``platform``: waiting for a started webserver to list its locations as loaded.
 * ``warehouse``: reading the DuckDB warehouse, and the one row-content checksum.
 * ``dbt``: a scratch copy of the dbt project.
+* ``workspace``: the workspace's code locations and domains, and the commands that add or remove one.
 """
 
 from dataplatform.settings import find_repo_root
+from devsupport.workspace import domains, locations
 
 REPO = find_repo_root()
-LOCATIONS = ("shared_ingest", "sales", "inventory")
-DOMAINS = ("sales", "inventory")
+# What the workspace declares (dg.toml, each location's defs.yaml), never a list kept by hand.
+LOCATIONS = tuple(location.name for location in locations(REPO))
+DOMAINS = domains(REPO)

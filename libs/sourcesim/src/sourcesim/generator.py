@@ -333,6 +333,15 @@ def next_day(landing_root: str) -> int:
     return 1 if None in landed else day_number(min(landed)) + 1
 
 
+def land_days(landing_root: str, days: list[int], *, scale: float = 1.0, seed: int = 42) -> None:
+    """Export each of ``days`` that has not landed yet."""
+    for day in days:
+        if day < next_day(landing_root):
+            log.info("day %s has already landed in %s", day, landing_root)
+            continue
+        generate_day(landing_root, day, scale=scale, seed=seed)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Command line: ``generate-source-data --landing DIR --day N --scale S``."""
     from dataplatform.settings import resolve_settings
@@ -347,14 +356,15 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     root = args.landing or resolve_settings().landing_root
-    for day in args.day or [next_day(root)]:
-        if args.skip_landed and day < next_day(root):
-            log.info("day %s has already landed in %s", day, root)
-            continue
+    days = args.day or [next_day(root)]
+    if args.skip_landed:
+        land_days(root, days, scale=args.scale, seed=args.seed)
+        return
+    for day in days:
         generate_day(root, day, scale=args.scale, seed=args.seed)
 
 
-__all__ = ["SIMULATED_TABLES", "Volume", "generate_day", "next_day", "day_tables"]
+__all__ = ["SIMULATED_TABLES", "Volume", "generate_day", "land_days", "next_day", "day_tables"]
 
 
 if __name__ == "__main__":

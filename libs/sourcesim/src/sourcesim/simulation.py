@@ -1,5 +1,7 @@
-"""Dev only: a job that plays the source systems, exporting one simulated day, and its daily schedule."""
+"""Dev only: a job that plays the source systems, exporting one simulated day, and its daily schedule;
+and the dev source the platform finds by entry point (``dataplatform.dev_sources``, pyproject.toml)."""
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from dagster import (
@@ -16,7 +18,7 @@ from dagster import (
 
 from shared_ingest.assets import LandingZone
 from sourcesim.days import day_number
-from sourcesim.generator import generate_day, next_day
+from sourcesim.generator import generate_day, land_days, next_day
 
 
 class SimulationConfig(Config):
@@ -60,3 +62,16 @@ def simulation_schedule(cron: str, default_status: DefaultScheduleStatus) -> Sch
         )
 
     return _simulate
+
+
+class ShopAndErp:
+    """The simulated shop and ERP, as shared_ingest.dev_sources finds them."""
+
+    def land(self, landing_root: str, days: Sequence[date]) -> None:
+        land_days(landing_root, [day_number(day) for day in days])
+
+    def schedule(self, cron: str, default_status: DefaultScheduleStatus) -> ScheduleDefinition:
+        return simulation_schedule(cron, default_status)
+
+
+SHOP_AND_ERP = ShopAndErp()

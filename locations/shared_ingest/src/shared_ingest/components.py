@@ -2,7 +2,8 @@
 source table), the daily ingest job and its schedule, the alerts and, in dev, the source simulation.
 
 The times it runs at are declared in that file, as each domain declares its own in its
-``defs.yaml``; nothing here knows a clock time.
+``defs.yaml``; nothing here knows a clock time. The tables it loads are the dbt project's sources
+(shared_ingest.catalogue).
 """
 
 from pathlib import Path
@@ -19,6 +20,7 @@ from dataplatform.settings import Settings, resolve_settings
 from shared_ingest.assets import LandingZone, build_ingest_assets
 from shared_ingest.bigquery_loader import BigQueryLoader
 from shared_ingest.catalogue import load_catalogue
+from shared_ingest.dev_sources import dev_sources
 from shared_ingest.duckdb_loader import DuckDBLoader
 from shared_ingest.loading import WarehouseLoader
 
@@ -39,8 +41,8 @@ class SourceIngest(dg.Component, dg.Model, dg.Resolvable):
 
     loads_at: DailyCron = Field(description="Daily cron (UTC) of the ingest schedule: it loads yesterday's partition, "
                           "once the source systems have exported it overnight.")
-    simulates_at: DailyCron = Field(description="Dev only: daily cron (UTC) at which the simulated source systems "
-                              "export yesterday, before loads_at.")
+    simulates_at: DailyCron | None = Field(default=None, description="Dev only: daily cron (UTC) at which the "
+                                           "simulated source systems, if installed, export yesterday, before loads_at.")
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
         return self.definitions(resolve_settings())
@@ -66,9 +68,10 @@ class SourceIngest(dg.Component, dg.Model, dg.Resolvable):
             dg.get_dagster_logger().warning(
                 f"no source table to load: the dbt project at {settings.dbt_project_dir} declares none "
                 "(README: bring your own sources)")
-        if settings.env == "dev" and (simulation := dev_simulation(self.simulates_at, settings)):
-            jobs.append(simulation.job)
-            schedules.append(simulation)
+        if settings.env == "dev" and self.simulates_at:
+            for simulation in dev_simulations(self.simulates_at, settings):
+                jobs.append(simulation.job)
+                schedules.append(simulation)
         return dg.Definitions(
             assets=assets,
             jobs=jobs,
@@ -82,15 +85,10 @@ class SourceIngest(dg.Component, dg.Model, dg.Resolvable):
         )
 
 
-def dev_simulation(cron: str, settings: Settings) -> dg.ScheduleDefinition | None:
-    """In dev, the simulated source systems' daily export (the dev-only ``sourcesim`` package),
-    or None where it is not installed: a location image never has it, the workspace always."""
-    try:
-        from sourcesim.simulation import simulation_schedule
-    except ImportError:
-        dg.get_dagster_logger().info("sourcesim is not installed here: no simulated source systems")
-        return None
-    return simulation_schedule(cron, schedule_status(settings))
+def dev_simulations(cron: str, settings: Settings) -> list[dg.ScheduleDefinition]:
+    """In dev, the daily export of each simulated source system installed here (shared_ingest.dev_sources):
+    the example's in the workspace, none in a location image or once the example is removed."""
+    return [source.schedule(cron, schedule_status(settings)) for source in dev_sources()]
 
 
 def declared_ingest() -> SourceIngest:
