@@ -90,6 +90,22 @@ def platform_env(tmp_path, monkeypatch) -> Settings:
 
 
 @pytest.fixture(scope="session")
+def fixture_root(tmp_path_factory) -> Path:
+    """The platform's test project brought into a copy of the repository, the example removed
+    (support.fixture_workspace); its domain packages importable in this process."""
+    import sys
+
+    from support import fixture_pythonpath, fixture_workspace
+
+    root = fixture_workspace(tmp_path_factory.mktemp("fixture") / "repo")
+    paths = fixture_pythonpath(root).split(":")
+    sys.path[:0] = paths
+    yield root
+    for path in paths:
+        sys.path.remove(path)
+
+
+@pytest.fixture(scope="session")
 def manifest(dev_env) -> dict:
     """The dev manifest, prepared as a location prepares it when it loads (``dbt parse`` only if
     the project changed), with no location loaded: the unit tier needs the manifest alone."""

@@ -9,7 +9,7 @@ from pathlib import Path
 # What the tests share with the benchmarks is the dev-only devsupport package (libs/devsupport),
 # re-exported here for the tests' one import.
 from devsupport import DOMAINS, LOCATIONS, REPO  # noqa: F401
-from devsupport.chain import DAILY_CHAIN, execute_job  # noqa: F401
+from devsupport.chain import execute_job  # noqa: F401
 from devsupport.dbt import copy_dbt_project
 from devsupport.environments import MACHINE_VARIABLES, scrub_env, scrubbed_env, uv  # noqa: F401
 from devsupport.processes import free_port, own_process_group, wait_until  # noqa: F401
@@ -122,9 +122,10 @@ def materialized(result) -> set[str]:
     return {e.asset_key.to_user_string() for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"}
 
 
-def run_days(first_day: str, last_day: str | None = None) -> None:
-    """The daily chain for one day, or for a range of days with one run per job (a backfill)."""
-    for location, job in DAILY_CHAIN:
+def run_days(first_day: str, last_day: str | None = None, chain=None) -> None:
+    """The daily chain (the fixture's, unless ``chain`` says otherwise) for one day, or for a range
+    of days with one run per job (a backfill)."""
+    for location, job in chain or FIXTURE_CHAIN:
         result = execute_job(location, job, first_day, last_day)
         assert result.success, f"{job} failed for {first_day}..{last_day}"
         assert not failed_checks(result), failed_checks(result)
@@ -189,6 +190,89 @@ def scratch_clone(to: Path) -> Path:
     for command in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "clone"]):
         subprocess.run(["git", *command], cwd=to, check=True)
     return to
+
+
+# The platform's own test project (tests/fixtures/subscriptions/README.md): a public-style dbt
+# project of two domains, brought into a copy of the repository as docs/adopt.md says.
+FIXTURE = REPO / "tests" / "fixtures" / "subscriptions"
+FIXTURE_LOCATIONS = ("shared_ingest", "billing", "care")
+FIXTURE_CHAIN = (("shared_ingest", "ingest_sources"), ("billing", "billing_build"), ("care", "care_build"))
+
+
+def fixture_domains() -> dict[str, dict[str, str]]:
+    import tomllib
+
+    return tomllib.loads((FIXTURE / "domains.toml").read_text())
+
+
+def bring_fixture_project(root: Path) -> None:
+    """The fixture's dbt files over the workspace's dbt project at ``root``: each domain's models,
+    snapshots and singular tests into its folders, the packages and the vendored package."""
+    import shutil
+
+    shutil.copytree(FIXTURE / "dbt", root / "dbt", dirs_exist_ok=True)
+
+
+def fixture_workspace(root: Path) -> Path:
+    """A copy of this checkout with the example removed, the fixture's two domains created and its
+    dbt project brought in: the functions `python3 tasks.py remove-example` and `new-domain` run,
+    without their lock and sync (the new packages run from their folders: ``fixture_pythonpath``)."""
+    from devsupport.workspace import new_domain, remove_example
+
+    scratch_clone(root)
+    (root / ".venv").symlink_to(REPO / ".venv")  # each project's .env points at ../../.venv
+    remove_example(root, lock=False)
+    for name, declared in fixture_domains().items():
+        new_domain(root, name, lock=False, **declared)
+    bring_fixture_project(root)
+    return root
+
+
+def day(k: int) -> str:
+    """The partition key of day ``k`` of the calendar (day 1: its first day)."""
+    from datetime import timedelta
+
+    from dataplatform.partitions import partitions_start
+
+    return (partitions_start() + timedelta(days=k - 1)).isoformat()
+
+
+def land_fixture_days(local: Path, days: tuple[int, ...]) -> None:
+    """The fixture's exports of ``days`` in the landing zone under ``local``, and the crm loaded
+    (as Fivetran would) through the last of them."""
+    from fixtures.subscriptions.landing import land_day, load_crm
+
+    from dataplatform.partitions import partitions_start
+
+    local.mkdir(parents=True, exist_ok=True)
+    for k in days:
+        land_day(local / "landing", partitions_start(), k)
+    load_crm(local / "warehouse.duckdb", partitions_start(), max(days))
+
+
+@contextmanager
+def fixture_platform(root: Path, local: Path, days: tuple[int, ...] = (1,)):
+    """The fixture's locations built in this process, pointed at a fresh warehouse and landing
+    zone under ``local`` (``days`` landed) and at a scratch copy of the fixture workspace's dbt
+    project (``root``, see ``fixture_workspace``), for tests that run and edit it; yields the
+    warehouse file and the project folder."""
+    import pytest
+
+    mp = pytest.MonkeyPatch()
+    try:
+        warehouse = point_platform_at(mp, local)
+        project = copy_dbt_project(local / "dbt", root / "dbt")
+        mp.setenv("DBT_PROJECT_DIR", str(project))
+        land_fixture_days(local, days)
+        yield warehouse, project
+    finally:
+        mp.undo()
+
+
+def fixture_pythonpath(root: Path) -> str:
+    """The fixture's domain packages, importable from their folders (this environment has the
+    workspace's packages installed, not theirs)."""
+    return ":".join(str(root / "locations" / name / "src") for name in fixture_domains())
 
 
 def dg_workspace(root: Path) -> list[dict]:

@@ -21,7 +21,7 @@ from typing import Any
 
 from dagster import AssetKey
 
-from dataplatform.keys import snapshot_pool
+from dataplatform.keys import loaded_elsewhere, snapshot_pool
 from dataplatform.publishing import is_mart
 from dataplatform.translator import PlatformTranslator
 
@@ -43,11 +43,13 @@ class DomainInput:
     """Data a domain reads and does not build: an ingest asset, or another domain's public model.
 
     Both are partitioned by day, so the domain's day waits for that day of each. ``readers``: the
-    domain's assets that read it directly.
+    domain's assets that read it directly. ``observed``: a source another tool loads, whose days
+    are observations, not materializations (shared_ingest.observed).
     """
 
     key: AssetKey
     readers: tuple[AssetKey, ...]
+    observed: bool = False
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,8 @@ def plan_domain(manifest: Mapping[str, Any], domain: str, marts_fresh_by: str,
 
     def as_input(uid: str, readers: list[AssetKey]) -> DomainInput:
         props = sources[uid] if uid.startswith("source.") else nodes[uid]
-        return DomainInput(translator.get_asset_key(props), tuple(sorted(set(readers), key=str)))
+        return DomainInput(translator.get_asset_key(props), tuple(sorted(set(readers), key=str)),
+                           observed=uid.startswith("source.") and loaded_elsewhere(props.get("loader")))
 
     critical = sorted(n["name"] for n in nodes.values() if n["resource_type"] == "test"
                       and CRITICAL_TESTS_TAG in n.get("tags", []) and set(n["depends_on"]["nodes"]) & set(owned))

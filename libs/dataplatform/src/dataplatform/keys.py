@@ -16,6 +16,12 @@ def source_asset_key(source_name: str, table_name: str) -> AssetKey:
     return AssetKey([RAW_KEY_PREFIX, source_name, table_name])
 
 
+def loaded_elsewhere(loader: str | None) -> bool:
+    """Whether a dbt source's ``loader`` names another tool (an EL tool such as Fivetran) than the
+    platform's ingest: such a source is observed, never written (shared_ingest.observed)."""
+    return bool(loader) and loader != INGEST_LOCATION
+
+
 def dbt_node_asset_key(group: str, name: str) -> AssetKey:
     """Key of a dbt model or snapshot: its owning domain, then its name."""
     return AssetKey([group, name])

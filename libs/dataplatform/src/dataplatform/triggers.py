@@ -79,8 +79,11 @@ def busy_reason(instance: DagsterInstance, plan: DomainPlan) -> str | None:
     return None
 
 
-def _latest_by_day(instance: DagsterInstance, key: AssetKey) -> Mapping[str, int]:
-    return instance.get_latest_storage_id_by_partition(key, DagsterEventType.ASSET_MATERIALIZATION)
+def _latest_by_day(instance: DagsterInstance, key: AssetKey, observed: bool = False) -> Mapping[str, int]:
+    """By day, the newest event that brought ``key``'s data: its materialization, or for a source
+    another tool loads its observation."""
+    event = DagsterEventType.ASSET_OBSERVATION if observed else DagsterEventType.ASSET_MATERIALIZATION
+    return instance.get_latest_storage_id_by_partition(key, event)
 
 
 def _attempt(instance: DagsterInstance, key: AssetKey, day: str | None) -> str:
@@ -96,7 +99,7 @@ def decide(instance: DagsterInstance, plan: DomainPlan, days: Sequence[str], req
            code_versions: Mapping[AssetKey, str | None]) -> Decision:
     """What the domain's trigger starts, given the partition keys ``days`` (oldest first), the days
     it already requested (``requested``, its cursor) and the assets' current ``code_versions``."""
-    arrived = {i.key: _latest_by_day(instance, i.key) for i in plan.inputs}
+    arrived = {i.key: _latest_by_day(instance, i.key, i.observed) for i in plan.inputs}
     built = {reader: _latest_by_day(instance, reader) for reader in {r for i in plan.inputs for r in i.readers}}
     valid = set(days)
     candidates = sorted({day for stamps in arrived.values() for day in stamps if day in valid} | set(days[-1:]))
@@ -129,7 +132,8 @@ def decide(instance: DagsterInstance, plan: DomainPlan, days: Sequence[str], req
 
     if not whole_days and (rebuild := code_rebuild(instance, plan, built, code_versions)):
         decision.requests.append(rebuild)
-    decision.waiting = [_waiting(instance, day, arrived) for day in decision.waiting[-WAITING_DAYS_SHOWN:]]
+    observed = {i.key for i in plan.inputs if i.observed}
+    decision.waiting = [_waiting(instance, day, arrived, observed) for day in decision.waiting[-WAITING_DAYS_SHOWN:]]
     return decision
 
 
@@ -145,8 +149,10 @@ def _contiguous(marked: list[tuple[str, int]], days: Sequence[str]) -> list[list
     return groups
 
 
-def _waiting(instance: DagsterInstance, day: str, arrived: Mapping[AssetKey, Mapping[str, int]]) -> str:
-    parts = [f"{_short(key)} ({_attempt(instance, key, day)})" for key, stamps in arrived.items() if day not in stamps]
+def _waiting(instance: DagsterInstance, day: str, arrived: Mapping[AssetKey, Mapping[str, int]],
+             observed: set[AssetKey]) -> str:
+    parts = [f"{_short(key)} ({'not observed loaded yet' if key in observed else _attempt(instance, key, day)})"
+             for key, stamps in arrived.items() if day not in stamps]
     return f"{day}: waits for {', '.join(parts)}"
 
 

@@ -9,9 +9,13 @@ import importlib
 import sys
 
 from dataplatform.partitions import partition_range_tags
+from devsupport import DOMAINS
 
-# In the order the domains' triggers start it: ingest, then each domain's one build.
-DAILY_CHAIN = (("shared_ingest", "ingest_sources"), ("sales", "sales_build"), ("inventory", "inventory_build"))
+
+def daily_chain(domains: tuple[str, ...] = DOMAINS) -> tuple[tuple[str, str], ...]:
+    """(location, job) of a day: ingest, then each domain's one build, in the workspace's order
+    (a domain is listed after the domains it reads, as `new-domain` appends them)."""
+    return (("shared_ingest", "ingest_sources"), *((domain, f"{domain}_build") for domain in domains))
 
 
 def execute_job(location: str, job: str, first_day: str | None = None, last_day: str | None = None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from shared_ingest.catalogue import EXPORT_DATE, LOADED_AT, SourceTable
@@ -196,6 +196,20 @@ class BigQueryLoader(WarehouseLoader):
                 client.delete_table(plan.staging, not_found_ok=True, timeout=BIGQUERY_TIMEOUT_SECONDS)
             client.close()
         return LoadResult(rows=int(load.output_rows or 0), files=files, seconds=time.monotonic() - started)
+
+    def newest_load(self, schema: str, table: str, loaded_at_field: str) -> datetime | None:
+        from google.api_core.exceptions import NotFound
+
+        client = self._client()
+        try:
+            rows = list(client.query(f"select max(`{loaded_at_field}`) from `{self.project}.{schema}.{table}`")
+                        .result(timeout=BIGQUERY_TIMEOUT_SECONDS))
+        except NotFound:
+            return None
+        finally:
+            client.close()
+        newest = rows[0][0] if rows else None
+        return newest.replace(tzinfo=newest.tzinfo or UTC) if newest is not None else None
 
     def _client(self) -> bigquery.Client:
         """A client authenticated like dbt's profile: the keyfile if given, else application default."""

@@ -41,7 +41,7 @@ from typing import Any, Literal
 import yaml
 from dagster import AssetKey
 
-from dataplatform.keys import INGEST_LOCATION, source_asset_key
+from dataplatform.keys import loaded_elsewhere, source_asset_key
 
 # "state": each day's file is the whole table as of that day; the raw table is the newest file.
 # "events": each day's file holds that day's new rows; the raw table is every file together, one
@@ -232,7 +232,7 @@ def _declared_table(source: Mapping[str, Any], table: Mapping[str, Any], where: 
         return None
     loader = str(source.get("loader") or "")
     description = str(table.get("description") or "").strip()
-    if loader and loader != INGEST_LOCATION:
+    if loaded_elsewhere(loader):
         if not loaded_at:
             problems.append(f"{at}: loaded by {loader}, so it needs loaded_at_field (when {loader} last loaded a row): "
                             "the platform observes it with that column")

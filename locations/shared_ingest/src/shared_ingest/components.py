@@ -1,5 +1,6 @@
 """The dg component shared_ingest's ``defs/ingest/defs.yaml`` declares: the ingest assets (one per
-source table), the daily ingest job and its schedule, the alerts and, in dev, the source simulation.
+source table), the daily ingest job and its schedule, the observed sources other tools load, the
+alerts and, in dev, the source simulation.
 
 The times it runs at are declared in that file, as each domain declares its own in its
 ``defs.yaml``; nothing here knows a clock time. The tables it loads are the dbt project's sources
@@ -23,6 +24,7 @@ from shared_ingest.catalogue import load_catalogue
 from shared_ingest.dev_sources import dev_sources
 from shared_ingest.duckdb_loader import DuckDBLoader
 from shared_ingest.loading import WarehouseLoader
+from shared_ingest.observed import build_observed_asset, observe_job, observe_schedule
 
 DEFS_YAML = Path(__file__).parent / "defs" / "ingest" / "defs.yaml"
 
@@ -51,7 +53,9 @@ class SourceIngest(dg.Component, dg.Model, dg.Resolvable):
         """Ingest assets (one per source table the dbt sources declare), the daily ingest schedule,
         the alerts and, in dev, the source-system simulation."""
         warehouse, warehouse_kind = warehouse_loader(settings)
-        assets = build_ingest_assets(load_catalogue(settings.require_dbt_project()), warehouse_kind)
+        catalogue = load_catalogue(settings.require_dbt_project())
+        assets = build_ingest_assets(catalogue, warehouse_kind)
+        observed = [build_observed_asset(table) for table in catalogue.observed]
         loads_at = daily_cron_time(self.loads_at, "loads_at")
         jobs, schedules = [], []
         if assets:
@@ -64,16 +68,19 @@ class SourceIngest(dg.Component, dg.Model, dg.Resolvable):
                 ingest, name="ingest_sources_daily", hour_of_day=loads_at.hour, minute_of_hour=loads_at.minute,
                 default_status=schedule_status(settings),
             ))
-        else:
+        if observed:
+            jobs.append(observe_job(observed))
+            schedules.append(observe_schedule(jobs[-1], schedule_status(settings)))
+        if not assets and not observed:
             dg.get_dagster_logger().warning(
                 f"no source table to load: the dbt project at {settings.dbt_project_dir} declares none "
-                "(README: bring your own sources)")
+                "(docs/adopt.md: bring your own sources)")
         if settings.env == "dev" and self.simulates_at:
             for simulation in dev_simulations(self.simulates_at, settings):
                 jobs.append(simulation.job)
                 schedules.append(simulation)
         return dg.Definitions(
-            assets=assets,
+            assets=[*assets, *observed],
             jobs=jobs,
             schedules=schedules,
             sensors=location_alerts("shared_ingest", settings),

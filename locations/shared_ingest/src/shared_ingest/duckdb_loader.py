@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 
 import duckdb
 
@@ -101,6 +101,17 @@ class DuckDBLoader(WarehouseLoader):
                 _rollback(con)
                 raise
         return LoadResult(rows=rows, files=[file], seconds=time.monotonic() - started)
+
+    def newest_load(self, schema: str, table: str, loaded_at_field: str) -> datetime | None:
+        with duckdb.connect(self.database) as con:
+            found = con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                                [schema, table]).fetchone()[0]
+            if not found:
+                return None
+            (newest,) = con.execute(f'select max("{loaded_at_field}") from {schema}.{table}').fetchone()
+        if newest is not None and newest.tzinfo is None:
+            newest = newest.replace(tzinfo=UTC)  # a naive time in the warehouse is UTC
+        return newest
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(self.database)

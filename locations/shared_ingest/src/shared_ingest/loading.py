@@ -10,7 +10,7 @@ downstream assets never see half a load. The implementations: ``duckdb_loader``,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from dagster import ConfigurableResource
 
@@ -50,6 +50,12 @@ class WarehouseLoader(ConfigurableResource):
     def replace_partition(self, table: SourceTable, file: str, day: date) -> LoadResult:
         """Replace ``day``'s rows of an event table with exactly the rows of ``file``, the day's
         export, atomically (every other day untouched), or raise IngestError."""
+        raise NotImplementedError
+
+
+    def newest_load(self, schema: str, table: str, loaded_at_field: str) -> datetime | None:
+        """When another tool last loaded a row into ``schema.table`` (its ``loaded_at_field``), or
+        None if the table is empty or absent: what the platform observes of a source it does not load."""
         raise NotImplementedError
 
 
