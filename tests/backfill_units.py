@@ -1,17 +1,29 @@
 """The platform's op layout in three small code locations, for the backfill fix's rule
 (tests/unit/test_daemon_fix.py) and Dagster's own backfill daemon in process
-(tests/e2e/test_backfill_units.py): an ingest op, sales' op on ingest, and inventory's op, whose ``days_of_supply`` reads
-sales' ``order_items``. Each op is daily-partitioned, subsettable and backfilled in one run, as a
-domain's dbt op is, and its assets carry the op's backfill unit (``dataplatform.daemon``)."""
+(tests/e2e/test_backfill_units.py), named as the platform's test project (tests/fixtures/subscriptions):
+an ingest op and a source another tool loads (``raw/crm/contacts``, observed, never in a
+backfill), billing's op on ingest, and care's op, whose ``account_health`` reads billing's
+``invoices`` and care's contacts, staged from that source alone. Each op is daily-partitioned,
+subsettable and backfilled in one run, as a domain's dbt op is, and its assets carry the op's backfill unit (``dataplatform.daemon``)."""
 
-from dagster import AssetKey, AssetSpec, BackfillPolicy, DailyPartitionsDefinition, Definitions, MaterializeResult, multi_asset
+from dagster import (
+    AssetKey,
+    AssetsDefinition,
+    AssetSpec,
+    BackfillPolicy,
+    DailyPartitionsDefinition,
+    Definitions,
+    MaterializeResult,
+    multi_asset,
+)
 
 from dataplatform.daemon import BACKFILL_UNIT_TAG
 
 DAYS = DailyPartitionsDefinition(start_date="2026-01-01")
-RAW = AssetKey(["raw", "shop", "orders"])
-ORDER_ITEMS, DAILY_REVENUE = AssetKey(["sales", "order_items"]), AssetKey(["sales", "daily_revenue"])
-STOCK, DAYS_OF_SUPPLY = AssetKey(["inventory", "stock_levels"]), AssetKey(["inventory", "days_of_supply"])
+RAW_INVOICES, RAW_TICKETS = AssetKey(["raw", "billing", "invoices"]), AssetKey(["raw", "support", "tickets"])
+INVOICES, DAILY_BILLING = AssetKey(["billing", "invoices"]), AssetKey(["billing", "daily_billing"])
+TICKETS, ACCOUNT_HEALTH = AssetKey(["care", "tickets"]), AssetKey(["care", "account_health"])
+RAW_CONTACTS, CONTACTS = AssetKey(["raw", "crm", "contacts"]), AssetKey(["care", "stg_crm__contacts"])
 
 
 def op(name: str, specs: list[AssetSpec]):
@@ -25,7 +37,10 @@ def op(name: str, specs: list[AssetSpec]):
     return _op
 
 
-shared_ingest = Definitions(assets=[op("ingest", [AssetSpec(RAW)])])
-sales = Definitions(assets=[op("sales_dbt", [AssetSpec(ORDER_ITEMS, deps=[RAW]), AssetSpec(DAILY_REVENUE, deps=[ORDER_ITEMS])])])
-inventory = Definitions(assets=[
-    op("inventory_dbt", [AssetSpec(STOCK, deps=[RAW]), AssetSpec(DAYS_OF_SUPPLY, deps=[STOCK, ORDER_ITEMS])])])
+shared_ingest = Definitions(assets=[op("ingest", [AssetSpec(RAW_INVOICES), AssetSpec(RAW_TICKETS)]),
+                                    AssetsDefinition(specs=[AssetSpec(RAW_CONTACTS, partitions_def=DAYS)])])  # external
+billing = Definitions(assets=[
+    op("billing_dbt", [AssetSpec(INVOICES, deps=[RAW_INVOICES]), AssetSpec(DAILY_BILLING, deps=[INVOICES])])])
+care = Definitions(assets=[
+    op("care_dbt", [AssetSpec(TICKETS, deps=[RAW_TICKETS]), AssetSpec(CONTACTS, deps=[RAW_CONTACTS]),
+                    AssetSpec(ACCOUNT_HEALTH, deps=[TICKETS, CONTACTS, INVOICES])])])

@@ -1,10 +1,13 @@
 """Shared fixtures: a throwaway warehouse, landing zone and settings per test.
 
-Tiers follow folders (tests/static, unit, definitions, e2e, deploy, platform, bigquery) and get
-their marker automatically, so `pytest -m unit` or `pytest tests/unit` run one tier. `static` is
-the linters (ruff, sqlfluff, deptry); `unit` is pure functions and runs in seconds. Location markers
-(`-m sales`) pick the tests of what one team owns: what a pull request that touches only that
-location runs beside the unit tier (README, "Working on one domain"; `LOCATION_TIERS`).
+Tiers follow folders (tests/static, unit, definitions, e2e, deploy, platform, bigquery, example)
+and get their marker automatically, so `pytest -m unit` or `pytest tests/unit` run one tier.
+`static` is the linters (ruff, sqlfluff, deptry, the docs); `unit` is pure functions and runs in
+seconds. The platform's own tests run on its test project (tests/fixtures/subscriptions,
+`fixture_root`), never on the example, whose own tests are the `example` tier (tests/example).
+Location markers (`-m sales`), one per location the workspace declares, pick the tests of what one
+team owns: what a pull request that touches only that location runs beside the unit tier (docs,
+"Working on one domain"): the workspace's checks of that location, and the tests that mark it.
 """
 
 import json
@@ -15,25 +18,14 @@ import pytest
 from dataplatform.settings import Settings, resolve_settings
 
 REPO = Path(__file__).resolve().parents[1]
-TIERS = ("static", "unit", "definitions", "e2e", "deploy", "platform", "bigquery")
-EVERY_LOCATION = ("shared_ingest", "sales", "inventory")
-# The locations whose code each test module runs, as location markers. A module not listed here
-# (the platform tier, the tooling's own tests) runs on main, in the full suite; a test can also
-# carry a location's marker itself (tests/deploy/test_deploy_alone.py).
+TIERS = ("static", "unit", "definitions", "e2e", "deploy", "platform", "bigquery", "example")
+# The test modules of the platform's own location's code (the ingest), as its marker: a pull
+# request that touches locations/shared_ingest runs them. A module not listed here runs on main, in
+# the full suite; a test can also carry a location's marker itself (tests/example, and the
+# workspace's checks parametrized by location).
 LOCATION_TIERS = {
-    "definitions/test_locations.py": EVERY_LOCATION,
-    "definitions/test_definition_snapshots.py": EVERY_LOCATION,
-    "definitions/test_code_versions.py": ("sales", "inventory"),
-    "definitions/test_dbt_governance.py": ("sales", "inventory"),
-    "definitions/test_prod_target.py": ("sales", "inventory"),
     "e2e/test_bad_input.py": ("shared_ingest",),
     "e2e/test_ingest_partitions.py": ("shared_ingest",),
-    "e2e/test_actionable_errors.py": ("sales", "inventory"),
-    "e2e/test_blue_green.py": ("sales", "inventory"),
-    "e2e/test_contracts.py": ("sales", "inventory"),
-    "e2e/test_triggers.py": ("sales", "inventory"),
-    "e2e/test_partitions.py": EVERY_LOCATION,
-    "e2e/test_two_days.py": EVERY_LOCATION,
 }
 
 
@@ -105,13 +97,25 @@ def fixture_root(tmp_path_factory) -> Path:
         sys.path.remove(path)
 
 
-@pytest.fixture(scope="session")
-def manifest(dev_env) -> dict:
-    """The dev manifest, prepared as a location prepares it when it loads (``dbt parse`` only if
-    the project changed), with no location loaded: the unit tier needs the manifest alone."""
+def prepared_manifest(dev_env: dict[str, str], project: Path | None = None) -> dict:
+    """A dev manifest, prepared as a location prepares it when it loads (``dbt deps`` and ``dbt
+    parse`` only if the project changed), with no location loaded."""
     from dataplatform.dbt_project import get_dbt_project, prepare_manifest
 
     with pytest.MonkeyPatch.context() as mp:
         settings = point_at_dev(mp, dev_env["PLATFORM_LOCAL_DIR"])
-        path = prepare_manifest(get_dbt_project(settings.require_dbt_project(), settings.dbt_target))
+        path = prepare_manifest(get_dbt_project(project or settings.require_dbt_project(), settings.dbt_target))
     return json.loads(path.read_text())
+
+
+@pytest.fixture(scope="session")
+def manifest(dev_env) -> dict:
+    """The manifest of the workspace's own dbt project (whatever domains it declares): for the
+    checks every project must pass."""
+    return prepared_manifest(dev_env)
+
+
+@pytest.fixture(scope="session")
+def fixture_manifest(dev_env, fixture_root) -> dict:
+    """The manifest of the platform's test project (tests/fixtures/subscriptions)."""
+    return prepared_manifest(dev_env, fixture_root / "dbt")

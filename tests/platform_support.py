@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psutil
 from dagster import DagsterInstance, DagsterRunStatus
-from support import REPO, free_port, own_process_group, scrubbed_env
+from support import REPO, fixture_pythonpath, free_port, own_process_group, scrubbed_env
 
 from devsupport.platform import graphql, wait_for_locations
 from devsupport.processes import stop_group, wait_until  # noqa: F401 (the platform tests' import)
@@ -65,7 +65,8 @@ class Platform:
     def materialize_all(self, partitions: list[str]) -> str:
         """What "Materialize all" on the global asset graph does, with a range of days picked in its
         partition dialog: one asset backfill of every key, those days of the partitioned ones."""
-        keys = [n["assetKey"] for n in self.graphql("{ assetNodes { assetKey { path } } }")["assetNodes"]]
+        nodes = self.graphql("{ assetNodes { assetKey { path } isMaterializable } }")["assetNodes"]
+        keys = [n["assetKey"] for n in nodes if n["isMaterializable"]]  # an observed source is not
         data = self.graphql(
             """mutation($p: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $p) {
                  __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }""",
@@ -103,13 +104,14 @@ def _backfill_filter(backfill_id: str):
     return RunsFilter(tags={BACKFILL_ID_TAG: backfill_id})
 
 
-def assert_snapshot_pools_have_limit_one(platform: "Platform") -> None:
-    """Every domain's snapshot pool has limit 1 from the instance's default, no manual step."""
+def assert_snapshot_pools_have_limit_one(platform: "Platform", domains: tuple[str, ...] | None = None) -> None:
+    """Every domain's snapshot pool (of ``domains``: the platform's, this checkout's by default) has
+    limit 1 from the instance's default, no manual step."""
     from support import DOMAINS
 
     with platform.instance() as instance:
         assert instance.global_op_concurrency_default_limit == 1
-        for domain in DOMAINS:
+        for domain in domains or DOMAINS:
             info = instance.event_log_storage.get_concurrency_info(f"{domain}_snapshots")
             assert (info.limit, info.using_default_limit) == (1, True), info
 
@@ -160,24 +162,31 @@ def dev_instance_home(local: Path) -> Path:
     return home
 
 
-def tasks_up(port: int, repo: Path = REPO) -> list[str]:
-    """`python3 tasks.py up` of ``repo`` after its sync: prepare, then `dg dev`."""
-    return [sys.executable, str(repo / "tasks.py"), "serve", "--port", str(port)]
+def tasks_up(port: int, repo: Path | None = None) -> list[str]:
+    """`python3 tasks.py up` after its sync (prepare, then `dg dev`), of the workspace it starts in
+    (``repo``: another's tasks.py)."""
+    return [sys.executable, str(repo / "tasks.py") if repo else "tasks.py", "serve", "--port", str(port)]
 
 
 def start_platform(local: Path, instance_config: Path | None = None, timeout: float = 300,
-                   extra_env: dict[str, str] | None = None, command=tasks_up, fixed_dates: bool = True) -> Platform:
-    """The platform (``command(port)``, by default `python3 tasks.py up`) on its own port and home.
+                   extra_env: dict[str, str] | None = None, command=tasks_up, fixed_dates: bool = True,
+                   root: Path = REPO, locations: int | None = None) -> Platform:
+    """The platform (``command(port)``, by default `python3 tasks.py up`) of the workspace at
+    ``root`` on its own port and home: this checkout, or the platform's test project brought into
+    a copy of it (``support.fixture_workspace``, whose domain packages run from their folders).
 
-    With ``fixed_dates`` its partitions start where this process's do (``day_date(1)`` is the
+    With ``fixed_dates`` its partitions start where this process's do (``day(1)`` is the
     same day in both); without, it follows the clock as a fresh clone's does (day 1 is yesterday).
-    Ready when the webserver lists the three locations as loaded (a location whose code failed
-    to load counts as loaded: it shows its error).
+    Ready when the webserver lists the workspace's locations as loaded (a location whose code
+    failed to load counts as loaded: it shows its error).
     """
     from dataplatform.partitions import PARTITIONS_START_VARIABLE, partitions_start
+    from devsupport.workspace import locations as workspace_locations
 
     port = free_port()
     env = scrubbed_env(**(extra_env or {}), PLATFORM_LOCAL_DIR=str(local), PLATFORM_SCHEDULES="stopped", PLATFORM_ENV="dev")
+    if root != REPO:
+        env.update(DBT_PROJECT_DIR=str(root / "dbt"), PYTHONPATH=fixture_pythonpath(root))
     if fixed_dates:
         env[PARTITIONS_START_VARIABLE] = partitions_start().isoformat()
     if instance_config:
@@ -185,11 +194,11 @@ def start_platform(local: Path, instance_config: Path | None = None, timeout: fl
     local.mkdir(parents=True, exist_ok=True)
     log = local / "platform.log"
     process = subprocess.Popen(
-        command(port), env=env, cwd=REPO, stdout=open(log, "wb"), stderr=subprocess.STDOUT, preexec_fn=own_process_group,
+        command(port), env=env, cwd=root, stdout=open(log, "wb"), stderr=subprocess.STDOUT, preexec_fn=own_process_group,
     )
     platform = Platform(process, f"http://127.0.0.1:{port}", local, log)
     try:
-        wait_for_locations(platform.url, [process], log, timeout)
+        wait_for_locations(platform.url, [process], log, timeout, count=locations or len(workspace_locations(root)))
     except TimeoutError:
         stop_platform(platform)
         raise

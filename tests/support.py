@@ -15,36 +15,6 @@ from devsupport.environments import MACHINE_VARIABLES, scrub_env, scrubbed_env, 
 from devsupport.processes import free_port, own_process_group, wait_until  # noqa: F401
 from devsupport.warehouse import checksum, checksums_by, query, scalar  # noqa: F401
 
-# v2 of sales' public order_items, as "Changing a public model" ships one: line_amount renamed to
-# amount, built beside v1 (relation sales.order_items_v2), v1 deprecated.
-ORDER_ITEMS_V2_VERSION = """      - v: 2
-        columns:
-          - include: all
-            exclude: [line_amount]
-          - name: amount
-            description: quantity x unit_price (was line_amount in v1).
-            data_type: decimal(18, 2)
-"""
-ORDER_ITEMS_V1_BLOCK = "          alias: order_items  # the relation its readers have always queried\n"
-
-
-def add_order_items_v2(project: Path) -> str:
-    """Add v2 of ``order_items`` to the dbt project at ``project`` beside v1, which gets a
-    deprecation date 90 days ahead; returns that date."""
-    import datetime
-
-    marts = project / "models" / "sales" / "marts"
-    schema = marts / "_sales__marts.yml"
-    deprecation = (datetime.date.today() + datetime.timedelta(days=90)).isoformat()
-    text = schema.read_text()
-    assert ORDER_ITEMS_V1_BLOCK in text, f"v1's block not found in {schema}"
-    schema.write_text(text.replace(ORDER_ITEMS_V1_BLOCK, f"{ORDER_ITEMS_V1_BLOCK}        deprecation_date: {deprecation}\n"
-                                                         f"{ORDER_ITEMS_V2_VERSION}", 1))
-    v1 = (marts / "order_items.sql").read_text()
-    (marts / "order_items_v2.sql").write_text(v1.replace("order_items.line_amount\n", "order_items.line_amount as amount\n"))
-    return deprecation
-
-
 DESCRIBE_LOCATION = r"""
 import json, sys, importlib
 name = sys.argv[1]
@@ -73,23 +43,26 @@ print(json.dumps({
     "schedules": sorted(s.name for s in repo.schedule_defs),
     "sensors": sorted(s.name for s in repo.sensor_defs),
     "jobs": sorted(j.name for j in repo.get_all_jobs() if not j.name.startswith("__")),
-    "modules": sorted(m for m in sys.modules if m.split(".")[0] in {"shared_ingest", "sales", "inventory"}),
+    # the modules it imported among its workspace's location packages (sys.argv[2:])
+    "modules": sorted(m for m in sys.modules if m.split(".")[0] in set(sys.argv[2:])),
+    # the sources another tool loads: observable source assets, never materialized
+    "observed": {
+        key.to_user_string(): {"group": graph.get(key).group_name, "owners": list(graph.get(key).owners),
+                               "partitions": repr(graph.get(key).partitions_def) if graph.get(key).partitions_def else None}
+        for key in graph.get_all_asset_keys() if graph.get(key).is_observable and not graph.get(key).is_materializable
+    },
 }))
 """
 
 
-def source_catalogue():
-    """The source tables the repo's dbt project declares (shared_ingest.catalogue)."""
-    from shared_ingest.catalogue import load_catalogue
+def describe_location(name: str, env: dict | None = None, root: Path = REPO) -> dict:
+    """Load one code location of the workspace at ``root`` (this checkout, or the fixture's with
+    ``fixture_env``) in a fresh interpreter, no other location imported, and describe it."""
+    from devsupport.workspace import locations
 
-    return load_catalogue(REPO / "dbt")
-
-
-def describe_location(name: str, env: dict | None = None) -> dict:
-    """Load one code location in a fresh interpreter (no other location imported) and describe it."""
     result = subprocess.run(
-        [sys.executable, "-c", DESCRIBE_LOCATION, name],
-        capture_output=True, text=True, env=env, timeout=300, cwd=REPO,
+        [sys.executable, "-c", DESCRIBE_LOCATION, name, *(location.name for location in locations(root))],
+        capture_output=True, text=True, env=env, timeout=300, cwd=root,
     )
     assert result.returncode == 0, f"location {name} failed to load:\n{result.stderr[-4000:]}"
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -139,39 +112,8 @@ def point_platform_at(mp, local: Path) -> Path:
     return local / "warehouse.duckdb"
 
 
-@contextmanager
-def scratch_platform(local: Path, days: tuple[int, ...] = (1,)):
-    """The locations built in this process pointed at a fresh warehouse and landing zone under
-    ``local`` (with ``days`` landed) and at a scratch copy of the dbt project, for tests that edit
-    the project; yields the warehouse file and the project folder."""
-    import pytest
-
-    from sourcesim.generator import generate_day
-
-    mp = pytest.MonkeyPatch()
-    try:
-        warehouse = point_platform_at(mp, local)
-        project = copy_dbt_project(local / "dbt")
-        mp.setenv("DBT_PROJECT_DIR", str(project))
-        for day in days:
-            generate_day(str(local / "landing"), day, scale=0.05)
-        yield warehouse, project
-    finally:
-        mp.undo()
 
 
-def scratch_repo(to: Path) -> Path:
-    """A scratch copy of the repo's locations and workspace files, for tests that edit a location:
-    dg runs each project from its own folder, ahead of the installed packages. The copy shares
-    the repo's environment (its .venv) and, unless DBT_PROJECT_DIR says otherwise, its dbt project."""
-    import shutil
-
-    shutil.copytree(REPO / "locations", to / "locations", ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("dg.toml", "workspace.yaml", "deploy/dev/dagster.yaml", "tasks.py"):
-        (to / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(REPO / name, to / name)
-    (to / ".venv").symlink_to(REPO / ".venv")  # each project's .env points at ../../.venv
-    return to
 
 
 def scratch_clone(to: Path) -> Path:
@@ -214,14 +156,17 @@ def bring_fixture_project(root: Path) -> None:
 
 
 def fixture_workspace(root: Path) -> Path:
-    """A copy of this checkout with the example removed, the fixture's two domains created and its
-    dbt project brought in: the functions `python3 tasks.py remove-example` and `new-domain` run,
-    without their lock and sync (the new packages run from their folders: ``fixture_pythonpath``)."""
-    from devsupport.workspace import new_domain, remove_example
+    """A copy of this checkout with its domains removed (the example's, or a team's own), the
+    fixture's two domains created and its dbt project brought in: the functions `python3 tasks.py
+    remove-example` and `new-domain` run, without their lock and sync (the new packages run from
+    their folders: ``fixture_pythonpath``)."""
+    from devsupport.workspace import EXAMPLE_TOML, domains, new_domain, remove_domains, remove_example
 
     scratch_clone(root)
     (root / ".venv").symlink_to(REPO / ".venv")  # each project's .env points at ../../.venv
-    remove_example(root, lock=False)
+    if (root / EXAMPLE_TOML).is_file():
+        remove_example(root, lock=False)
+    remove_domains(root, list(domains(root)), lock=False, check_readers=False)
     for name, declared in fixture_domains().items():
         new_domain(root, name, lock=False, **declared)
     bring_fixture_project(root)
@@ -288,3 +233,99 @@ def dg_workspace(root: Path) -> list[dict]:
 
 def locations_of(load_from: list[dict]) -> list[tuple[str, str]]:
     return [(e["python_module"]["location_name"], e["python_module"]["module_name"]) for e in load_from]
+
+
+def fixture_sources(to: Path) -> Path:
+    """The test project's sources YAML as shared_ingest reads it (no dbt, no workspace: what the
+    ingest image keeps), at ``to``: its models beside the workspace's dbt_project.yml (model-paths).
+    The fixture's dbt folder is brought over a workspace's project: it has no dbt_project.yml."""
+    import shutil
+
+    to.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(REPO / "dbt" / "dbt_project.yml", to / "dbt_project.yml")
+    shutil.copytree(FIXTURE / "dbt" / "models", to / "models")
+    return to
+
+
+def fixture_catalogue():
+    """The source tables the test project declares (shared_ingest.catalogue, ``fixture_sources``)."""
+    import tempfile
+
+    from shared_ingest.catalogue import load_catalogue
+
+    with tempfile.TemporaryDirectory(prefix="fixture-catalogue-") as scratch:
+        return load_catalogue(fixture_sources(Path(scratch)))
+
+
+def fixture_env(root: Path, env: dict) -> dict:
+    """``env`` for a fresh interpreter that loads a location of the fixture workspace at ``root``."""
+    return {**env, "PYTHONPATH": fixture_pythonpath(root), "DBT_PROJECT_DIR": str(root / "dbt")}
+
+
+_FIXTURE_DESCRIPTIONS: dict[tuple, dict] = {}
+
+
+def describe_fixture_locations(root: Path, env: dict) -> dict[str, dict]:
+    """Each location of the fixture workspace at ``root`` loaded alone in a fresh interpreter
+    (``describe_location``), once per session and environment."""
+    cache = (str(root), tuple(sorted(env.items())))
+    if cache not in _FIXTURE_DESCRIPTIONS:
+        _FIXTURE_DESCRIPTIONS[cache] = {name: describe_location(name, fixture_env(root, env), root)
+                                        for name in FIXTURE_LOCATIONS}
+    return _FIXTURE_DESCRIPTIONS[cache]
+
+
+def dev_simulations() -> tuple[set[str], set[str]]:
+    """The schedules and jobs that the simulated source systems installed in this environment (the
+    example's, until it is removed) add to shared_ingest in dev: not the workspace's own."""
+    from dagster import DefaultScheduleStatus
+
+    from shared_ingest.dev_sources import dev_sources
+
+    schedules = [source.schedule("0 5 * * *", DefaultScheduleStatus.STOPPED) for source in dev_sources()]
+    return {s.name for s in schedules}, {s.job_name for s in schedules}
+
+
+# v2 of billing's public invoices, as "Changing a public model" ships one: invoice_amount renamed
+# to amount, built beside v1 (relation billing.invoices_v2), v1 deprecated.
+INVOICES_V2_VERSION = """      - v: 2
+        columns:
+          - include: all
+            exclude: [invoice_amount]
+          - name: amount
+            description: Sum of the lines' amounts (was invoice_amount in v1).
+            data_type: decimal(18, 2)
+"""
+INVOICES_V1_BLOCK = "        defined_in: invoices\n        config:\n          alias: invoices\n"
+INVOICES_AMOUNT = " as invoice_amount,\n"
+
+
+def add_invoices_v2(project: Path) -> str:
+    """Add v2 of billing's ``invoices`` to the test project's dbt project at ``project`` beside v1,
+    which gets a deprecation date 90 days ahead; returns that date."""
+    import datetime
+
+    marts = project / "models" / "billing" / "marts"
+    schema = marts / "_billing__marts.yml"
+    deprecation = (datetime.date.today() + datetime.timedelta(days=90)).isoformat()
+    text = schema.read_text()
+    assert INVOICES_V1_BLOCK in text, f"v1's block not found in {schema}"
+    schema.write_text(text.replace(INVOICES_V1_BLOCK, f"{INVOICES_V1_BLOCK}        deprecation_date: {deprecation}\n"
+                                                      f"{INVOICES_V2_VERSION}", 1))
+    v1 = (marts / "invoices.sql").read_text()
+    assert v1.count(INVOICES_AMOUNT) == 1, f"invoice_amount's column not found in {marts / 'invoices.sql'}"
+    (marts / "invoices_v2.sql").write_text(v1.replace(INVOICES_AMOUNT, " as amount,\n"))
+    return deprecation
+
+
+def named_paths(text: str) -> set[str]:
+    """Repository paths a page of the docs names: in backticks, in links, and at the start of the
+    README's layout lines (a placeholder such as ``<domain>`` is no path)."""
+    import re
+
+    top = ("dbt/", "libs/", "locations/", "tests/", "deploy/", "bench/", ".ci/", "docs/", ".github/")
+    tokens = set(re.findall(r"`([^`\s]+)`", text)) | set(re.findall(r"\]\(([^)#\s]+)", text))
+    if "## Layout" in text:
+        layout = text.split("## Layout", 1)[1].split("```", 2)[1]
+        tokens |= set(re.findall(r"^([\w./-]+/[\w./-]*)", layout, re.M))
+    return {t.rstrip("/,.:") for t in tokens if t.startswith(top) and not re.search(r"[<*{$]", t)}

@@ -1,11 +1,11 @@
 """Code versions follow macros (dagster#22566): an edit marks exactly the assets it changes.
 
-Real dbt parses of a scratch copy of the project; the versions are read from the domain
-locations' own definitions, as the UI shows them.
+Real dbt parses of a scratch copy of the platform's test project (tests/fixtures/subscriptions);
+the versions are read from the domain locations' own definitions, as the UI shows them.
 """
 
 import pytest
-from support import DOMAINS, copy_dbt_project
+from support import copy_dbt_project, fixture_domains
 
 # A macro that calls another, and one model that uses the outer one: the inner macro reaches the
 # model only through the outer one.
@@ -13,14 +13,14 @@ CENTS_MACROS = """
 {% macro in_cents(column) %}{{ rounded_to_cents(column) }}{% endmacro %}
 {% macro rounded_to_cents(column) %}cast(round({{ column }} * 100) as bigint){% endmacro %}
 """
-REVENUE_IN_CENTS = "select order_date, {{ in_cents('revenue') }} as revenue_cents from {{ ref('daily_revenue') }}\n"
+BILLED_IN_CENTS = "select invoice_date, {{ in_cents('billed_amount') }} as billed_cents from {{ ref('daily_billing') }}\n"
 
 
 @pytest.fixture
-def project(tmp_path, platform_env, monkeypatch):
-    project = copy_dbt_project(tmp_path / "dbt")
+def project(tmp_path, platform_env, monkeypatch, fixture_root):
+    project = copy_dbt_project(tmp_path / "dbt", fixture_root / "dbt")
     (project / "macros" / "in_cents.sql").write_text(CENTS_MACROS)
-    (project / "models" / "sales" / "marts" / "revenue_in_cents.sql").write_text(REVENUE_IN_CENTS)
+    (project / "models" / "billing" / "marts" / "billed_in_cents.sql").write_text(BILLED_IN_CENTS)
     monkeypatch.setenv("DBT_PROJECT_DIR", str(project))
     return project
 
@@ -31,7 +31,7 @@ def code_versions() -> dict[str, str]:
 
     specs = [
         spec
-        for domain in DOMAINS
+        for domain in fixture_domains()
         for spec in build_domain_definitions(domain, marts_fresh_by="0 7 * * *")
         .resolve_all_asset_specs()
         if spec.key.path[0] == domain
@@ -57,20 +57,26 @@ def test_a_macro_edit_changes_exactly_the_versions_of_the_models_that_use_it(pro
     # Called through another macro only.
     edit(project / "macros" / "in_cents.sql", "round({{ column }} * 100)", "round({{ column }} * 100, 0)")
     after_inner = code_versions()
-    assert changed(versions, after_inner) == {"sales/revenue_in_cents"}
+    assert changed(versions, after_inner) == {"billing/billed_in_cents"}
 
     # Called directly by the incremental event models of both domains.
     edit(project / "macros" / "daily_partition_by.sql", "{{ return(none) }}", "{{- return(none) -}}")
     after_partitioning = code_versions()
-    assert changed(after_inner, after_partitioning) == {
-        "sales/orders", "sales/order_items", "sales/daily_revenue", "inventory/int_stock_movements_summed_to_days",
-    }
+    assert changed(after_inner, after_partitioning) == {"billing/invoices", "billing/daily_billing", "care/tickets"}
+
+
+def test_an_edit_of_a_vendored_packages_macro_changes_the_models_that_use_it(project):
+    """subscription_utils.to_cents (dbt/vendor, installed by `dbt deps` as a link) is called by
+    billing's invoices only."""
+    versions = code_versions()
+    edit(project / "vendor" / "subscription_utils" / "macros" / "money.sql", "* 100)", "* 100.0)")
+    assert changed(versions, code_versions()) == {"billing/invoices"}
 
 
 def test_a_model_edit_changes_its_own_version_only(project):
     versions = code_versions()
-    edit(project / "models" / "sales" / "marts" / "customers.sql", "select", "select /* edited */", )
-    assert changed(versions, code_versions()) == {"sales/customers"}
+    edit(project / "models" / "billing" / "marts" / "accounts.sql", "select", "select /* edited */", )
+    assert changed(versions, code_versions()) == {"billing/accounts"}
 
 
 def test_an_edit_of_the_schema_name_macro_changes_every_model_and_snapshot(project):

@@ -4,9 +4,10 @@ The macros read the invocation through one macro, ``dbt_invocation()`` (dbt/macr
 dbt_invocation.sql): ``flags.WHICH``, ``flags.FULL_REFRESH`` and the ``event_time_start``/``_end``
 keys of ``invocation_args_dict``. Publishing (dbt/macros/publishing/) also uses dbt's relation
 cache (``adapter.cache_added``/``cache_dropped``), ``selected_resources``, ``graph.nodes`` and
-``builtins.ref``. A probe in a scratch copy of the project calls each as the macros do, in a real
-``dbt run``: if dbt renames or changes one, this fails by name instead of builds quietly reading
-all history or publishing what they did not build.
+``builtins.ref``. A probe in a scratch copy of the platform's test project (tests/fixtures/
+subscriptions) calls each as the macros do, in a real ``dbt run``: if dbt renames or changes one,
+this fails by name instead of builds quietly reading all history or publishing what they did not
+build.
 """
 
 import json
@@ -46,14 +47,17 @@ PROBE_MACRO = """
 
 
 @pytest.fixture(scope="module")
-def probe_project(tmp_path_factory):
-    project = copy_dbt_project(tmp_path_factory.mktemp("dbt_internals") / "dbt")
+def probe_project(tmp_path_factory, fixture_root):
+    project = copy_dbt_project(tmp_path_factory.mktemp("dbt_internals") / "dbt", fixture_root / "dbt")
     (project / "macros" / "contract_probe.sql").write_text(PROBE_MACRO)
-    (project / "models" / "sales" / "staging" / "contract_probe.sql").write_text("{{ config(access='public') }}\nselect 1 as id\n")
+    (project / "models" / "billing" / "staging" / "contract_probe.sql").write_text("{{ config(access='public') }}\nselect 1 as id\n")
     settings = project / "dbt_project.yml"
     hooks = 'on-run-start: ["{{ create_missing_sources() }}", "{{ start_blue_from_green() }}"]'
     assert hooks in settings.read_text()
     settings.write_text(settings.read_text().replace(hooks, hooks.replace('[', '["{{ contract_probe() }}", ')))
+    installed = subprocess.run([dbt_executable(), "deps", "--project-dir", str(project), "--profiles-dir", str(project)],
+                               capture_output=True, text=True, timeout=300)  # its vendored package, offline
+    assert installed.returncode == 0, installed.stdout[-3000:]
     return project
 
 

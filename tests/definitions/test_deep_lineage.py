@@ -2,7 +2,8 @@
 
 dagster-dbt resolves a node's asset spec by recursing into its parents; a chain of 1,500 models
 (the generated 2,000-model benchmark project has one of 1,003) would raise RecursionError while
-the location loads, unless the specs are resolved parents first (PlatformTranslator).
+the location loads, unless the specs are resolved parents first (PlatformTranslator). Shown on the
+platform's test project (tests/fixtures/subscriptions), a chain added to billing.
 """
 
 import copy
@@ -17,9 +18,9 @@ DEPTH = 1500
 
 
 def with_a_chain(manifest: dict, depth: int) -> dict:
-    """The manifest plus ``depth`` sales models, each reading the one before it."""
+    """The manifest plus ``depth`` billing models, each reading the one before it."""
     deep = copy.deepcopy(manifest)
-    base = deep["nodes"]["model.warehouse.stg_shop__customers"]
+    base = deep["nodes"]["model.warehouse.stg_billing__accounts"]
     parent = base["unique_id"]
     for i in range(depth):
         uid = f"model.warehouse.chain_{i}"
@@ -32,10 +33,10 @@ def with_a_chain(manifest: dict, depth: int) -> dict:
     return deep
 
 
-def test_a_chain_deeper_than_the_recursion_limit_loads(platform_env, manifest):
+def test_a_chain_deeper_than_the_recursion_limit_loads(platform_env, fixture_manifest, fixture_root):
     assert DEPTH > sys.getrecursionlimit()
-    project = get_dbt_project(platform_env.require_dbt_project(), platform_env.dbt_target)
-    assets = build_dbt_assets("sales_deep", project, with_a_chain(manifest, DEPTH), "group:sales")
-    last = AssetKey(["sales", f"chain_{DEPTH - 1}"])
+    project = get_dbt_project(fixture_root / "dbt", platform_env.dbt_target)
+    assets = build_dbt_assets("billing_deep", project, with_a_chain(fixture_manifest, DEPTH), "group:billing")
+    last = AssetKey(["billing", f"chain_{DEPTH - 1}"])
     assert last in assets.keys
-    assert assets.asset_deps[last] == {AssetKey(["sales", f"chain_{DEPTH - 2}"])}
+    assert assets.asset_deps[last] == {AssetKey(["billing", f"chain_{DEPTH - 2}"])}

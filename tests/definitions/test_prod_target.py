@@ -1,6 +1,7 @@
 """The prod (BigQuery) dbt target parses, lists and compiles offline, with a throwaway key.
 
-dbt runs on a scratch copy of the project, so the repo's dbt/target is never touched. Nothing
+dbt runs on scratch copies of the platform's test project (tests/fixtures/subscriptions, its
+vendored package installed by `dbt deps`, offline), so no project's target is ever touched. Nothing
 may reach Google: NO_GCE_CHECK stops google-auth probing the metadata server, the key is a
 fresh RSA key that no token endpoint would accept, `--no-populate-cache` skips the catalog
 queries, and every dbt call has a timeout.
@@ -61,7 +62,7 @@ LS = ("ls", "--quiet", "--output", "json", "--output-keys", "unique_id")
 
 
 @pytest.fixture(scope="module")
-def projects(tmp_path_factory) -> Iterator[dict]:
+def projects(tmp_path_factory, fixture_root) -> Iterator[dict]:
     """One scratch project per target, and the environment each target's dbt runs with."""
     root = tmp_path_factory.mktemp("prod_target")
     base = scrubbed_env(NO_GCE_CHECK="true", DO_NOT_TRACK="1", PLATFORM_PARTITIONS_START="2026-01-01")
@@ -73,7 +74,8 @@ def projects(tmp_path_factory) -> Iterator[dict]:
     }
     dirs = {}
     for target in envs:
-        dirs[target] = copy_dbt_project(root / target / "dbt")
+        dirs[target] = copy_dbt_project(root / target / "dbt", fixture_root / "dbt")
+        _finish(_start(dirs[target], target, envs[target], "deps"))
     dev_ls = _start(dirs["dev"], "dev", envs["dev"], *LS)  # its own copy: runs beside the prod commands
     yield {"dirs": dirs, "envs": envs, "dev_ls": dev_ls}
     if dev_ls.poll() is None:
@@ -89,30 +91,31 @@ def test_prod_target_parses_with_the_bigquery_adapter(projects):
     _run(projects, "prod", "parse")
     manifest = json.loads((projects["dirs"]["prod"] / "target" / "manifest.json").read_text())
     assert manifest["metadata"]["adapter_type"] == "bigquery"
-    orders = manifest["sources"]["source.warehouse.shop.orders"]
-    assert (orders["database"], orders["schema"]) == ("dummy", "raw_shop")
+    invoices = manifest["sources"]["source.warehouse.billing.invoices"]
+    assert (invoices["database"], invoices["schema"]) == ("dummy", "raw_billing")
 
 
 def test_prod_target_lists_the_same_nodes_as_dev(projects):
     prod, dev = _listed(_run(projects, "prod", *LS)), _listed(_finish(projects["dev_ls"]))
     assert prod == dev
-    assert {"model.warehouse.days_of_supply", "snapshot.warehouse.customers_snapshot",
-            "source.warehouse.erp.stock_movements"} <= prod
+    assert {"model.warehouse.account_health", "snapshot.warehouse.accounts_snapshot",
+            "source.warehouse.support.tickets", "source.warehouse.crm.contacts"} <= prod
 
 
 def test_prod_target_compiles_offline_to_bigquery_sql(projects):
     assert "target='prod'" in _run(projects, "prod", "compile", "--no-populate-cache")
     compiled = projects["dirs"]["prod"] / "target" / "compiled" / "warehouse" / "models"
-    days_of_supply = (compiled / "inventory" / "marts" / "days_of_supply.sql").read_text()
-    # dbt.dateadd: DuckDB would say `+ cast(-28 as bigint) * interval 1 day`.
-    assert "datetime_add(" in days_of_supply and "interval -28 day" in days_of_supply
-    assert "bigint" not in days_of_supply.lower()
-    # dbt.type_string: DuckDB would say TEXT.
-    stock_levels = (compiled / "inventory" / "marts" / "stock_levels.sql").read_text()
-    assert "cast(levels.product_id as string)" in stock_levels and "TEXT" not in stock_levels
+    account_health = (compiled / "care" / "marts" / "account_health.sql").read_text()
+    # dbt.dateadd: DuckDB would say `+ cast(-7 as bigint) * interval 1 day`.
+    assert "datetime_add(" in account_health and "interval -7 day" in account_health
+    assert "bigint" not in account_health.lower()
+    # dbt.type_string, over a model's relation: DuckDB would say TEXT.
+    stdout = _run(projects, "prod", "compile", "--no-populate-cache", "--inline",
+                  "select cast(account_id as {{ dbt.type_string() }}) as account_key from {{ ref('accounts') }}")
+    assert "cast(account_id as string)" in stdout and "TEXT" not in stdout, stdout
     # Relations are project.dataset.table in backticks, not DuckDB's double quotes.
-    orders = (compiled / "sales" / "staging" / "shop" / "stg_shop__orders.sql").read_text()
-    assert "`dummy`.`raw_shop`.`orders`" in orders
+    invoices = (compiled / "billing" / "staging" / "billing" / "stg_billing__invoices.sql").read_text()
+    assert "`dummy`.`raw_billing`.`invoices`" in invoices
 
 
 def test_prod_incremental_models_replace_day_partitions_on_bigquery(projects):
@@ -122,34 +125,36 @@ def test_prod_incremental_models_replace_day_partitions_on_bigquery(projects):
     _run(projects, "prod", "parse")
     prod = json.loads((projects["dirs"]["prod"] / "target" / "manifest.json").read_text())
     incremental = {n["name"]: n["config"] for n in prod["nodes"].values() if n["config"].get("incremental_strategy") == "microbatch"}
-    assert set(incremental) >= {"orders", "order_items", "daily_revenue", "int_stock_movements_summed_to_days"}
+    assert set(incremental) == {"invoices", "daily_billing", "tickets"}
     for name, config in incremental.items():
         assert config["partition_by"] == {"field": config["event_time"], "data_type": "date", "granularity": "day"}, name
     # A batch reads its inputs through their event_time; on the staging views that is the raw
     # tables' partition column, so BigQuery prunes to one day's partition.
-    _run(projects, "prod", "compile", "--no-populate-cache", "--select", "stg_shop__orders")
-    compiled = (projects["dirs"]["prod"] / "target" / "compiled" / "warehouse" / "models" / "sales" / "staging"
-                / "shop" / "stg_shop__orders.sql").read_text()
-    assert "_export_date as order_date" in compiled and "`dummy`.`raw_shop`.`orders`" in compiled
+    _run(projects, "prod", "compile", "--no-populate-cache", "--select", "stg_billing__invoices")
+    compiled = (projects["dirs"]["prod"] / "target" / "compiled" / "warehouse" / "models" / "billing" / "staging"
+                / "billing" / "stg_billing__invoices.sql").read_text()
+    assert "_export_date as invoice_date" in compiled and "`dummy`.`raw_billing`.`invoices`" in compiled
 
 
 def test_prod_publishes_blue_to_green_with_bigquery_clone_and_copy(projects):
-    """On BigQuery an incremental mart's blue (dataset sales_blue) starts as a clone of green
-    (dataset sales) and is published by a copy onto green (both metadata operations: no bytes are rewritten); and a domain reads another
-    domain's mart where consumers read it, green, never its blue build."""
+    """On BigQuery an incremental mart's blue (dataset billing_blue) starts as a clone of green
+    (dataset billing) and is published by a copy onto green (both metadata operations: no bytes are
+    rewritten); and a domain reads another domain's mart where consumers read it, green, never its
+    blue build (care's account_health, billing's invoices v1 and accounts)."""
     stdout = _run(projects, "prod", "compile", "--no-populate-cache", "--inline",
-                  "{% set blue = api.Relation.create(database='dummy', schema='sales_blue', identifier='orders') %}"
+                  "{% set blue = api.Relation.create(database='dummy', schema='billing_blue', identifier='invoices') %}"
                   "{{ adapter.dispatch('clone_green_into_blue')(green_of(blue), blue) }};"
                   "{{ adapter.dispatch('promote_blue_to_green')([{'blue': blue, 'green': green_of(blue), 'green_exists': true, "
                   "'incremental': true}]) }}")
     sql = " ".join(stdout.split())
-    # Two datasets: sales_blue (the builds, not granted to consumers) and sales (published marts only).
-    assert "create or replace table `dummy`.`sales_blue`.`orders` clone `dummy`.`sales`.`orders`" in sql, sql
-    assert "create schema if not exists `dummy`.`sales`" in sql, sql
-    assert "create or replace table `dummy`.`sales`.`orders` copy `dummy`.`sales_blue`.`orders`" in sql, sql
-    assert "drop table `dummy`.`sales_blue`.`orders`" in sql, sql
+    # Two datasets: billing_blue (the builds, not granted to consumers) and billing (published marts only).
+    assert "create or replace table `dummy`.`billing_blue`.`invoices` clone `dummy`.`billing`.`invoices`" in sql, sql
+    assert "create schema if not exists `dummy`.`billing`" in sql, sql
+    assert "create or replace table `dummy`.`billing`.`invoices` copy `dummy`.`billing_blue`.`invoices`" in sql, sql
+    assert "drop table `dummy`.`billing_blue`.`invoices`" in sql, sql
 
-    _run(projects, "prod", "compile", "--no-populate-cache", "--select", "days_of_supply")
-    compiled = (projects["dirs"]["prod"] / "target" / "compiled" / "warehouse" / "models" / "inventory" / "marts"
-                / "days_of_supply.sql").read_text()
-    assert "`dummy`.`sales`.`order_items`" in compiled and "sales_blue" not in compiled
+    _run(projects, "prod", "compile", "--no-populate-cache", "--select", "account_health")
+    compiled = (projects["dirs"]["prod"] / "target" / "compiled" / "warehouse" / "models" / "care" / "marts"
+                / "account_health.sql").read_text()
+    assert "`dummy`.`billing`.`invoices`" in compiled and "`dummy`.`billing`.`accounts`" in compiled
+    assert "billing_blue" not in compiled

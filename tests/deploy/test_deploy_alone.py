@@ -1,86 +1,107 @@
-"""A team deploys its domain alone: its package installs into a fresh virtual environment from
-the one workspace lock, loads and materializes its assets there, without the others' code."""
+"""A team deploys its location alone: its package installs into a fresh virtual environment from
+the one workspace lock, as its image installs it, without the other locations' code, and its
+definitions load there. For every location the workspace declares, whatever it is named; the
+ingest location alone also loads a day of the platform's test project's sources
+(tests/fixtures/subscriptions). A domain alone building its slice is the example's
+(tests/example/test_example_deploys_alone.py)."""
 
 import subprocess
-import sys
 
 import pytest
-from support import REPO, scalar, scrubbed_env
+from support import LOCATIONS, REPO, copy_dbt_project, day, land_fixture_days, query, scalar, scrubbed_env
 
+from dataplatform.partitions import PARTITIONS_START_VARIABLE, partitions_start
 from devsupport.environments import install_location
+from devsupport.workspace import INGEST, locations
+
+PACKAGES = {location.name: location.package(REPO) for location in locations(REPO)}  # location -> distribution
 
 # A job of one location; a partitioned one for the days argv[3]..argv[4] in one run.
 RUN_JOB = r"""
 import importlib, sys
 from dataplatform.partitions import partition_range_tags
-location, job, days = sys.argv[1], sys.argv[2], sys.argv[3:] or ["2026-01-01"]
+location, job, days = sys.argv[1], sys.argv[2], sys.argv[3:]
 job_def = importlib.import_module(f"{location}.definitions").defs().resolve_job_def(job)
 result = job_def.execute_in_process(tags=partition_range_tags(days[0], days[-1]) if job_def.partitions_def else {})
 assert result.success, job
 print("materialized", len(result.get_asset_materialization_events()))
 """
 
+# The jobs a location's definitions hold, loaded in the python that runs this.
+JOBS = r"""
+import importlib, sys
+repo = importlib.import_module(f"{sys.argv[1]}.definitions").defs().get_repository_def()
+print(" ".join(sorted(job.name for job in repo.get_all_jobs() if not job.name.startswith("__"))))
+"""
 
-def install_alone(package: str, venv) -> str:
-    """The location alone in its own environment, as its image installs it; returns its python."""
-    return str(install_location(package, venv) / "python")
+
+def by_location(names) -> list:
+    return [pytest.param(name, marks=getattr(pytest.mark, name)) for name in names]
 
 
-def run(python: str, args: list[str], env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([python, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+def run(python: str, args: list[str], env: dict, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run([python, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+
+
+def imports(python: str, module: str, env: dict, cwd) -> bool:
+    return run(python, ["-c", f"import {module}"], env, cwd).returncode == 0
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    """Days 1 and 2 ingested and sales built by the full workspace: what the other teams' deployments did."""
-    local = tmp_path_factory.mktemp("deploy")
-    env = scrubbed_env(PLATFORM_LOCAL_DIR=str(local), PLATFORM_SCHEDULES="stopped")
-    for args in (["-m", "sourcesim.generator", "--day", "1", "2", "--scale", "0.05"],
-                 ["-c", RUN_JOB, "shared_ingest", "ingest_sources", "2026-01-01", "2026-01-02"],
-                 ["-c", RUN_JOB, "sales", "sales_build", "2026-01-01", "2026-01-02"]):  # inventory reads sales.order_items
-        result = run(sys.executable, args, env)
-        assert result.returncode == 0, result.stderr[-3000:]
-    return local, env
+def alone(tmp_path_factory):
+    """The python of a location installed alone in its own environment, as its image installs it
+    (once per location and module)."""
+    pythons = {}
+
+    def python(name: str) -> str:
+        if name not in pythons:
+            pythons[name] = str(install_location(PACKAGES[name], tmp_path_factory.mktemp("venv") / name) / "python")
+        return pythons[name]
+
+    return python
 
 
-def imports(python: str, module: str, env: dict) -> bool:
-    return run(python, ["-c", f"import {module}"], env).returncode == 0
+@pytest.mark.parametrize("name", by_location(LOCATIONS))
+def test_a_location_alone_imports_no_other_and_loads_its_definitions(name, alone, tmp_path):
+    python = alone(name)
+    env = scrubbed_env(PLATFORM_LOCAL_DIR=str(tmp_path / "local"), PLATFORM_SCHEDULES="stopped",
+                       DBT_PROJECT_DIR=str(REPO / "dbt"))
+    for other in set(LOCATIONS) - {name}:
+        assert not imports(python, other, env, tmp_path), f"{other} is importable in {name}'s environment"
+    validated = subprocess.run([f"{python.removesuffix('python')}dagster", "definitions", "validate", "-m", f"{name}.definitions"],
+                               cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+    assert validated.returncode == 0, (validated.stdout + validated.stderr)[-4000:]
+    loaded = run(python, ["-c", JOBS, name], env, tmp_path)
+    assert loaded.returncode == 0, loaded.stderr[-4000:]
+    assert ("ingest_sources" if name == INGEST else f"{name}_build") in loaded.stdout.split()
 
 
 @pytest.mark.shared_ingest
-def test_shared_ingest_alone_ingests_without_dbt(tmp_path_factory):
-    """On a warehouse of its own: the domains' tests reconcile their builds with every raw day."""
-    local = tmp_path_factory.mktemp("ingest_alone")
-    env = scrubbed_env(PLATFORM_LOCAL_DIR=str(local), PLATFORM_SCHEDULES="stopped")
-    python = install_alone("shared-ingest", tmp_path_factory.mktemp("venv") / "shared_ingest")
-    for other in ("sales", "inventory", "dagster_dbt", "dbt.cli"):
-        assert not imports(python, other, env), f"{other} is importable in shared_ingest's environment"
-    # The source systems export, not the deployment: the simulator is dev only, not in the image.
-    assert not imports(python, "sourcesim", env), "the dev-only simulator is in shared_ingest's environment"
-    generated = run(sys.executable, ["-m", "sourcesim.generator", "--day", "1", "2", "--scale", "0.05"], env)
-    assert generated.returncode == 0, generated.stderr[-3000:]
-    result = run(python, ["-c", RUN_JOB, "shared_ingest", "ingest_sources", "2026-01-01", "2026-01-02"], env)
+def test_shared_ingest_alone_ingests_the_test_projects_sources_without_dbt(alone, fixture_root, tmp_path):
+    """On a warehouse of its own, the test project's sources YAML its catalogue: two days of the
+    billing system's and support's exports land in the raw tables, every row of them (the domains'
+    tests reconcile their builds with every raw day)."""
+    from fixtures.subscriptions.landing import day_exports
+
+    python = alone(INGEST)
+    local = tmp_path / "local"
+    project = copy_dbt_project(tmp_path / "dbt", fixture_root / "dbt")
+    env = scrubbed_env(PLATFORM_LOCAL_DIR=str(local), PLATFORM_SCHEDULES="stopped", DBT_PROJECT_DIR=str(project),
+                       **{PARTITIONS_START_VARIABLE: partitions_start().isoformat()})
+    for other in ("dagster_dbt", "dbt.cli"):
+        assert not imports(python, other, env, tmp_path), f"{other} is importable in {INGEST}'s environment"
+    # The source systems export, not the deployment: simulated ones are dev only, not in the image.
+    from shared_ingest.dev_sources import GROUP
+
+    dev_sources = run(python, ["-c", f"import importlib.metadata as m; print(len(m.entry_points(group={GROUP!r})))"], env, tmp_path)
+    assert dev_sources.stdout.strip() == "0", "a simulated source system is in shared_ingest's environment"
+    land_fixture_days(local, (1, 2))
+    result = run(python, ["-c", RUN_JOB, INGEST, "ingest_sources", day(1), day(2)], env, tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     db = local / "warehouse.duckdb"
-    assert scalar(db, "select count(distinct cast(ordered_at as date)) from raw_shop.orders") == 2
-
-
-EXPECTED = {
-    "sales": ("select count(*) from sales.orders", "select count(*) from raw_shop.orders"),
-    "inventory": ("select count(*) from inventory.days_of_supply", "select count(*) from raw_erp.products"),
-}
-
-
-@pytest.mark.parametrize("domain", [pytest.param("sales", marks=pytest.mark.sales),
-                                    pytest.param("inventory", marks=pytest.mark.inventory)])
-def test_a_domain_alone_builds_its_slice(domain, warehouse, tmp_path_factory):
-    local, env = warehouse
-    python = install_alone(domain, tmp_path_factory.mktemp("venv") / domain)
-    for other in {"shared_ingest", "sales", "inventory"} - {domain}:
-        assert not imports(python, other, env), f"{other} is importable in {domain}'s environment"
-    # days 1..2, which the fixture ingested
-    result = run(python, ["-c", RUN_JOB, domain, f"{domain}_build", "2026-01-01", "2026-01-02"], env)
-    assert result.returncode == 0, result.stderr[-3000:]
-    built, raw = EXPECTED[domain]
-    db = local / "warehouse.duckdb"
-    assert scalar(db, built) == scalar(db, raw) > 0
+    assert scalar(db, "select count(distinct cast(issued_at as date)) from raw_billing.invoices") == 2
+    exported = [day_exports(partitions_start(), k) for k in (1, 2)]
+    for source, table in (("billing", "invoices"), ("billing", "invoice_lines"), ("support", "tickets")):  # events
+        assert scalar(db, f"select count(*) from raw_{source}.{table}") == sum(len(e[source, table]) for e in exported)
+    assert query(db, "select distinct account_id from raw_billing.accounts order by 1") == [
+        (row["account_id"],) for row in exported[-1]["billing", "accounts"]]

@@ -1,12 +1,19 @@
-"""What deploy/Dockerfile installs for a location, resolved from the one lock (no Docker needed)."""
+"""What deploy/Dockerfile installs for a location, resolved from the one lock (no Docker needed):
+for each of the workspace's domains, and for its ingest location, whatever they are named."""
 
+import importlib.metadata
 import re
 import subprocess
 
 import pytest
-from support import REPO, uv
+from support import DOMAINS, REPO, uv
+
+from devsupport.workspace import INGEST, locations
 
 DOCKERFILE = (REPO / "deploy" / "Dockerfile").read_text()
+PACKAGES = {location.name: location.package(REPO) for location in locations(REPO)}  # location -> distribution
+# The simulated source systems installed in dev (the example's, until it is removed): dev only.
+DEV_SOURCES = {entry.dist.name.lower() for entry in importlib.metadata.entry_points(group="dataplatform.dev_sources")}
 
 
 def exported(package: str) -> set[str]:
@@ -17,16 +24,22 @@ def exported(package: str) -> set[str]:
     return {line.split("==")[0].strip().lower() for line in out.splitlines() if "==" in line and not line.startswith("#")}
 
 
-@pytest.mark.parametrize("package", ["sales", "inventory"])
-def test_domain_images_get_dbt_and_bigquery_but_no_other_location(package):
-    names = exported(package)
+def test_the_workspace_has_an_ingest_location_and_domains():
+    assert INGEST in PACKAGES and set(DOMAINS) <= set(PACKAGES)
+
+
+@pytest.mark.parametrize("domain", [pytest.param(domain, marks=getattr(pytest.mark, domain)) for domain in DOMAINS])
+def test_domain_images_get_dbt_and_bigquery_but_no_other_location(domain):
+    names = exported(PACKAGES[domain])
     assert {"dagster", "dagster-dbt", "dbt-core", "dbt-duckdb", "dbt-bigquery", "dagster-postgres"} <= names
-    assert not {"shared-ingest", "sales", "inventory", "dataplatform"} & names  # installed from source
+    assert not {*PACKAGES.values(), "dataplatform"} & names  # installed from source
     assert "devsupport" not in names  # the tests' and benchmarks' helpers are dev only
 
 
-def test_the_ingest_image_gets_no_dbt():
-    names = exported("shared-ingest")
+@pytest.mark.parametrize("ingest", [pytest.param(INGEST, marks=getattr(pytest.mark, INGEST))])
+def test_the_ingest_image_gets_no_dbt(ingest):
+    names = exported(PACKAGES[ingest])
     assert {"dagster", "duckdb", "google-cloud-bigquery", "gcsfs", "dagster-postgres"} <= names
     assert not {"dbt-core", "dagster-dbt", "devsupport"} & names
-    assert not {"sourcesim", "numpy", "pyarrow"} & names  # the simulated source systems are dev only
+    assert not {*PACKAGES.values(), "dataplatform"} & names  # installed from source
+    assert not {*DEV_SOURCES, "numpy", "pyarrow"} & names  # the simulated source systems are dev only

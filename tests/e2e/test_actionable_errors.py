@@ -1,41 +1,41 @@
 """A failed run says what to do: a domain run on a warehouse the ingest never loaded names the
-missing asset and the code location that makes it, beside dbt's own error."""
+missing asset and the code location that makes it, beside dbt's own error.
 
-from support import execute_job, point_platform_at
+On the platform's test project (tests/fixtures/subscriptions), a scratch copy of its dbt project.
+"""
+
+from support import day, execute_job, fixture_platform
 
 
-def test_a_domain_run_before_ingest_names_the_missing_asset_and_its_location(tmp_path, monkeypatch):
-    point_platform_at(monkeypatch, tmp_path)
-    result = execute_job("inventory", "inventory_build", "2026-01-01")
+def test_a_domain_run_before_ingest_names_the_missing_asset_and_its_location(fixture_root, tmp_path):
+    """Day 1 landed (and the crm loaded, as Fivetran does), but ingest never ran: care's build
+    fails on support's tickets, which shared_ingest makes."""
+    with fixture_platform(fixture_root, tmp_path, days=(1,)):
+        result = execute_job("care", "care_build", day(1))
 
     assert not result.success
     [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     message = failure.step_failure_data.error.message
-    assert "raw/erp/products of code location shared_ingest" in message, message[:2000]
-    assert 'Table with name "raw_erp.products" does not exist' in message  # dbt's own error, kept
+    assert "raw/support/tickets of code location shared_ingest" in message, message[:2000]
+    assert 'Table with name "raw_support.tickets" does not exist' in message  # dbt's own error, kept
 
 
-def test_a_step_that_raises_mid_build_ends_its_dbt_before_the_step_ends(tmp_path, monkeypatch):
+def test_a_step_that_raises_mid_build_ends_its_dbt_before_the_step_ends(fixture_root, tmp_path, monkeypatch):
     """Whatever raises while an op reads dbt's events, its dbt is stopped and waited for: no dbt
     survives the step, and the warehouse file is free for the next run."""
     import duckdb
     import psutil
 
     from dataplatform import dbt_op
-    from sourcesim.days import day_date
-    from sourcesim.generator import generate_day
-
-    warehouse = point_platform_at(monkeypatch, tmp_path)
-    generate_day(str(tmp_path / "landing"), 1, scale=0.05)
-    day = day_date(1).isoformat()
-    assert execute_job("shared_ingest", "ingest_sources", day).success
 
     def raise_after_first_event(context, events, *publishing):
         yield next(iter(events))  # dbt is now building
         raise RuntimeError("the op raised mid-build")
 
-    monkeypatch.setattr(dbt_op, "report_publishing", raise_after_first_event)
-    result = execute_job("sales", "sales_build", day)
+    with fixture_platform(fixture_root, tmp_path, days=(1,)) as (warehouse, _):
+        assert execute_job("shared_ingest", "ingest_sources", day(1)).success
+        monkeypatch.setattr(dbt_op, "report_publishing", raise_after_first_event)
+        result = execute_job("billing", "billing_build", day(1))
 
     assert not result.success
     failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]

@@ -1,7 +1,8 @@
 """Dagster's own backfill daemon, in process on a real instance, over the platform's op layout in
-three code locations (tests/backfill_units.py): with the backfill fix, a backfill of everything for
-three days is one run per op; without its second patch, inventory's op is two runs, as "Materialize
-all" made it."""
+three code locations named as the platform's test project (tests/backfill_units.py): with the
+backfill fix, a backfill of everything for three days is one run per op; without its second patch,
+care's op is two runs, as "Materialize all" made it; without its third, care's contacts (a root of
+the backfill: their source is not in it) are held on the first pass and never looked at again."""
 
 import logging
 import time
@@ -26,20 +27,22 @@ RUN_AT_ONCE = {"run_coordinator": {"module": "dagster._core.run_coordinator", "c
                "run_launcher": {"module": "dagster._core.launcher.sync_in_memory_run_launcher", "class": "SyncInMemoryRunLauncher"}}
 
 
-def backfill_everything(instance: DagsterInstance, workspace: Path) -> list[tuple[str, list[str]]]:
-    """Every asset for DAYS in one asset backfill, iterated as the daemon does until it ends; each
-    run's (range, assets), in launch order."""
+def backfill_everything(instance: DagsterInstance, workspace: Path,
+                        status: BulkActionStatus = BulkActionStatus.COMPLETED_SUCCESS) -> list[tuple[str, list[str]]]:
+    """Every materializable asset for DAYS in one asset backfill, iterated as the daemon does until
+    it ends (with ``status``); each run's (range, assets), in launch order."""
     with create_test_daemon_workspace_context(WorkspaceFileTarget(paths=[str(workspace)]), instance) as context:
         asset_graph = context.create_request_context().asset_graph
         instance.add_backfill(PartitionBackfill.from_asset_partitions(
             backfill_id="everything", asset_graph=asset_graph, partition_names=DAYS,
-            asset_selection=[node.key for node in asset_graph.asset_nodes], backfill_timestamp=time.time(), tags={},
+            asset_selection=[node.key for node in asset_graph.asset_nodes if node.is_materializable],
+            backfill_timestamp=time.time(), tags={},
             dynamic_partitions_store=instance, all_partitions=False, title=None, description=None, run_config=None))
         for _ in range(20):
             list(execute_backfill_iteration(context, logging.getLogger("backfill")))
             if instance.get_backfill("everything").status != BulkActionStatus.REQUESTED:
                 break
-        assert instance.get_backfill("everything").status == BulkActionStatus.COMPLETED_SUCCESS
+        assert instance.get_backfill("everything").status == status
     launched = reversed(instance.get_runs())  # get_runs gives the newest first
     return [(f"{run.tags[RANGE_START_TAG]}..{run.tags[RANGE_END_TAG]}", sorted(key.to_user_string() for key in run.asset_selection))
             for run in launched]
@@ -58,23 +61,33 @@ def workspace(tmp_path) -> Path:
     path = tmp_path / "workspace.yaml"
     path.write_text("load_from:\n" + "".join(
         f"  - python_file: {{relative_path: {REPO_FILE}, attribute: {name}, location_name: {name}}}\n"
-        for name in ("shared_ingest", "sales", "inventory")))
+        for name in ("shared_ingest", "billing", "care")))
     return path
 
 
 def test_a_backfill_of_everything_is_one_run_per_op(instance, workspace):
     everything = f"{DAYS[0]}..{DAYS[-1]}"
     assert backfill_everything(instance, workspace) == [
-        (everything, ["raw/shop/orders"]),
-        (everything, ["sales/daily_revenue", "sales/order_items"]),
-        (everything, ["inventory/days_of_supply", "inventory/stock_levels"]),
+        (everything, ["raw/billing/invoices", "raw/support/tickets"]),
+        (everything, ["billing/daily_billing", "billing/invoices"]),
+        (everything, ["care/account_health", "care/stg_crm__contacts", "care/tickets"]),
     ]
 
 
-def test_without_the_hold_inventory_is_two_runs(instance, workspace, monkeypatch):
-    """What the second patch changes: Dagster's own filter alone starts stock_levels with sales."""
+def test_without_the_hold_care_is_three_runs(instance, workspace, monkeypatch):
+    """What the second patch changes: Dagster's own filter alone starts care's contacts at once (their
+    source is not in the backfill), its tickets with billing, and account_health after billing."""
     patched = asset_backfill._should_backfill_atomic_asset_graph_subset_unit
     monkeypatch.setattr(asset_backfill, "_should_backfill_atomic_asset_graph_subset_unit", patched.__wrapped__)
     assert sorted(assets for _, assets in backfill_everything(instance, workspace)) == [
-        ["inventory/days_of_supply"], ["inventory/stock_levels"], ["raw/shop/orders"],
-        ["sales/daily_revenue", "sales/order_items"]]
+        ["billing/daily_billing", "billing/invoices"], ["care/account_health"], ["care/stg_crm__contacts"],
+        ["care/tickets"], ["raw/billing/invoices", "raw/support/tickets"]]
+
+
+def test_without_reconsidering_held_roots_the_backfill_never_requests_them(instance, workspace, monkeypatch):
+    """What the third patch changes: Dagster looks at a backfill's roots on its first pass only, so
+    care's contacts, held there until billing is built, are never requested, nor what reads them."""
+    patched = asset_backfill._get_candidate_asset_graph_subset
+    monkeypatch.setattr(asset_backfill, "_get_candidate_asset_graph_subset", patched.__wrapped__)
+    runs = backfill_everything(instance, workspace, BulkActionStatus.COMPLETED_FAILED)
+    assert not {"care/stg_crm__contacts", "care/account_health"} & {key for _, assets in runs for key in assets}

@@ -1,49 +1,59 @@
 """The catalogue of bad landing files, each through the real ingest asset.
 
-For every case: the asset fails with an error naming the file, the line and the column; the raw
-table it would have replaced is unchanged (row count and checksum of every export day before and
-after, no staging table left behind); and an asset downstream of it does not run. A bad event
-export fails its day's partition only: day 1 and day 2's previous rows stay as they were.
+On the platform's test project (tests/fixtures/subscriptions): its sources YAML declares what
+ingest loads (billing's accounts, invoices and invoice lines, whose key is two columns; support's
+tickets). For every case: the asset fails with an error naming the file, the line and the column;
+the raw table it would have replaced is unchanged (row count and checksum of every export day
+before and after, no staging table left behind); and an asset downstream of it does not run. A bad
+event export fails its day's partition only: day 1 and day 2's previous rows stay as they were.
 """
 
 import shutil
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
 from dagster import AssetKey, asset, materialize
-from support import checksums_by, query, source_catalogue
+from fixtures.subscriptions.landing import land_day
+from support import checksums_by, day, query
 
-from dataplatform.partitions import partition_range_tags
+from dataplatform.partitions import partition_range_tags, partitions_start
 from dataplatform.settings import resolve_settings
+from shared_ingest.catalogue import load_catalogue
 from shared_ingest.components import build_definitions
-from sourcesim.days import day_date
-from sourcesim.generator import generate_day
 
-DAY_1, DAY_2 = day_date(1).isoformat(), day_date(2).isoformat()
+DAY_1, DAY_2, DAY_3 = day(1), day(2), day(3)
 FILE_2 = f"{DAY_2}.csv"
 RANGE = partition_range_tags(DAY_1, DAY_2)
 
 
 @pytest.fixture(scope="module")
-def ingested(tmp_path_factory) -> Path:
+def project(fixture_root) -> Path:
+    """The test project's dbt folder in its workspace: the sources ingest loads."""
+    return fixture_root / "dbt"
+
+
+@pytest.fixture(scope="module")
+def ingested(project, tmp_path_factory) -> Path:
     """Two good days landed and ingested: the state every bad file must leave untouched."""
     local = tmp_path_factory.mktemp("good")
-    for day in (1, 2):
-        generate_day(str(local / "landing"), day, scale=0.05)
-    defs = definitions(local)
+    for k in (1, 2):
+        land_day(local / "landing", partitions_start(), k)
+    defs = definitions(local, project)
     assert materialize(defs.assets, resources=defs.resources, tags=RANGE).success
     return local
 
 
-def definitions(local: Path):
-    settings = resolve_settings({"PLATFORM_ENV": "dev", "PLATFORM_LOCAL_DIR": str(local), "PLATFORM_SCHEDULES": "stopped"})
+def definitions(local: Path, project: Path):
+    settings = resolve_settings({"PLATFORM_ENV": "dev", "PLATFORM_LOCAL_DIR": str(local), "PLATFORM_SCHEDULES": "stopped",
+                                 "DBT_PROJECT_DIR": str(project)})
     return build_definitions(settings)
 
 
-def ingest(local: Path, key: AssetKey, downstream_ran: list):
+def ingest(local: Path, project: Path, key: AssetKey, downstream_ran: list):
     """Materialize one ingest asset (day 2's partition of an event table) and an asset downstream of it."""
-    defs = definitions(local)
+    defs = definitions(local, project)
     ingest_asset = next(a for a in defs.assets if key in a.keys)
 
     @asset(deps=[key], name="downstream_of_ingest", partitions_def=ingest_asset.partitions_def,
@@ -89,18 +99,20 @@ def add_column(name: str) -> Callable[[Path], None]:
     return apply
 
 
-def duplicate_key(of_line: int, at_line: int) -> Callable[[Path], None]:
+def duplicate_key(of_line: int, at_line: int, width: int = 1) -> Callable[[Path], None]:
+    """Line ``at_line`` gets the primary key of ``of_line`` (its first ``width`` fields)."""
     def apply(path: Path) -> None:
-        key = lines(path)[of_line - 1].split(",")[0]
-        edit_line(at_line, lambda f: [key, *f[1:]])(path)
+        key = lines(path)[of_line - 1].split(",")[:width]
+        edit_line(at_line, lambda f: [*key, *f[width:]])(path)
     return apply
 
 
-def key_of_day_1(of_line: int, at_line: int) -> Callable[[Path], None]:
-    """Day 2 reuses a primary key that day 1's export (already loaded) has on ``of_line``."""
+def key_of_day_1(of_line: int, at_line: int, width: int = 1) -> Callable[[Path], None]:
+    """Day 2 reuses a primary key (its first ``width`` fields) that day 1's export (already
+    loaded) has on ``of_line``."""
     def apply(path: Path) -> None:
-        key = lines(path.with_name(f"{DAY_1}.csv"))[of_line - 1].split(",")[0]
-        edit_line(at_line, lambda f: [key, *f[1:]])(path)
+        key = lines(path.with_name(f"{DAY_1}.csv"))[of_line - 1].split(",")[:width]
+        edit_line(at_line, lambda f: [*key, *f[width:]])(path)
     return apply
 
 
@@ -122,44 +134,58 @@ def header_only(path: Path) -> None:
     path.write_text(lines(path)[0])
 
 
+# Day 2's exports (tests/fixtures/subscriptions/landing.py): accounts (state) lines 2-7; invoices
+# lines 2-4 (invoice_id,account_id,issued_at,status,currency); invoice lines 2-7, two per invoice
+# (invoice_id,line_number,...: 201,1 / 201,2 / 202,1 / 202,2 / ...); tickets lines 2-3.
 # id: (source, table, corruption of the day-2 export (None: delete it), what the error must say)
 CASES = {
-    "too-many-columns": ("shop", "orders", edit_line(5, lambda f: [*f, "surplus"]),
-                         [FILE_2, "line 5", "TOO MANY COLUMNS"]),
-    "unterminated-quote": ("shop", "orders", edit_line(6, lambda f: [*f[:3], '"' + f[3], *f[4:]]),
-                           [FILE_2, "line 6", "column status", "UNQUOTED VALUE"]),
-    "missing-column": ("shop", "orders", drop_column("channel"),
-                       [FILE_2, "line 1", "column channel", "required column missing"]),
-    "extra-column": ("shop", "orders", add_column("coupon_code"),
-                     [FILE_2, "line 1", "column coupon_code", "not in the source's declaration", "_shop__sources.yml"]),
-    "wrong-type": ("shop", "orders", edit_line(7, lambda f: ["seven", *f[1:]]),
-                   [FILE_2, "line 7", "column order_id", "CAST", '"seven"']),
-    "duplicate-key": ("shop", "orders", duplicate_key(of_line=3, at_line=9),
-                      [FILE_2, "line 9", "column order_id", "duplicate primary key", "line 3"]),
-    "null-key": ("shop", "orders", edit_line(4, lambda f: ["", *f[1:]]),
-                 [FILE_2, "line 4", "column order_id", "primary key is null"]),
-    "empty-file": ("shop", "orders", lambda path: path.write_bytes(b""), [FILE_2, "line 1", "file is empty"]),
-    "header-only-state-export": ("shop", "customers", header_only, [FILE_2, "no rows"]),
-    "missing-file": ("shop", "orders", None, [f"shop/orders/{FILE_2}", "export missing", "partition 2026-01-02"]),
-    "event-on-another-day": ("shop", "orders", edit_line(5, lambda f: [*f[:2], "2026-01-03 10:00:00", *f[3:]]),
-                             [FILE_2, "line 5", "column ordered_at", "2026-01-03 10:00:00 is not on 2026-01-02"]),
-    "payment-without-time": ("shop", "payments", edit_line(3, lambda f: [*f[:4], ""]),
-                             [FILE_2, "line 3", "column paid_at", "paid_at is empty"]),
-    "key-loaded-on-another-day": ("shop", "orders", key_of_day_1(of_line=2, at_line=4),
-                                  [FILE_2, "line 4", "column order_id", "already loaded on 2026-01-01"]),
-    "latin-1-value": ("shop", "customers", latin1_value(line=4, field=1),
-                      [FILE_2, "line 4", "column full_name", "INVALID ENCODING"]),
-    "utf-16-file": ("erp", "products", reencode("utf-16"), [FILE_2, "line 1", "not UTF-8"]),
+    "too-many-columns": ("billing", "invoices", edit_line(3, lambda f: [*f, "surplus"]),
+                         [FILE_2, "line 3", "TOO MANY COLUMNS"]),
+    "unterminated-quote": ("billing", "invoices", edit_line(4, lambda f: [*f[:3], '"' + f[3], *f[4:]]),
+                           [FILE_2, "line 4", "column status", "UNQUOTED VALUE"]),
+    "missing-column": ("billing", "invoices", drop_column("currency"),
+                       [FILE_2, "line 1", "column currency", "required column missing"]),
+    "extra-column": ("billing", "invoices", add_column("coupon_code"),
+                     [FILE_2, "line 1", "column coupon_code", "not in the source's declaration", "_billing__sources.yml"]),
+    "wrong-type": ("billing", "invoices", edit_line(4, lambda f: ["seven", *f[1:]]),
+                   [FILE_2, "line 4", "column invoice_id", "CAST", '"seven"']),
+    "not-a-boolean": ("billing", "accounts", edit_line(3, lambda f: [*f[:3], "maybe", *f[4:]]),
+                      [FILE_2, "line 3", "column is_active", "CAST", '"maybe"']),
+    "duplicate-key": ("billing", "invoices", duplicate_key(of_line=2, at_line=4),
+                      [FILE_2, "line 4", "column invoice_id", "duplicate primary key", "line 2"]),
+    "null-key": ("billing", "invoices", edit_line(3, lambda f: ["", *f[1:]]),
+                 [FILE_2, "line 3", "column invoice_id", "primary key is null"]),
+    # A key of two columns: a repeated invoice_id is no duplicate (two lines per invoice); a pair is.
+    "duplicate-composite-key": ("billing", "invoice_lines", duplicate_key(of_line=3, at_line=5, width=2),
+                                [FILE_2, "line 5", "column invoice_id, line_number",
+                                 "duplicate primary key (invoice_id=201, line_number=2)", "line 3"]),
+    "null-in-composite-key": ("billing", "invoice_lines", edit_line(4, lambda f: [f[0], "", *f[2:]]),
+                              [FILE_2, "line 4", "column line_number", "primary key is null"]),
+    "empty-file": ("billing", "invoices", lambda path: path.write_bytes(b""), [FILE_2, "line 1", "file is empty"]),
+    "header-only-state-export": ("billing", "accounts", header_only, [FILE_2, "no rows"]),
+    "missing-file": ("billing", "invoices", None, [f"billing/invoices/{FILE_2}", "export missing", f"partition {DAY_2}"]),
+    "event-on-another-day": ("billing", "invoices", edit_line(3, lambda f: [*f[:2], f"{DAY_3} 10:00:00", *f[3:]]),
+                             [FILE_2, "line 3", "column issued_at", f"{DAY_3} 10:00:00 is not on {DAY_2}"]),
+    "ticket-without-time": ("support", "tickets", edit_line(3, lambda f: [*f[:2], "", *f[3:]]),
+                            [FILE_2, "line 3", "column opened_at", "opened_at is empty"]),
+    "key-loaded-on-another-day": ("billing", "invoices", key_of_day_1(of_line=2, at_line=3),
+                                  [FILE_2, "line 3", "column invoice_id", f"already loaded on {DAY_1}"]),
+    "composite-key-loaded-on-another-day": ("billing", "invoice_lines", key_of_day_1(of_line=2, at_line=3, width=2),
+                                            [FILE_2, "line 3", "column invoice_id, line_number",
+                                             f"primary key (invoice_id=101, line_number=1) already loaded on {DAY_1}"]),
+    "latin-1-value": ("billing", "accounts", latin1_value(line=4, field=1),
+                      [FILE_2, "line 4", "column account_name", "INVALID ENCODING"]),
+    "utf-16-file": ("support", "tickets", reencode("utf-16"), [FILE_2, "line 1", "not UTF-8"]),
 }
 
 
 @pytest.mark.parametrize("case", CASES, ids=list(CASES))
-def test_bad_file_fails_naming_it_and_leaves_the_raw_table_unchanged(ingested, tmp_path, case):
+def test_bad_file_fails_naming_it_and_leaves_the_raw_table_unchanged(ingested, project, tmp_path, case):
     source, table, corrupt, expected = CASES[case]
     local = tmp_path / "local"
     shutil.copytree(ingested, local)
     warehouse, raw = local / "warehouse.duckdb", f"raw_{source}.{table}"
-    events = source_catalogue().get(source, table).history == "events"
+    events = load_catalogue(project).get(source, table).history == "events"
     before = fingerprint(warehouse, raw, by_day=events)
     export = local / "landing" / source / table / FILE_2
     if corrupt is None:
@@ -168,7 +194,7 @@ def test_bad_file_fails_naming_it_and_leaves_the_raw_table_unchanged(ingested, t
         corrupt(export)
 
     downstream_ran: list = []
-    result = ingest(local, AssetKey(["raw", source, table]), downstream_ran)
+    result = ingest(local, project, AssetKey(["raw", source, table]), downstream_ran)
 
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
@@ -180,7 +206,7 @@ def test_bad_file_fails_naming_it_and_leaves_the_raw_table_unchanged(ingested, t
         assert words in message, f"{words!r} not in the error:\n{message}"
     after = fingerprint(warehouse, raw, by_day=events)
     assert after == before  # for an event table: day 1, and day 2's rows from before the bad export
-    assert [day for day, *_ in after] == ([day_date(1), day_date(2)] if events else [None])
+    assert [d for d, *_ in after] == ([date.fromisoformat(DAY_1), date.fromisoformat(DAY_2)] if events else [None])
     leftovers = query(warehouse, "select table_name from information_schema.tables where table_name like '%__loading'")
     assert leftovers == []
     assert downstream_ran == [], "an asset downstream of the failed ingest ran"

@@ -1,17 +1,22 @@
 """Each domain's trigger (its `<domain>_on_new_data` sensor), evaluated on a real instance after
-real runs of ingest and of the domains, in process: what it starts, what it waits for, and that a
-day it started is not started again. The daemon-driven chain is in tests/platform/test_platform.py."""
+real runs of ingest and of the domains, in process: what it starts, what it waits for (the other
+domain's public models, a source another tool loads until it is observed loaded), and that a day
+it started is not started again. The daemon-driven chain is in tests/platform/test_platform.py.
+
+On the platform's test project (tests/fixtures/subscriptions): billing reads the billing system's
+exports; care reads support's tickets, billing's public ``accounts`` and ``invoices`` (v1), and
+the crm's contacts, which Fivetran loads and shared_ingest only observes (``observe_sources``).
+"""
 
 import importlib
 
 import pytest
 from dagster import DagsterInstance, build_sensor_context
-from support import scratch_platform
+from support import day, fixture_platform
 
-from dataplatform.partitions import RANGE_END_TAG, RANGE_START_TAG, partition_range_tags
-from sourcesim.days import day_date
+from dataplatform.partitions import RANGE_END_TAG, RANGE_START_TAG, partition_range_tags, partitions_start
 
-DAY_1, DAY_2, DAY_3 = (day_date(n).isoformat() for n in (1, 2, 3))
+DAY_1, DAY_2, DAY_3 = (day(k) for k in (1, 2, 3))
 
 
 def defs_of(location: str):
@@ -49,76 +54,122 @@ def requested(data) -> list[tuple[str | None, str | None, str | None, int | None
             for r in data.run_requests]
 
 
+def waits(data) -> dict[str, str]:
+    """What a tick that started nothing says each day waits for: day -> ``waits for ...``."""
+    return dict(part.split(": ", 1) for part in data.skip_message.split("; "))
+
+
 @pytest.fixture
-def platform(tmp_path):
-    with scratch_platform(tmp_path / "local", days=(1, 2, 3)) as (warehouse, project), \
+def platform(fixture_root, tmp_path):
+    """Days 1 to 3 landed, and the crm loaded (as Fivetran does) through day 1, not yet observed."""
+    from fixtures.subscriptions.landing import load_crm
+
+    with fixture_platform(fixture_root, tmp_path / "local", days=(1, 2, 3)) as (warehouse, project), \
             DagsterInstance.ephemeral() as instance:
+        load_crm(warehouse, partitions_start(), 1)
         yield Triggers(instance), project, tmp_path / "local"
 
 
 def test_a_domain_starts_when_its_day_is_in_and_only_then(platform):
     triggers, _, _ = platform
-    assert not triggers.tick("sales").run_requests
-    assert "raw/shop/orders (not materialized)" in triggers.tick("sales").skip_message
+    assert not triggers.tick("billing").run_requests
+    assert "raw/billing/invoices (not materialized)" in triggers.tick("billing").skip_message
 
     assert triggers.run("shared_ingest", "ingest_sources", partition=DAY_1).success
-    inventory = triggers.tick("inventory")
-    assert not inventory.run_requests and f"{DAY_1}: waits for sales/order_items" in inventory.skip_message
+    assert triggers.run("shared_ingest", "observe_sources").success  # the crm's day 1
+    care = triggers.tick("care")
+    assert not care.run_requests
+    assert waits(care)[DAY_1] == "waits for billing/accounts (not materialized), billing/invoices (not materialized)"
 
-    [sales_day] = triggers.tick("sales").run_requests
-    assert requested(triggers.tick("sales")) == []  # requested once, not at every tick
-    assert (sales_day.partition_key, sales_day.asset_selection) == (DAY_1, None)  # the whole domain, one run
-    assert triggers.run("sales", "sales_build", sales_day).success
+    [billing_day] = triggers.tick("billing").run_requests
+    assert requested(triggers.tick("billing")) == []  # requested once, not at every tick
+    assert (billing_day.partition_key, billing_day.asset_selection) == (DAY_1, None)  # the whole domain, one run
+    assert triggers.run("billing", "billing_build", billing_day).success
 
-    [inventory_day] = triggers.tick("inventory").run_requests
-    assert inventory_day.partition_key == DAY_1
-    assert triggers.run("inventory", "inventory_build", inventory_day).success
-    assert not triggers.tick("inventory").run_requests
+    [care_day] = triggers.tick("care").run_requests
+    assert (care_day.partition_key, care_day.asset_selection) == (DAY_1, None)
+    assert triggers.run("care", "care_build", care_day).success
+    assert not triggers.tick("care").run_requests
+
+
+def test_care_waits_for_the_crm_until_it_is_observed_loaded_through_the_day(platform):
+    """The crm is Fivetran's to load: care's day 2 waits for it, named, while billing's and
+    support's day 2 are in; loading it is not enough, its observation (observe_sources) is what
+    the trigger reads; once observed through day 2, care's day 2 is requested."""
+    from fixtures.subscriptions.landing import load_crm
+
+    triggers, _, local = platform
+    warehouse = local / "warehouse.duckdb"  # the crm synced through day 1 only (the fixture)
+    assert triggers.run("shared_ingest", "ingest_sources", partition=DAY_1).success
+    assert triggers.run("shared_ingest", "observe_sources").success
+    [billing_day] = triggers.tick("billing").run_requests
+    assert triggers.run("billing", "billing_build", billing_day).success
+    [care_day] = triggers.tick("care").run_requests
+    assert care_day.partition_key == DAY_1 and triggers.run("care", "care_build", care_day).success
+
+    assert triggers.run("shared_ingest", "ingest_sources", partition=DAY_2).success
+    [billing_day] = triggers.tick("billing").run_requests
+    assert billing_day.partition_key == DAY_2 and triggers.run("billing", "billing_build", billing_day).success
+    assert triggers.run("shared_ingest", "observe_sources").success  # observes nothing new
+    waiting = triggers.tick("care")
+    assert not waiting.run_requests
+    assert waits(waiting)[DAY_2] == "waits for raw/crm/contacts (not observed loaded yet)"
+
+    load_crm(warehouse, partitions_start(), 2)  # Fivetran catches up: day 2 in the warehouse ...
+    still = triggers.tick("care")
+    assert not still.run_requests  # ... but not observed yet
+    assert waits(still)[DAY_2] == "waits for raw/crm/contacts (not observed loaded yet)"
+
+    assert triggers.run("shared_ingest", "observe_sources").success
+    [care_day] = triggers.tick("care").run_requests
+    assert (care_day.partition_key, care_day.asset_selection) == (DAY_2, None)  # the whole domain, one run
+    assert triggers.run("care", "care_build", care_day).success
+    assert not triggers.tick("care").run_requests
 
 
 def test_days_that_arrive_together_are_one_run_and_a_failed_day_waits_named(platform):
     triggers, _, local = platform
-    (local / "landing" / "shop" / "orders" / f"{DAY_3}.csv").write_text("not,a,valid\nexport\n")
+    (local / "landing" / "billing" / "invoices" / f"{DAY_3}.csv").write_text("not,a,valid\nexport\n")
     assert triggers.run("shared_ingest", "ingest_sources", partition=DAY_1).success
-    for day in (DAY_2, DAY_3):
-        triggers.run("shared_ingest", "ingest_sources", partition=day)
+    for day_ in (DAY_2, DAY_3):
+        triggers.run("shared_ingest", "ingest_sources", partition=day_)
 
-    data = triggers.tick("sales")
-    # Days 1 and 2, in one run over the range (one dbt build); day 3 waits for its failed orders.
+    data = triggers.tick("billing")
+    # Days 1 and 2, in one run over the range (one dbt build); day 3 waits for its failed invoices.
     assert requested(data) == [(None, DAY_1, DAY_2, None)]
-    assert triggers.run("sales", "sales_build", data.run_requests[0]).success
-    waiting = triggers.tick("sales")
+    assert triggers.run("billing", "billing_build", data.run_requests[0]).success
+    waiting = triggers.tick("billing")
     assert not waiting.run_requests
-    assert f"{DAY_3}: waits for raw/shop/orders (run " in waiting.skip_message and "failure" in waiting.skip_message
+    assert f"{DAY_3}: waits for raw/billing/invoices (run " in waiting.skip_message and "failure" in waiting.skip_message
 
 
 def test_a_model_edit_rebuilds_its_dependents_for_the_latest_day_only(platform):
     triggers, project, _ = platform
-    for day in (DAY_1, DAY_2):
-        assert triggers.run("shared_ingest", "ingest_sources", partition=day).success
-    [both_days] = triggers.tick("sales").run_requests
-    assert triggers.run("sales", "sales_build", both_days).success
-    assert not triggers.tick("sales").run_requests
+    for day_ in (DAY_1, DAY_2):
+        assert triggers.run("shared_ingest", "ingest_sources", partition=day_).success
+    [both_days] = triggers.tick("billing").run_requests
+    assert triggers.run("billing", "billing_build", both_days).success
+    assert not triggers.tick("billing").run_requests
 
-    model = project / "models" / "sales" / "intermediate" / "int_payments_summed_to_orders.sql"
+    model = project / "models" / "billing" / "intermediate" / "int_invoice_lines_summed_to_invoices.sql"
     model.write_text(model.read_text().replace("select", "select /* edited */", 1))
-    [rebuild] = triggers.tick("sales").run_requests
+    [rebuild] = triggers.tick("billing").run_requests
     assert rebuild.partition_key == DAY_2
     assert sorted(k.to_user_string() for k in rebuild.asset_selection) == [
-        "sales/customers", "sales/int_payments_summed_to_orders", "sales/orders"]
-    assert triggers.run("sales", "sales_build", rebuild).success
-    assert not triggers.tick("sales").run_requests
+        "billing/accounts", "billing/daily_billing", "billing/int_invoice_lines_summed_to_invoices", "billing/invoices"]
+    assert triggers.run("billing", "billing_build", rebuild).success
+    assert not triggers.tick("billing").run_requests
 
 
 def test_a_macro_edit_rebuilds_exactly_the_models_that_call_it_and_their_dependents(platform):
     triggers, project, _ = platform
     assert triggers.run("shared_ingest", "ingest_sources", partition=DAY_1).success
-    [day] = triggers.tick("sales").run_requests
-    assert triggers.run("sales", "sales_build", day).success
+    [day_1] = triggers.tick("billing").run_requests
+    assert triggers.run("billing", "billing_build", day_1).success
 
     macro = project / "macros" / "daily_partition_by.sql"
     macro.write_text(macro.read_text().replace("{{ return(none) }}", "{{- return(none) -}}", 1))
-    [rebuild] = triggers.tick("sales").run_requests
-    # The incremental event marts call it; customers reads orders.
+    [rebuild] = triggers.tick("billing").run_requests
+    # The incremental event marts call it; accounts reads invoices.
     assert (rebuild.partition_key, sorted(k.to_user_string() for k in rebuild.asset_selection)) == (DAY_1, [
-        "sales/customers", "sales/daily_revenue", "sales/order_items", "sales/orders"])
+        "billing/accounts", "billing/daily_billing", "billing/invoices"])

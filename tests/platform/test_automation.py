@@ -1,9 +1,12 @@
 """What starts what, on the real platform (`tasks.py up`: code servers, daemon, webserver).
 
-The domains' triggers and the alert sensors are switched on as a user does on the Automation page;
-no schedule runs. Materializing ingest starts sales' day, and sales' public order_items starts
-inventory's; a failed ingest starts nothing and delivers one alert, and its day starts once it is
-ingested again. A 3-day backfill with the triggers on: test_stock_commands.py.
+On the platform's test project (tests/fixtures/subscriptions, `fixture_root`), its exports landed
+by the test, the crm loaded as Fivetran would. The domains' triggers and the alert sensors are
+switched on as a user does on the Automation page; no schedule runs, so the crm's observation
+(shared_ingest's `observe_sources`) is launched as its schedule would. Materializing ingest starts
+billing's day, and billing's public accounts and invoices, with the crm observed loaded, start
+care's; a failed ingest starts nothing and delivers one alert, and its day starts once it is
+ingested again. A 3-day backfill with the triggers on: test_version_skew.py.
 """
 
 import json
@@ -12,20 +15,21 @@ import time
 import pytest
 from dagster import DagsterRunStatus, RunsFilter
 from platform_support import start_platform, stop_platform, wait_until
-from support import DOMAINS
+from support import day, fixture_domains, land_fixture_days
 
-from sourcesim.days import day_date
-from sourcesim.generator import generate_day
-
-DAY = {n: day_date(n).isoformat() for n in range(1, 3)}
+DAY = {n: day(n) for n in range(1, 3)}
+DOMAINS = tuple(fixture_domains())  # the test project's: billing, care
 SENSOR_TAG = "dagster/sensor_name"
 SENSORS = [(d, f"{d}_on_new_data") for d in DOMAINS] + [
     (location, f"{location}_alert_on_run_failure") for location in ("shared_ingest", *DOMAINS)]
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory):
-    platform = start_platform(tmp_path_factory.mktemp("automation"), extra_env={"PLATFORM_TRIGGER_INTERVAL_SECONDS": "3"})
+def platform(fixture_root, tmp_path_factory):
+    """The test project's platform, day 1 landed (the crm loaded through it, not yet observed)."""
+    local = tmp_path_factory.mktemp("automation")
+    land_fixture_days(local, (1,))
+    platform = start_platform(local, root=fixture_root, extra_env={"PLATFORM_TRIGGER_INTERVAL_SECONDS": "3"})
     for location, name in SENSORS:
         platform.set_sensor(location, name, running=True)
     yield platform
@@ -53,61 +57,65 @@ def last_skip_reason(platform, location: str, sensor: str) -> str:
 
 def test_ingest_starts_each_domain_day_in_dependency_order(platform):
     ingest = platform.launch_job("shared_ingest", "ingest_sources", DAY[1])
-    [sales] = wait_until(lambda: runs_started_by(platform, "sales_on_new_data"), "sales' trigger to start its day")
-    [inventory] = wait_until(lambda: runs_started_by(platform, "inventory_on_new_data"), "inventory's day")
-    ingest_run, sales, inventory = platform.wait_for_runs([ingest, sales.run_id, inventory.run_id])
-    assert [r.status for r in (ingest_run, sales, inventory)] == [DagsterRunStatus.SUCCESS] * 3
-    assert (sales.job_name, sales.tags["dagster/partition"]) == ("sales_build", DAY[1])
-    assert (inventory.job_name, inventory.tags["dagster/partition"]) == ("inventory_build", DAY[1])
+    observe = platform.launch_job("shared_ingest", "observe_sources")  # the crm's day 1, as its schedule would
+    [billing] = wait_until(lambda: runs_started_by(platform, "billing_on_new_data"), "billing's trigger to start its day")
+    [care] = wait_until(lambda: runs_started_by(platform, "care_on_new_data"), "care's day")
+    ingest_run, observe_run, billing, care = platform.wait_for_runs([ingest, observe, billing.run_id, care.run_id])
+    assert [r.status for r in (ingest_run, observe_run, billing, care)] == [DagsterRunStatus.SUCCESS] * 4
+    assert (billing.job_name, billing.tags["dagster/partition"]) == ("billing_build", DAY[1])
+    assert (care.job_name, care.tags["dagster/partition"]) == ("care_build", DAY[1])
     with platform.instance() as instance:
         ended = lambda run: instance.get_run_record_by_id(run.run_id).end_time
         started = lambda run: instance.get_run_record_by_id(run.run_id).start_time
-        assert ended(ingest_run) <= started(sales) and ended(sales) <= started(inventory)
+        assert ended(ingest_run) <= started(billing) and ended(billing) <= started(care)
+        assert ended(observe_run) <= started(care)
         assert not instance.get_runs(RunsFilter(tags={"dagster/schedule_name": "ingest_sources_daily"}))
     time.sleep(10)  # several ticks: nothing starts twice
-    assert len(runs_started_by(platform, "sales_on_new_data")) == len(runs_started_by(platform, "inventory_on_new_data")) == 1
+    assert len(runs_started_by(platform, "billing_on_new_data")) == len(runs_started_by(platform, "care_on_new_data")) == 1
     assert not alerts(platform)
 
 
 def test_a_failed_ingest_starts_no_domain_and_alerts_once(platform):
-    generate_day(str(platform.local / "landing"), 2)
-    (platform.local / "landing" / "shop" / "orders" / f"{DAY[2]}.csv").write_text("order_id\nnot-a-number\n")
+    land_fixture_days(platform.local, (2,))  # and the crm loaded through day 2, no run writing meanwhile
+    (platform.local / "landing" / "billing" / "invoices" / f"{DAY[2]}.csv").write_text("invoice_id\nnot-a-number\n")
     [failed] = platform.wait_for_runs([platform.launch_job("shared_ingest", "ingest_sources", DAY[2])])
     assert failed.status == DagsterRunStatus.FAILURE
     [alert] = wait_until(lambda: alerts(platform), "the failure's alert", 120)
     assert (alert["kind"], alert["run_id"], alert["partition"], alert["location"]) == (
         "run_failed", failed.run_id, DAY[2], "shared_ingest")
-    assert "raw/shop/orders" in alert["assets"] and DAY[2] in alert["summary"]
-    reason = wait_until(lambda: (r := last_skip_reason(platform, "sales", "sales_on_new_data")) and DAY[2] in r and r,
-                        "sales' trigger to say what it waits for", 60)
+    assert "raw/billing/invoices" in alert["assets"] and DAY[2] in alert["summary"]
+    reason = wait_until(lambda: (r := last_skip_reason(platform, "billing", "billing_on_new_data")) and DAY[2] in r and r,
+                        "billing's trigger to say what it waits for", 60)
     day_2 = reason.split("; ")[0]
-    assert day_2.startswith(f"{DAY[2]}: waits for ") and f"raw/shop/orders (run {failed.run_id[:8]} failure)" in day_2
+    assert day_2.startswith(f"{DAY[2]}: waits for ") and f"raw/billing/invoices (run {failed.run_id[:8]} failure)" in day_2
     time.sleep(10)
-    assert len(runs_started_by(platform, "sales_on_new_data")) == 1  # day 1's only
+    assert [len(runs_started_by(platform, f"{d}_on_new_data")) for d in DOMAINS] == [1, 1]  # day 1's only
     assert len(alerts(platform)) == 1
 
 
 def test_the_automation_page_shows_what_the_day_waits_for(platform, tmp_path):
-    """What a person sees: sales' trigger on the UI's sensor page; its newest tick, opened, says
+    """What a person sees: billing's trigger on the UI's sensor page; its newest tick, opened, says
     what the day waits for (the tick table itself shows "0 runs requested")."""
     from platform_support import browser_page, open_ui, screenshot
 
     with browser_page(tmp_path / "chromium") as page:
-        open_ui(page, f"{platform.url}/locations/__repository__@sales/sensors/sales_on_new_data")
-        page.get_by_text("sales_on_new_data").first.wait_for(timeout=60_000)
+        open_ui(page, f"{platform.url}/locations/__repository__@billing/sensors/billing_on_new_data")
+        page.get_by_text("billing_on_new_data").first.wait_for(timeout=60_000)
         # The newest tick's result ("0 runs requested") opens the tick, with its skip reason.
         page.get_by_role("button", name="0 runs requested").or_(page.get_by_role("link", name="0 runs requested")).first.click()
-        page.get_by_text("waits for raw/shop/orders", exact=False).first.wait_for(timeout=30_000)
-        screenshot(page, "sales-trigger-waiting")
+        page.get_by_text("waits for raw/billing/invoices", exact=False).first.wait_for(timeout=30_000)
+        screenshot(page, "billing-trigger-waiting")
         text = page.inner_text("body")
-    assert f"{DAY[2]}: waits for" in text and "raw/shop/orders (run " in text
+    assert f"{DAY[2]}: waits for" in text and "raw/billing/invoices (run " in text
 
 
 def test_a_late_day_starts_its_domains_once_it_is_in(platform):
-    """The export of day 2 is fixed and ingested again: sales' and inventory's day 2 start."""
-    generate_day(str(platform.local / "landing"), 2)
-    [ingest] = platform.wait_for_runs([platform.launch_job("shared_ingest", "ingest_sources", DAY[2])])
-    assert ingest.status == DagsterRunStatus.SUCCESS
+    """The export of day 2 is fixed and ingested again, the crm's day 2 observed: billing's and
+    care's day 2 start."""
+    land_fixture_days(platform.local, (2,))
+    [ingest, observe] = platform.wait_for_runs([platform.launch_job("shared_ingest", "ingest_sources", DAY[2]),
+                                                platform.launch_job("shared_ingest", "observe_sources")])
+    assert (ingest.status, observe.status) == (DagsterRunStatus.SUCCESS, DagsterRunStatus.SUCCESS)
     for domain in DOMAINS:
         runs = wait_until(lambda d=domain: len(runs_started_by(platform, f"{d}_on_new_data")) == 2
                           and runs_started_by(platform, f"{d}_on_new_data"), f"{domain}'s day 2")

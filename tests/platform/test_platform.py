@@ -1,9 +1,11 @@
 """The real platform as `python3 tasks.py up` runs it (`dg dev`): three code servers, the daemon, the webserver.
 
-One graph across the three locations. Runs launched at the same time from every location queue
-on the one-writer DuckDB and all succeed, one domain's builds (and so its snapshots) never
-overlap, and the marts they build are rated fresh. What starts what: test_automation.py.
-"Materialize all" across the locations: test_stock_commands.py.
+On the platform's test project (tests/fixtures/subscriptions, brought into a copy of the
+repository: `fixture_root`), its exports landed by the test. One graph across the three locations
+(shared_ingest, billing, care), the crm that Fivetran loads an observed source in it. Runs
+launched at the same time from every location queue on the one-writer DuckDB and all succeed, one
+domain's builds (and so its snapshots) never overlap, and the marts they build are rated fresh.
+What starts what: test_automation.py. "Materialize all" across the locations: test_version_skew.py.
 """
 
 import ipaddress
@@ -23,40 +25,44 @@ from platform_support import (
     stop_platform,
     wait_until,
 )
-from support import DOMAINS, scalar
+from support import day, fixture_domains, land_fixture_days, scalar
 
-from sourcesim.days import day_date
-from sourcesim.generator import generate_day
-
-DAYS = [day_date(d).isoformat() for d in (1, 2)]
+DAYS = [day(d) for d in (1, 2)]
+DOMAINS = tuple(fixture_domains())  # the test project's: billing, care
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory):
+def platform(fixture_root, tmp_path_factory):
+    """The test project's platform, day 1 landed (and the crm loaded through it)."""
+    local = tmp_path_factory.mktemp("platform")
+    land_fixture_days(local, (1,))
     # The daemon rates freshness every 30 s by default: every 2 s here.
-    platform = start_platform(tmp_path_factory.mktemp("platform"), extra_env={"FRESHNESS_DAEMON_INTERVAL_SECONDS": "2"})
+    platform = start_platform(local, root=fixture_root, extra_env={"FRESHNESS_DAEMON_INTERVAL_SECONDS": "2"})
     yield platform
     stop_platform(platform)
 
 
 def test_snapshot_pools_have_limit_one_before_any_run(platform):
-    assert_snapshot_pools_have_limit_one(platform)
+    assert_snapshot_pools_have_limit_one(platform, DOMAINS)
 
 
 def test_one_graph_where_raw_sources_are_the_ingest_assets(platform):
-    """A dbt source must not shadow the ingest asset of the same key (dagster#21760)."""
+    """A dbt source must not shadow the ingest asset of the same key (dagster#21760); a source
+    another tool loads is shared_ingest's observed asset, never materialized."""
     nodes = platform.graphql("""{ assetNodes { assetKey { path } isMaterializable
         repository { location { name } } dependencyKeys { path } } }""")["assetNodes"]
     by_key = {"/".join(n["assetKey"]["path"]): n for n in nodes}
     raw = {k: n for k, n in by_key.items() if k.startswith("raw/")}
-    assert len(raw) == 8
+    assert sorted(raw) == ["raw/billing/accounts", "raw/billing/invoice_lines", "raw/billing/invoices",
+                           "raw/crm/contacts", "raw/support/tickets"]
     assert {n["repository"]["location"]["name"] for n in raw.values()} == {"shared_ingest"}
-    assert all(n["isMaterializable"] for n in raw.values())
+    assert [k for k, n in raw.items() if not n["isMaterializable"]] == ["raw/crm/contacts"]  # observed (Fivetran's)
     assert len(nodes) == len(by_key), "an asset key appears twice in the global graph"
     deps = lambda key: {"/".join(d["path"]) for d in by_key[key]["dependencyKeys"]}
-    assert deps("sales/stg_shop__orders") == {"raw/shop/orders"}
-    assert deps("inventory/stg_erp__products") == {"raw/erp/products"}
-    assert "sales/order_items" in deps("inventory/days_of_supply")
+    assert deps("billing/stg_billing__invoices") == {"raw/billing/invoices"}
+    assert deps("care/stg_support__tickets") == {"raw/support/tickets"}
+    assert deps("care/stg_crm__contacts") == {"raw/crm/contacts"}
+    assert {"billing/accounts", "billing/invoices"} <= deps("care/account_health")
 
 
 def test_webserver_and_code_servers_listen_on_localhost_only(platform):
@@ -82,8 +88,8 @@ def test_the_daemon_dg_dev_starts_runs_the_backfill_fix(platform):
     assert (coordinator.module_name, coordinator.class_name) == ("dataplatform.daemon", "SplittingQueuedRunCoordinator")
 
 
-MARTS = [AssetKey(["sales", name]) for name in ("orders", "order_items", "customers", "daily_revenue")] + [
-    AssetKey(["inventory", name]) for name in ("products", "stock_levels", "days_of_supply")]
+MARTS = [AssetKey(["billing", name]) for name in ("invoices", "accounts", "daily_billing")] + [
+    AssetKey(["care", name]) for name in ("tickets", "account_health")]
 
 
 def freshness(platform, keys: list[AssetKey]) -> dict[AssetKey, str]:
@@ -97,8 +103,8 @@ def test_a_mart_whose_build_stopped_days_ago_is_rated_stale(platform):
     built three days ago (its materialization recorded with that time) fails its policy."""
     from dagster._core.events import StepMaterializationData  # the record of a past build
 
-    stale = AssetKey(["sales", "daily_revenue"])
-    platform.set_sensor("sales", "sales_alert_on_stale_marts", running=True)
+    stale = AssetKey(["billing", "daily_billing"])
+    platform.set_sensor("billing", "billing_alert_on_stale_marts", running=True)
     three_days_ago = time.time() - 3 * 86400
     with platform.instance() as instance:
         instance.store_event(EventLogEntry(
@@ -112,17 +118,17 @@ def test_a_mart_whose_build_stopped_days_ago_is_rated_stale(platform):
     [alert] = wait_until(lambda: alerts.exists() and [json.loads(line) for line in alerts.read_text().splitlines()],
                          "the stale mart's alert", 120)
     assert (alert["kind"], alert["assets"], alert["owners"]) == (
-        "freshness_failed", ["sales/daily_revenue"], ["sales-data@example.com"])
-    platform.set_sensor("sales", "sales_alert_on_stale_marts", running=False)
+        "freshness_failed", ["billing/daily_billing"], ["billing-data@example.com"])
+    platform.set_sensor("billing", "billing_alert_on_stale_marts", running=False)
 
 
 def test_a_storm_of_six_runs_from_three_locations_queues_and_all_succeed(platform):
     """As a catch-up would: 6 runs enqueued at once (two days of the daily chain: ingest, each
     domain's build); the daemon starts them one at a time (DuckDB has one writer), none fails on
     the lock, the queue adds little to their sum, and every mart they built is rated fresh."""
-    generate_day(str(platform.local / "landing"), 2)
+    land_fixture_days(platform.local, (2,))  # and the crm loaded through day 2, before any run
     storm = [launch for day in DAYS for launch in (
-        ("shared_ingest", "ingest_sources", day), ("sales", "sales_build", day), ("inventory", "inventory_build", day))]
+        ("shared_ingest", "ingest_sources", day), ("billing", "billing_build", day), ("care", "care_build", day))]
     enqueued = time.time()
     run_ids = [platform.launch_job(*launch) for launch in storm]
     runs = platform.wait_for_runs(run_ids)
@@ -151,10 +157,10 @@ def test_a_storm_of_six_runs_from_three_locations_queues_and_all_succeed(platfor
 
 def test_a_cancelled_run_frees_its_pool_slot_and_the_queue(platform):
     """Terminate (the UI's button) a build holding its pool slot; the next one runs."""
-    first, second = (platform.launch_job("sales", "sales_build", DAYS[0]) for _ in range(2))
+    first, second = (platform.launch_job("billing", "billing_build", DAYS[0]) for _ in range(2))
     with platform.instance() as instance:
-        wait_until(lambda: instance.event_log_storage.get_concurrency_info("sales_snapshots").claimed_slots,
-                   "the first run to claim the sales_snapshots slot")
+        wait_until(lambda: instance.event_log_storage.get_concurrency_info("billing_snapshots").claimed_slots,
+                   "the first run to claim the billing_snapshots slot")
         assert instance.get_run_by_id(second).status == DagsterRunStatus.QUEUED
     result = platform.graphql("""mutation($id: String!) { terminateRun(runId: $id) { __typename } }""",
                               {"id": first})["terminateRun"]
@@ -162,14 +168,14 @@ def test_a_cancelled_run_frees_its_pool_slot_and_the_queue(platform):
     cancelled, after = platform.wait_for_runs([first, second])
     assert (cancelled.status, after.status) == (DagsterRunStatus.CANCELED, DagsterRunStatus.SUCCESS)
     with platform.instance() as instance:
-        assert instance.event_log_storage.get_concurrency_info("sales_snapshots").claimed_slots == []
+        assert instance.event_log_storage.get_concurrency_info("billing_snapshots").claimed_slots == []
 
 
 def test_a_run_killed_mid_build_is_retried_to_completion(platform):
     """SIGKILL the run worker and its dbt process after a rebuild of a day has materialized some
     models (as a node loss would): the code server fails the run, run_retries retries it from the
     assets not yet materialized, the DuckDB file opens, and snapshots keep one current row a key."""
-    killed = platform.launch_job("sales", "sales_build", DAYS[1])
+    killed = platform.launch_job("billing", "billing_build", DAYS[1])
     with platform.instance() as instance:
         wait_until(lambda: materialized_keys(instance, killed), "the build to materialize a first model")
     dbt = next(p for p in psutil.Process(platform.process.pid).children(recursive=True)
@@ -185,9 +191,9 @@ def test_a_run_killed_mid_build_is_retried_to_completion(platform):
         assert retry.status == DagsterRunStatus.SUCCESS
         before, again = materialized_keys(instance, killed), materialized_keys(instance, retry.run_id)
     assert before and again and not before & again, "the retry rebuilt what the killed run had finished"
-    assert "sales/daily_revenue" in before | again
-    assert scalar(platform.warehouse, """select count(*) from (select customer_id from
-        sales_snapshots.customers_snapshot where dbt_valid_to is null group by 1 having count(*) > 1)""") == 0
+    assert "billing/daily_billing" in before | again
+    assert scalar(platform.warehouse, """select count(*) from (select account_id from
+        billing_snapshots.accounts_snapshot where dbt_valid_to is null group by 1 having count(*) > 1)""") == 0
 
 
 def launch_window(instance, run_id) -> tuple[float, float]:

@@ -8,6 +8,9 @@ two code locations land in Postgres (read back with psycopg2, not only through D
 through the daemon's queue, and the snapshot pools have limit 1 from the start: two builds of one
 domain start side by side and only the pool keeps their dbt steps apart (without it they would
 write the DuckDB file at the same time and one would fail on its lock).
+
+On the platform's test project (tests/fixtures/subscriptions, `fixture_root`), its day 1 landed by
+the test: shared_ingest and billing are the two locations.
 """
 
 import subprocess
@@ -27,13 +30,11 @@ from platform_support import (
     stop_platform,
 )
 from postgres_support import postgres_server
-from support import REPO
-
-from sourcesim.days import day_date
+from support import REPO, day, fixture_domains, land_fixture_days
 
 DEPLOY_CONFIG = REPO / "deploy" / "dagster.yaml"
-# Ingest's schedule, and sales' trigger: what starts the platform's day, in two locations.
-SCHEDULE, SENSOR = ("shared_ingest", "ingest_sources_daily"), ("sales", "sales_on_new_data")
+# Ingest's schedule, and billing's trigger: what starts the platform's day, in two locations.
+SCHEDULE, SENSOR = ("shared_ingest", "ingest_sources_daily"), ("billing", "billing_on_new_data")
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +44,9 @@ def postgres():
 
 
 @pytest.fixture(scope="module")
-def platform(postgres, tmp_path_factory):
+def platform(postgres, fixture_root, tmp_path_factory):
     local = tmp_path_factory.mktemp("pg_platform")
+    land_fixture_days(local / "home", (1,))
     config = yaml.safe_load(DEPLOY_CONFIG.read_text())
     config["concurrency"]["runs"]["max_concurrent_runs"] = 4
     # The second of two builds launched together starts while the first holds the pool's slot, so
@@ -57,7 +59,7 @@ def platform(postgres, tmp_path_factory):
     with pytest.MonkeyPatch.context() as env:
         for name, value in postgres.env().items():
             env.setenv(name, value)
-        platform = start_platform(local / "home", instance_config)
+        platform = start_platform(local / "home", instance_config, root=fixture_root)
         try:
             yield platform
         finally:
@@ -66,11 +68,11 @@ def platform(postgres, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def runs(platform):
-    """Ingest (shared_ingest), then two sales builds of the day launched together (sales)."""
-    day = day_date(1).isoformat()
-    ingest = platform.launch_job("shared_ingest", "ingest_sources", day)
+    """Ingest (shared_ingest), then two billing builds of the day launched together (billing)."""
+    day_1 = day(1)
+    ingest = platform.launch_job("shared_ingest", "ingest_sources", day_1)
     platform.wait_for_runs([ingest])
-    builds = [platform.launch_job("sales", "sales_build", day) for _ in range(2)]
+    builds = [platform.launch_job("billing", "billing_build", day_1) for _ in range(2)]
     run_ids = [ingest, *builds]
     return run_ids, platform.wait_for_runs(run_ids)
 
@@ -93,14 +95,14 @@ def test_the_instance_runs_on_postgres_with_its_schema_migrated(platform, postgr
 
 
 def test_snapshot_pools_have_limit_one_from_the_start(platform):
-    assert_snapshot_pools_have_limit_one(platform)
+    assert_snapshot_pools_have_limit_one(platform, tuple(fixture_domains()))
 
 
 def test_runs_of_two_locations_go_through_the_daemon_and_are_stored_in_postgres(platform, postgres, runs):
     run_ids, finished = runs
     assert [r.status for r in finished] == [DagsterRunStatus.SUCCESS] * 3, [(r.run_id, r.status) for r in finished]
     rows = postgres.query("select run_id, pipeline_name, status from runs where run_id = any(%s)", (run_ids,))
-    jobs = ["ingest_sources", "sales_build", "sales_build"]
+    jobs = ["ingest_sources", "billing_build", "billing_build"]
     assert sorted(rows) == sorted(zip(run_ids, jobs, ["SUCCESS"] * 3, strict=True))
     # Queued by the webserver, then taken off the queue and launched by the daemon (RUN_STARTING is
     # the daemon's dequeue event); Postgres stores the legacy PIPELINE_* names.
@@ -115,16 +117,15 @@ def test_runs_of_two_locations_go_through_the_daemon_and_are_stored_in_postgres(
     daemons = {d for (d,) in postgres.query("select daemon_type from daemon_heartbeats")}
     assert {"QUEUED_RUN_COORDINATOR", "SCHEDULER", "MONITORING"} <= daemons, daemons
     with platform.instance() as instance:
-        info = instance.event_log_storage.get_concurrency_info("sales_snapshots")
+        info = instance.event_log_storage.get_concurrency_info("billing_snapshots")
         assert (info.limit, info.claimed_slots) == (1, []), info
 
 
-@pytest.mark.sales
 def test_two_builds_of_one_domain_wait_for_the_pool(platform, runs):
     run_ids, _ = runs
     with platform.instance() as instance:
         runs_overlapped = overlaps([run_window(instance, r) for r in run_ids[1:]])
-        steps = [step_windows(instance, r)["sales_dbt"] for r in run_ids[1:]]
+        steps = [step_windows(instance, r)["billing_dbt"] for r in run_ids[1:]]
     assert runs_overlapped, "the runs did not run side by side, so this test proves nothing"
     assert not overlaps(steps)
 

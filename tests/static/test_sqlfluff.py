@@ -8,10 +8,12 @@ from pathlib import Path
 
 from support import REPO, scrubbed_env
 
+from dataplatform.dbt_project import get_dbt_project, install_packages
 from dataplatform.settings import resolve_settings
 
 
 def test_sqlfluff_finds_nothing():
+    install_packages(get_dbt_project(REPO / "dbt", "dev"))  # the templater compiles with the project's packages
     sqlfluff = Path(sys.executable).parent / "sqlfluff"
     result = subprocess.run([str(sqlfluff), "lint", "dbt"], cwd=REPO, capture_output=True, text=True, timeout=300,
                             env=scrubbed_env(**resolve_settings({}).dbt_env()))  # the calendar dbt reads

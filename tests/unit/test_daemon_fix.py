@@ -7,7 +7,7 @@ import types
 
 import backfill_units
 import pytest
-from backfill_units import DAILY_REVENUE, DAYS_OF_SUPPLY, ORDER_ITEMS, RAW, STOCK, op
+from backfill_units import ACCOUNT_HEALTH, DAILY_BILLING, INVOICES, RAW_INVOICES, RAW_TICKETS, TICKETS, op
 from dagster import AssetCheckKey, AssetKey, AssetSpec, RunRequest
 from dagster._core.definitions.assets.graph.asset_graph import AssetGraph
 from support import REPO
@@ -20,11 +20,10 @@ from dataplatform.daemon import (
     split_run_requests_by_code_location,
 )
 
-LOCATION = {"raw/shop/orders": "shared_ingest", "sales/orders": "sales", "inventory/products": "inventory"}
-RAW_ORDERS = AssetKey(["raw", "shop", "orders"])
+LOCATION = {"raw/billing/invoices": "shared_ingest", "billing/invoices": "billing", "care/tickets": "care"}
 # A dbt source test: a check on an ingest asset, defined (and run) by the domain that reads it.
-SOURCE_TEST = AssetCheckKey(RAW_ORDERS, "source_unique_shop_orders_order_id")
-CHECK_LOCATION = {SOURCE_TEST: "sales"}
+SOURCE_TEST = AssetCheckKey(RAW_INVOICES, "source_unique_billing_invoices_invoice_id")
+CHECK_LOCATION = {SOURCE_TEST: "billing"}
 
 
 class Graph:
@@ -40,60 +39,62 @@ class Graph:
 
 
 def test_a_cross_location_request_is_split_with_its_checks():
-    sales, inventory = AssetKey(["sales", "orders"]), AssetKey(["inventory", "products"])
-    checks = [AssetCheckKey(sales, "unique_orders_order_id"), AssetCheckKey(inventory, "unique_products_product_id")]
-    [request] = [RunRequest(asset_selection=[sales, inventory], asset_check_keys=checks)]
+    billing, care = AssetKey(["billing", "invoices"]), AssetKey(["care", "tickets"])
+    checks = [AssetCheckKey(billing, "unique_invoices_v1_invoice_id"), AssetCheckKey(care, "unique_tickets_ticket_id")]
+    [request] = [RunRequest(asset_selection=[billing, care], asset_check_keys=checks)]
     split = split_run_requests_by_code_location([request], Graph())
     assert sorted((r.asset_selection, r.asset_check_keys) for r in split) == sorted(
-        [([inventory], [checks[1]]), ([sales], [checks[0]])]
+        [([care], [checks[1]]), ([billing], [checks[0]])]
     )
 
 
 def test_a_check_defined_in_another_location_goes_with_it_or_is_left_out():
-    sales = AssetKey(["sales", "orders"])
+    billing = AssetKey(["billing", "invoices"])
     [ingest_only] = split_run_requests_by_code_location(
-        [RunRequest(asset_selection=[RAW_ORDERS], asset_check_keys=[SOURCE_TEST])], Graph()
+        [RunRequest(asset_selection=[RAW_INVOICES], asset_check_keys=[SOURCE_TEST])], Graph()
     )
-    assert (ingest_only.asset_selection, ingest_only.asset_check_keys) == ([RAW_ORDERS], [])
+    assert (ingest_only.asset_selection, ingest_only.asset_check_keys) == ([RAW_INVOICES], [])
     split = split_run_requests_by_code_location(
-        [RunRequest(asset_selection=[RAW_ORDERS, sales], asset_check_keys=[SOURCE_TEST])], Graph()
+        [RunRequest(asset_selection=[RAW_INVOICES, billing], asset_check_keys=[SOURCE_TEST])], Graph()
     )
     assert sorted((r.asset_selection, r.asset_check_keys) for r in split) == sorted(
-        [([RAW_ORDERS], []), ([sales], [SOURCE_TEST])]
+        [([RAW_INVOICES], []), ([billing], [SOURCE_TEST])]
     )
 
 
 def test_a_single_location_request_is_left_alone():
-    request = RunRequest(asset_selection=[AssetKey(["sales", "orders"])])
+    request = RunRequest(asset_selection=[AssetKey(["billing", "invoices"])])
     assert split_run_requests_by_code_location([request], Graph()) == [request]
 
 
-# The platform's shape: ingest, sales' op on ingest, inventory's op on ingest and on sales' order_items.
-GRAPH = AssetGraph.from_assets([asset for location in (backfill_units.shared_ingest, backfill_units.sales, backfill_units.inventory)
+# The platform's shape, as the test project has it: ingest, billing's op on ingest, care's op on
+# ingest and on billing's public invoices.
+GRAPH = AssetGraph.from_assets([asset for location in (backfill_units.shared_ingest, backfill_units.billing, backfill_units.care)
                                 for asset in location.assets])
-EVERYTHING = [RAW, ORDER_ITEMS, DAILY_REVENUE, STOCK, DAYS_OF_SUPPLY]
+RAW = {RAW_INVOICES, RAW_TICKETS}
+EVERYTHING = [RAW_INVOICES, RAW_TICKETS, INVOICES, DAILY_BILLING, TICKETS, ACCOUNT_HEALTH]
 
 
 @pytest.mark.parametrize(("targeted", "done", "waits"), [
-    (EVERYTHING, {RAW}, {"ingest": [], "sales_dbt": [], "inventory_dbt": [(ORDER_ITEMS, DAYS_OF_SUPPLY)]}),
-    (EVERYTHING, set(), {"ingest": [], "sales_dbt": [(RAW, ORDER_ITEMS)],
-                         "inventory_dbt": [(RAW, STOCK), (ORDER_ITEMS, DAYS_OF_SUPPLY)]}),
-    (EVERYTHING, {RAW, ORDER_ITEMS}, {"ingest": [], "sales_dbt": [], "inventory_dbt": []}),
-    ([STOCK, DAYS_OF_SUPPLY], set(), {"inventory_dbt": []}),  # an input the backfill does not build is not waited for
+    (EVERYTHING, RAW, {"ingest": [], "billing_dbt": [], "care_dbt": [(INVOICES, ACCOUNT_HEALTH)]}),
+    (EVERYTHING, set(), {"ingest": [], "billing_dbt": [(RAW_INVOICES, INVOICES)],
+                         "care_dbt": [(INVOICES, ACCOUNT_HEALTH), (RAW_TICKETS, TICKETS)]}),
+    (EVERYTHING, {*RAW, INVOICES}, {"ingest": [], "billing_dbt": [], "care_dbt": []}),
+    ([TICKETS, ACCOUNT_HEALTH], set(), {"care_dbt": []}),  # an input the backfill does not build is not waited for
 ])
 def test_an_op_waits_for_every_targeted_input_from_outside_it(targeted, done, waits):
     assert inputs_to_wait_for(GRAPH, targeted, lambda key: key in done) == waits
 
 
 def test_an_input_that_reads_the_op_is_not_waited_for():
-    """inventory's stock_levels -> sales' order_items -> inventory's days_of_supply: holding inventory
-    for order_items would hold both forever; it becomes two runs, as without the fix."""
+    """care's tickets -> billing's invoices -> care's account_health: holding care for invoices
+    would hold both forever; it becomes two runs, as without the fix."""
     graph = AssetGraph.from_assets([
-        op("sales_dbt", [AssetSpec(ORDER_ITEMS, deps=[STOCK])]),
-        op("inventory_dbt", [AssetSpec(STOCK), AssetSpec(DAYS_OF_SUPPLY, deps=[ORDER_ITEMS])]),
+        op("billing_dbt", [AssetSpec(INVOICES, deps=[TICKETS])]),
+        op("care_dbt", [AssetSpec(TICKETS), AssetSpec(ACCOUNT_HEALTH, deps=[INVOICES])]),
     ])
-    assert inputs_to_wait_for(graph, [ORDER_ITEMS, STOCK, DAYS_OF_SUPPLY], lambda key: False) == {
-        "sales_dbt": [(STOCK, ORDER_ITEMS)], "inventory_dbt": []}
+    assert inputs_to_wait_for(graph, [INVOICES, TICKETS, ACCOUNT_HEALTH], lambda key: False) == {
+        "billing_dbt": [(TICKETS, INVOICES)], "care_dbt": []}
 
 
 def test_the_fix_installs_once():
@@ -112,12 +113,25 @@ def _should_backfill(asset_graph_view, candidate_asset_graph_subset_unit, asset_
     return None
 
 
-def _fake_asset_backfill(build, call: bool = True, should_backfill=_should_backfill) -> types.ModuleType:
+def _get_candidates(asset_backfill_data, asset_graph_view, materialized_asset_graph_subset, failed_asset_graph_subset):
+    return None
+
+
+class _AssetBackfillData:
+    def get_target_root_asset_graph_subset(self, asset_graph_view):
+        return None
+
+
+def _fake_asset_backfill(build, call: bool = True, should_backfill=_should_backfill,
+                         get_candidates=_get_candidates) -> types.ModuleType:
     """A stand-in for dagster._core.execution.asset_backfill, as a later Dagster might have it."""
     module = types.ModuleType("fake_asset_backfill")
     module.build_run_requests_with_backfill_policies = build
     module._should_backfill_atomic_asset_graph_subset_unit = should_backfill
-    source = ("def execute_backfill_iteration():\n    _should_backfill_atomic_asset_graph_subset_unit()\n"
+    module._get_candidate_asset_graph_subset = get_candidates
+    module.AssetBackfillData = _AssetBackfillData
+    source = ("def execute_backfill_iteration():\n    _get_candidate_asset_graph_subset()\n"
+              "    _should_backfill_atomic_asset_graph_subset_unit()\n"
               "    return build_run_requests_with_backfill_policies(1, 2, 3)\n") if call else ""
     exec(compile(source, "fake_asset_backfill", "exec"), module.__dict__)
     return module
@@ -135,8 +149,12 @@ def test_the_fix_refuses_dagster_internals_it_was_not_written_for():
     def fewer(asset_graph_view, candidate_asset_graph_subset_unit, target_subset, logger):
         return None
 
+    def more(asset_backfill_data, asset_graph_view, materialized_asset_graph_subset, failed_asset_graph_subset, queryer):
+        return None
+
     for module, what in ((_fake_asset_backfill(renamed), "takes"), (_fake_asset_backfill(current, call=False), "no longer calls"),
-                         (types.ModuleType("empty"), "is gone"), (_fake_asset_backfill(current, should_backfill=fewer), "takes")):
+                         (types.ModuleType("empty"), "is gone"), (_fake_asset_backfill(current, should_backfill=fewer), "takes"),
+                         (_fake_asset_backfill(current, get_candidates=more), "takes")):
         with pytest.raises(BackfillFixError) as error:
             check_backfill_internals(module)
         message = str(error.value)
@@ -155,6 +173,7 @@ instance = DagsterInstance.from_config({str(tmp_path)!r})
 assert "QUEUED_RUN_COORDINATOR" in instance.get_required_daemon_types(), instance.get_required_daemon_types()
 assert asset_backfill.build_run_requests_with_backfill_policies.splits_by_code_location
 assert asset_backfill._should_backfill_atomic_asset_graph_subset_unit.holds_incomplete_units
+assert asset_backfill._get_candidate_asset_graph_subset.reconsiders_held_roots
 print(type(instance.run_coordinator).__name__, instance.get_concurrency_config().run_queue_config.max_concurrent_runs)
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)

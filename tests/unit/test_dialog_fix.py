@@ -18,7 +18,7 @@ def mine():
 
 defs = Definitions(assets=[mine])
 '''
-MINE, OTHER_LOCATIONS = AssetKey("mine"), AssetKey(["sales", "orders"])
+MINE, OTHER_LOCATIONS = AssetKey("mine"), AssetKey(["billing", "invoices"])
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def test_only_the_implicit_asset_job_previews_with_the_locations_own_keys(locati
     repo, _ = location
     assert own_asset_selection(repo, "__ASSET_JOB", {MINE, OTHER_LOCATIONS}) == {MINE}
     assert own_asset_selection(repo, "__ASSET_JOB", {OTHER_LOCATIONS}) == {OTHER_LOCATIONS}  # still refused
-    assert own_asset_selection(repo, "sales_build", {MINE, OTHER_LOCATIONS}) == {MINE, OTHER_LOCATIONS}
+    assert own_asset_selection(repo, "billing_build", {MINE, OTHER_LOCATIONS}) == {MINE, OTHER_LOCATIONS}
 
 
 def test_the_fix_refuses_to_install_on_internals_it_was_not_written_for():

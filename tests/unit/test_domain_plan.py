@@ -1,4 +1,5 @@
-"""A domain's plan, case by case, from the real manifest: no Dagster definitions, instance or dbt run."""
+"""A domain's plan, case by case, from the test project's real manifest (tests/fixtures/subscriptions):
+no Dagster definitions, instance or dbt run."""
 
 import pytest
 from dagster import AssetKey
@@ -7,8 +8,8 @@ from dataplatform.domain import UnknownGroupError, plan_domain
 
 
 @pytest.fixture(scope="module")
-def plans(manifest):
-    return {domain: plan_domain(manifest, domain, "0 7 * * *") for domain in ("sales", "inventory")}
+def plans(fixture_manifest):
+    return {domain: plan_domain(fixture_manifest, domain, "0 7 * * *") for domain in ("billing", "care")}
 
 
 def key(name: str) -> AssetKey:
@@ -20,53 +21,66 @@ def inputs(plan) -> set[str]:
 
 
 def test_a_domain_is_one_op_over_its_group_in_its_snapshot_pool(plans):
-    assert (plans["sales"].op, plans["sales"].select, plans["sales"].pool) == ("sales_dbt", "group:sales", "sales_snapshots")
+    assert (plans["billing"].op, plans["billing"].select, plans["billing"].pool) == (
+        "billing_dbt", "group:billing", "billing_snapshots")
 
 
 def test_a_domain_is_one_job_started_by_one_trigger(plans):
-    assert (plans["inventory"].job, plans["inventory"].trigger) == ("inventory_build", "inventory_on_new_data")
+    assert (plans["care"].job, plans["care"].trigger) == ("care_build", "care_on_new_data")
 
 
-def test_sales_waits_for_its_shop_sources(plans):
-    assert inputs(plans["sales"]) == {"raw/shop/customers", "raw/shop/order_items", "raw/shop/orders", "raw/shop/payments"}
+def test_billing_waits_for_its_billing_sources(plans):
+    assert inputs(plans["billing"]) == {"raw/billing/accounts", "raw/billing/invoice_lines", "raw/billing/invoices"}
 
 
-def test_inventory_also_waits_for_sales_public_order_items(plans):
-    assert "sales/order_items" in inputs(plans["inventory"])
+def test_care_also_waits_for_billings_public_models(plans):
+    assert inputs(plans["care"]) == {"raw/support/tickets", "raw/crm/contacts", "billing/accounts", "billing/invoices"}
 
 
-def test_only_days_of_supply_reads_sales(plans):
-    assert plans["inventory"].readers_of([key("sales/order_items")]) == {key("inventory/days_of_supply")}
+def test_only_account_health_reads_billing(plans):
+    assert plans["care"].readers_of([key("billing/invoices"), key("billing/accounts")]) == {key("care/account_health")}
+
+
+def test_a_source_another_tool_loads_is_an_observed_input(plans):
+    """crm.contacts (loader: fivetran) is observed by shared_ingest, never materialized: care's day
+    waits for its observations; the sources the platform loads are waited for as materializations."""
+    observed = {i.key.to_user_string(): i for i in plans["care"].inputs if i.observed}
+    assert set(observed) == {"raw/crm/contacts"}
+    assert observed["raw/crm/contacts"].readers == (key("care/stg_crm__contacts"),)
+    assert not [i.key for i in plans["billing"].inputs if i.observed]
 
 
 def test_a_snapshot_is_in_the_plan_as_an_asset(plans):
-    assert key("sales/customers_snapshot") in plans["sales"].assets and plans["sales"].snapshots == 1
+    assert key("billing/accounts_snapshot") in plans["billing"].assets and plans["billing"].snapshots == 1
+    assert plans["care"].snapshots == 0
 
 
 def test_dependents_are_the_asset_and_everything_below_it_in_the_domain(plans):
-    assert plans["sales"].dependents([key("sales/stg_shop__payments")]) == {
-        key("sales/stg_shop__payments"), key("sales/int_payments_summed_to_orders"), key("sales/orders"),
-        key("sales/customers")}
+    assert plans["billing"].dependents([key("billing/stg_billing__invoice_lines")]) == {
+        key("billing/stg_billing__invoice_lines"), key("billing/int_invoice_lines_summed_to_invoices"),
+        key("billing/invoices"), key("billing/daily_billing"), key("billing/accounts")}
 
 
 def test_dependents_stop_at_the_domain(plans):
-    assert all(k.path[0] == "sales" for k in plans["sales"].dependents([key("sales/order_items")]))
+    """care's account_health reads billing's invoices: it is care's to rebuild, not billing's."""
+    assert all(k.path[0] == "billing" for k in plans["billing"].dependents([key("billing/invoices")]))
 
 
 def test_the_critical_tests_have_their_job(plans):
-    assert plans["sales"].critical_tests_job == "sales_critical_tests" and plans["sales"].critical_tests
+    assert plans["billing"].critical_tests_job == "billing_critical_tests" and plans["billing"].critical_tests
 
 
 def test_marts_are_the_models_under_marts(plans):
-    assert {k.path[-1] for k in plans["inventory"].marts} == {"days_of_supply", "products", "stock_levels"}
+    assert {k.path[-1] for k in plans["care"].marts} == {"account_health", "tickets"}
 
 
-def test_a_group_the_project_does_not_declare_is_refused_naming_the_groups_it_does(manifest):
-    with pytest.raises(UnknownGroupError, match="dbt group 'finance' is not declared in the dbt project"):
-        plan_domain(manifest, "finance", "0 7 * * *")
+def test_a_group_the_project_does_not_declare_is_refused_naming_the_groups_it_does(fixture_manifest):
+    with pytest.raises(UnknownGroupError, match=r"dbt group 'finance' is not declared in the dbt project "
+                                                r"\(its groups: billing, care\)"):
+        plan_domain(fixture_manifest, "finance", "0 7 * * *")
 
 
-def test_a_declared_group_without_models_yet_has_no_plan(manifest):
+def test_a_declared_group_without_models_yet_has_no_plan(fixture_manifest):
     """A domain just created (`tasks.py new-domain`): it loads, and defines nothing yet."""
-    with_group = {**manifest, "groups": {**manifest["groups"], "group.x.finance": {"name": "finance"}}}
+    with_group = {**fixture_manifest, "groups": {**fixture_manifest["groups"], "group.x.finance": {"name": "finance"}}}
     assert plan_domain(with_group, "finance", "0 7 * * *") is None

@@ -8,14 +8,14 @@ from dataplatform.keys import dbt_node_asset_key, snapshot_pool, source_asset_ke
 
 
 def test_source_key_is_raw_source_table():
-    assert source_asset_key("shop", "customers") == AssetKey(["raw", "shop", "customers"])
+    assert source_asset_key("billing", "accounts") == AssetKey(["raw", "billing", "accounts"])
 
 
 def test_dbt_node_key_is_domain_then_name():
-    assert dbt_node_asset_key("sales", "orders") == AssetKey(["sales", "orders"])
+    assert dbt_node_asset_key("billing", "invoices") == AssetKey(["billing", "invoices"])
 
 
-@pytest.mark.parametrize("domain", ["sales", "inventory"])
+@pytest.mark.parametrize("domain", ["billing", "care"])
 def test_selections_and_pool_follow_the_domain_name(domain):
     assert domain_selection(domain) == f"group:{domain}"
     assert snapshot_pool(domain) == f"{domain}_snapshots"
@@ -24,12 +24,12 @@ def test_selections_and_pool_follow_the_domain_name(domain):
 def test_count_nodes_counts_one_domain_and_type():
     manifest = {
         "nodes": {
-            "model.a": {"resource_type": "model", "config": {"group": "sales"}},
-            "model.b": {"resource_type": "model", "config": {"group": "inventory"}},
-            "snapshot.c": {"resource_type": "snapshot", "config": {"group": "sales"}},
-            "test.d": {"resource_type": "test", "config": {"group": "sales"}},
+            "model.a": {"resource_type": "model", "config": {"group": "billing"}},
+            "model.b": {"resource_type": "model", "config": {"group": "care"}},
+            "snapshot.c": {"resource_type": "snapshot", "config": {"group": "billing"}},
+            "test.d": {"resource_type": "test", "config": {"group": "billing"}},
         }
     }
-    assert count_nodes(manifest, "sales", "model") == 1
-    assert count_nodes(manifest, "sales", "snapshot") == 1
-    assert count_nodes(manifest, "inventory", "snapshot") == 0
+    assert count_nodes(manifest, "billing", "model") == 1
+    assert count_nodes(manifest, "billing", "snapshot") == 1
+    assert count_nodes(manifest, "care", "snapshot") == 0

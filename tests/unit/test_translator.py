@@ -6,7 +6,7 @@ from dagster import AssetKey
 from dataplatform.translator import PlatformTranslator, UngroupedNodeError
 
 
-def node(resource_type="model", name="orders", group="sales", **extra):
+def node(resource_type="model", name="invoices", group="billing", **extra):
     return {
         "resource_type": resource_type,
         "name": name,
@@ -18,39 +18,39 @@ def node(resource_type="model", name="orders", group="sales", **extra):
 
 
 def test_source_key_matches_the_ingest_rule():
-    props = {"resource_type": "source", "source_name": "erp", "name": "products", "unique_id": "source.warehouse.erp.products"}
+    props = {"resource_type": "source", "source_name": "support", "name": "tickets", "unique_id": "source.warehouse.support.tickets"}
     translator = PlatformTranslator()
-    assert translator.get_asset_key(props) == AssetKey(["raw", "erp", "products"])
+    assert translator.get_asset_key(props) == AssetKey(["raw", "support", "tickets"])
     assert translator.get_group_name(props) is None
 
 
 @pytest.mark.parametrize("resource_type", ["model", "snapshot"])
 def test_models_and_snapshots_are_keyed_and_grouped_by_domain(resource_type):
     translator = PlatformTranslator()
-    props = node(resource_type, "customers_snapshot", "sales")
-    assert translator.get_asset_key(props) == AssetKey(["sales", "customers_snapshot"])
-    assert translator.get_group_name(props) == "sales"
+    props = node(resource_type, "accounts_snapshot", "billing")
+    assert translator.get_asset_key(props) == AssetKey(["billing", "accounts_snapshot"])
+    assert translator.get_group_name(props) == "billing"
 
 
 def test_a_node_without_group_is_refused_with_its_file():
     props = node(group=None)
-    with pytest.raises(UngroupedNodeError, match="models/None/marts/orders.sql"):
+    with pytest.raises(UngroupedNodeError, match="models/None/marts/invoices.sql"):
         PlatformTranslator().get_asset_key(props)
 
 
 def test_owners_come_from_the_dbt_group():
-    props = node(group="sales", group_props=None)
-    props["group"] = {"name": "sales", "owner": {"email": "sales-data@example.com"}}
-    assert PlatformTranslator().get_owners(props) == ["sales-data@example.com"]
+    props = node(group="billing", group_props=None)
+    props["group"] = {"name": "billing", "owner": {"email": "billing-data@example.com"}}
+    assert PlatformTranslator().get_owners(props) == ["billing-data@example.com"]
 
 
 def versioned_manifest(config=None, macros=None):
     """A manifest of one model calling macro a, which calls b, which calls a back."""
     macros = macros or {"a": "{{ b() }}", "b": "{{ a() }}"}
     return {
-        "nodes": {"model.warehouse.orders": {**node(), "raw_code": "select {{ a() }}",
+        "nodes": {"model.warehouse.invoices": {**node(), "raw_code": "select {{ a() }}",
                                              "depends_on": {"macros": ["macro.a"], "nodes": []},
-                                             "config": {"group": "sales", "materialized": "table", **(config or {})}}},
+                                             "config": {"group": "billing", "materialized": "table", **(config or {})}}},
         "macros": {
             "macro.a": {"macro_sql": macros["a"], "depends_on": {"macros": ["macro.b"]}},
             "macro.b": {"macro_sql": macros["b"], "depends_on": {"macros": ["macro.a"]}},
@@ -62,16 +62,16 @@ def test_a_code_version_follows_the_config_that_shapes_the_output_not_tags_or_ow
     from dataplatform.translator import CodeVersions
 
     def version(**kwargs):
-        return CodeVersions(versioned_manifest(**kwargs)).of("model.warehouse.orders")
+        return CodeVersions(versioned_manifest(**kwargs)).of("model.warehouse.invoices")
 
-    assert version() == version(config={"tags": ["critical"], "meta": {"x": 1}, "group": "sales"})
+    assert version() == version(config={"tags": ["critical"], "meta": {"x": 1}, "group": "billing"})
     assert version() != version(config={"materialized": "incremental"})
     assert version() != version(macros={"a": "{{ b() }}", "b": "{{ a() }} -- edited"})  # through a cycle
 
 
 def test_versions_of_a_model_are_keyed_by_their_relations():
     translator = PlatformTranslator()
-    v1 = node(name="order_items", version=1, alias="order_items")
-    v2 = node(name="order_items", version=2, alias="order_items_v2")
-    assert translator.get_asset_key(v1) == AssetKey(["sales", "order_items"])
-    assert translator.get_asset_key(v2) == AssetKey(["sales", "order_items_v2"])
+    v1 = node(name="invoices", version=1, alias="invoices")
+    v2 = node(name="invoices", version=2, alias="invoices_v2")
+    assert translator.get_asset_key(v1) == AssetKey(["billing", "invoices"])
+    assert translator.get_asset_key(v2) == AssetKey(["billing", "invoices_v2"])

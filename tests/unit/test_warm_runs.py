@@ -65,11 +65,12 @@ def test_the_preloaded_platform_modules_exist():
     assert [name for name in PLATFORM_MODULES if importlib.util.find_spec(name) is None] == []
 
 
-def test_a_location_preloads_its_own_modules_and_the_platforms():
-    importlib.import_module("sales.definitions")
-    preload = location_modules("sales")
-    assert {"sales", "sales.definitions", *PLATFORM_MODULES} <= set(preload)
-    assert not [name for name in preload if name.startswith(("inventory", "shared_ingest"))]
+def test_a_location_preloads_its_own_modules_and_the_platforms(fixture_root):
+    """A domain of the test project (billing, importable from its folder in the fixture workspace)."""
+    importlib.import_module("billing.definitions")
+    preload = location_modules("billing")
+    assert {"billing", "billing.definitions", *PLATFORM_MODULES} <= set(preload)
+    assert not [name for name in preload if name.startswith(("care", "shared_ingest"))]
 
 
 def test_servers_created_before_and_after_the_install_fork_their_runs():

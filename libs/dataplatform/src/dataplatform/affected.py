@@ -35,7 +35,7 @@ from typing import Any
 
 INGEST = "shared_ingest"
 # Files that change no deployed code: nothing to build or test for them.
-DOCUMENTATION = ("README.md", "docs/", "bench/", ".github/", "LICENSE")
+DOCUMENTATION = ("README.md", "docs/", "mkdocs.yml", "bench/", ".github/", "LICENSE")
 BUILT_TYPES = {"model", "snapshot", "seed", "test", "source"}
 
 
@@ -172,6 +172,15 @@ def dbt(args: list[str]) -> Any:
     return result.result
 
 
+def parse(project: Path, target: Path) -> None:
+    """``dbt parse`` of ``project`` into ``target``, after ``dbt deps`` if it declares packages (a
+    local or vendored one needs no network)."""
+    located = ["--project-dir", str(project), "--profiles-dir", str(project)]
+    if (project / "packages.yml").is_file() or (project / "dependencies.yml").is_file():
+        dbt(["deps", "--quiet", *located])
+    dbt(["parse", "--quiet", *located, "--target-path", str(target)])
+
+
 def parse_base(repo: Path, commit: str, cache: Path) -> Path:
     """The base commit's dbt target folder (manifest.json), parsed once per project fingerprint:
     the base's files and the values of the variables they read (``dbt_project.project_fingerprint``,
@@ -188,7 +197,7 @@ def parse_base(repo: Path, commit: str, cache: Path) -> Path:
     target = cache / f"base-manifest-{project_fingerprint(project, 'dev')[:16]}"
     if not (target / "manifest.json").is_file():
         print(f"affected: parsing the base's dbt project ({commit[:12]})", file=sys.stderr, flush=True)
-        dbt(["parse", "--quiet", "--project-dir", str(project), "--profiles-dir", str(project), "--target-path", str(target)])
+        parse(project, target)
     return target
 
 
@@ -211,7 +220,7 @@ def assess(repo: Path, base: str, cache: Path | None = None) -> tuple[Affected, 
     current_target = cache / "current"
     state = parse_base(repo, commit, cache) if dbt_changed else None
     common = ["--project-dir", str(project), "--profiles-dir", str(project), "--target-path", str(current_target)]
-    dbt(["parse", "--quiet", *common])
+    parse(project, current_target)
     current = json.loads((current_target / "manifest.json").read_text())
     nodes: set[str] = set()
     if state is not None:

@@ -141,12 +141,35 @@ def _hold_incomplete_units(should_backfill: Callable) -> Callable:
     return should_backfill_whole_units
 
 
+def _reconsider_held_roots(get_candidates: Callable) -> Callable:
+    """Each pass of a backfill also considers its roots not requested yet.
+
+    Dagster requests a backfill's roots (targeted assets with no targeted parent) on its first pass
+    only, and later passes look at the children of what was built or failed. A root held back on the
+    first pass so that its op is one run (a domain model whose only parent is a source another tool
+    loads, which no backfill targets) would never be looked at again, and what reads it would wait
+    for ever: the backfill ends failed with those assets never requested.
+    """
+
+    @functools.wraps(get_candidates)
+    def candidates(asset_backfill_data, asset_graph_view, materialized_asset_graph_subset, failed_asset_graph_subset):
+        found = get_candidates(asset_backfill_data, asset_graph_view, materialized_asset_graph_subset, failed_asset_graph_subset)
+        roots = asset_backfill_data.get_target_root_asset_graph_subset(asset_graph_view)
+        return found | (roots - asset_backfill_data.requested_subset)
+
+    candidates.reconsiders_held_roots = True
+    return candidates
+
+
 class BackfillFixError(RuntimeError):
     """Dagster's backfill internals are not what the fix was written for."""
 
 
 _BUILDER = "build_run_requests_with_backfill_policies"
 _BUILDER_PARAMETERS = ["asset_partitions", "asset_graph", "dynamic_partitions_store"]
+_CANDIDATES = "_get_candidate_asset_graph_subset"
+_CANDIDATES_PARAMETERS = ["asset_backfill_data", "asset_graph_view", "materialized_asset_graph_subset",
+                          "failed_asset_graph_subset"]
 _FILTER = "_should_backfill_atomic_asset_graph_subset_unit"
 _FILTER_PARAMETERS = ["asset_graph_view", "candidate_asset_graph_subset_unit", "asset_graph_subset_matched_so_far",
                       "target_subset", "requested_subset", "materialized_subset", "failed_and_downstream_subset", "logger"]
@@ -165,23 +188,29 @@ def check_backfill_internals(asset_backfill) -> None:
     """Fail in one line, naming the Dagster version, unless each patched function is still what the
     backfill daemon calls: a module global of ``asset_backfill`` with the same parameters."""
     unfit = unfit_error(BackfillFixError, "backfill fix", "daemon.py")
-    for name, parameters in ((_BUILDER, _BUILDER_PARAMETERS), (_FILTER, _FILTER_PARAMETERS)):
+    for name, parameters in ((_BUILDER, _BUILDER_PARAMETERS), (_CANDIDATES, _CANDIDATES_PARAMETERS),
+                             (_FILTER, _FILTER_PARAMETERS)):
         private_function(asset_backfill, name, parameters, unfit)
         callers = [f for f in vars(asset_backfill).values()
                    if inspect.isfunction(f) and f.__module__ == asset_backfill.__name__ and name in _names_called(f.__code__)]
         if not callers:
             raise unfit(f"the backfill daemon no longer calls {name} from dagster._core.execution.asset_backfill")
+    if not callable(getattr(getattr(asset_backfill, "AssetBackfillData", None), "get_target_root_asset_graph_subset", None)):
+        raise unfit("AssetBackfillData.get_target_root_asset_graph_subset is gone")
 
 
 def install_backfill_fix() -> None:
-    """Patch the backfill daemon's run request builder and its filter of what is ready (idempotent);
-    BackfillFixError if it cannot."""
+    """Patch the backfill daemon's run request builder, its candidates and its filter of what is
+    ready (idempotent); BackfillFixError if it cannot."""
     from dagster._core.execution import asset_backfill
 
     check_backfill_internals(asset_backfill)
     build = getattr(asset_backfill, _BUILDER)
     if not getattr(build, "splits_by_code_location", False):
         setattr(asset_backfill, _BUILDER, _split_results(build))
+    get_candidates = getattr(asset_backfill, _CANDIDATES)
+    if not getattr(get_candidates, "reconsiders_held_roots", False):
+        setattr(asset_backfill, _CANDIDATES, _reconsider_held_roots(get_candidates))
     should_backfill = getattr(asset_backfill, _FILTER)
     if not getattr(should_backfill, "holds_incomplete_units", False):
         setattr(asset_backfill, _FILTER, _hold_incomplete_units(should_backfill))

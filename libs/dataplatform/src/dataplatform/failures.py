@@ -7,7 +7,7 @@ from typing import Any
 
 from dagster import AssetKey
 
-from dataplatform.keys import INGEST_LOCATION
+from dataplatform.keys import INGEST_LOCATION, RAW_KEY_PREFIX, loaded_elsewhere
 from dataplatform.publishing import green_schema
 from dataplatform.translator import PlatformTranslator
 
@@ -19,9 +19,11 @@ _MISSING_RELATION = (
 
 
 def relation_owners(manifest: Mapping[str, Any], translator: PlatformTranslator) -> dict[str, tuple[AssetKey, str]]:
-    """``schema.table`` of every relation the project reads or builds: its asset and code location."""
+    """``schema.table`` of every relation the project reads or builds: its asset and who makes it
+    (a code location, or the tool that loads a source the platform only observes)."""
     owners = {
-        f"{s['schema']}.{s['identifier']}".lower(): (translator.get_asset_key(s), INGEST_LOCATION)
+        f"{s['schema']}.{s['identifier']}".lower(): (
+            translator.get_asset_key(s), s["loader"] if loaded_elsewhere(s.get("loader")) else INGEST_LOCATION)
         for s in manifest["sources"].values()
     }
     for node in manifest["nodes"].values():
@@ -36,9 +38,13 @@ def explain_missing_relations(message: str, owners: Mapping[str, tuple[AssetKey,
     for pattern in _MISSING_RELATION:
         for relation in pattern.findall(message):
             if owner := owners.get(relation.lower()):
-                key, location = owner
-                hints.append(
-                    f"{relation} does not exist in this warehouse: it is the asset {key.to_user_string()} of code "
-                    f"location {location}, never materialized here. Materialize it there first."
-                )
+                key, maker = owner
+                if key.path[0] == RAW_KEY_PREFIX and maker != INGEST_LOCATION:  # a source another tool loads
+                    hints.append(
+                        f"{relation} does not exist in this warehouse: it is the source {key.to_user_string()}, loaded "
+                        f"by {maker}, not by the platform. Load it with {maker} first.")
+                else:
+                    hints.append(
+                        f"{relation} does not exist in this warehouse: it is the asset {key.to_user_string()} of code "
+                        f"location {maker}, never materialized here. Materialize it there first.")
     return "\n".join(dict.fromkeys(hints)) or None

@@ -31,6 +31,7 @@ from string import Template
 INGEST = "shared_ingest"
 DG_TOML, WORKSPACE_YAML, PYPROJECT = "dg.toml", "workspace.yaml", "pyproject.toml"
 HELM_VALUES, DBT_PROJECT, EXAMPLE_TOML = "deploy/helm/values.yaml", "dbt/dbt_project.yml", "example.toml"
+MKDOCS_YML = "mkdocs.yml"
 DOMAIN_COMPONENT = "dataplatform.components.DbtDomain"
 TEMPLATES = Path(__file__).parent / "templates" / "domain"
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
@@ -111,8 +112,10 @@ class _ListFile:
         self.lines = self.path.read_text().splitlines(keepends=True)
 
     def find(self, text: str, start: int = 0, adding: str = "") -> int:
+        """The first line from ``start`` that is ``text`` (with or without a trailing comment)."""
         for index in range(start, len(self.lines)):
-            if self.lines[index].rstrip("\n") == text:
+            line = self.lines[index].rstrip("\n")
+            if line == text or line.startswith(text + "  #"):
                 return index
         hint = f"; add by hand:\n{adding}" if adding else ""
         raise WorkspaceError(f"{self.name}: the line {text.strip()!r} is not there{hint}")
@@ -353,6 +356,11 @@ def remove_example(root: Path, *, lock: bool = True) -> list[str]:
     for path in example.get("paths", []):
         target = root / path
         shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
+        if path.startswith("docs/") and (root / MKDOCS_YML).is_file():  # its page's line in the nav
+            mkdocs = _ListFile(root, MKDOCS_YML)
+            for line in [line for line in mkdocs.lines if line.rstrip().endswith(f": {path.removeprefix('docs/')}")]:
+                mkdocs.delete(line.rstrip("\n"))
+            mkdocs.save()
     (root / EXAMPLE_TOML).unlink()
     if lock:
         _lock(root)

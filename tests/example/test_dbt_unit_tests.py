@@ -3,11 +3,13 @@ their domain's build, before the model: a deliberately wrong one fails the build
 and nothing is published. Real dbt, DuckDB and Dagster, on a scratch copy of the project."""
 
 import pytest
-from support import checksum, execute_job, materialized, run_days, scratch_platform
+from example.example_support import EXAMPLE_CHAIN, example_platform
+from support import checksum, execute_job, materialized, run_days
 
 from sourcesim.days import day_date
 
 DAY_1 = day_date(1).isoformat()
+pytestmark = [pytest.mark.sales, pytest.mark.inventory]
 # Per domain: its marts YAML, an expected row made wrong, the unit test's name, the model it
 # guards, and the marts whose published rows must stay as they were.
 UNIT_TESTS = {
@@ -23,8 +25,8 @@ UNIT_TESTS = {
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """Day 1 through the platform (the unit tests pass in both builds), from a scratch project."""
-    with scratch_platform(tmp_path_factory.mktemp("unit_tests")) as (warehouse, project):
-        run_days(DAY_1)
+    with example_platform(tmp_path_factory.mktemp("unit_tests")) as (warehouse, project):
+        run_days(DAY_1, chain=EXAMPLE_CHAIN)
         yield warehouse, project
 
 

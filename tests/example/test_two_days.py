@@ -1,4 +1,4 @@
-"""Day 1 and day 2 through the real locations: ingest, snapshots and builds on a fresh DuckDB.
+"""The example's day 1 and day 2 through the real locations: ingest, snapshots and builds on a fresh DuckDB.
 
 Each day runs the daily chain of jobs (ingest, then each domain's snapshots and build) for that
 day's partition, as the schedules would, and the warehouse is reconciled against the generated input.
@@ -9,6 +9,7 @@ from decimal import Decimal
 import duckdb
 import numpy as np
 import pytest
+from example.example_support import EXAMPLE_CHAIN
 from support import failed_checks, materialized, point_platform_at, query, run_days, scalar
 
 from inventory.definitions import defs as inventory_defs
@@ -17,6 +18,7 @@ from sourcesim.days import day_date
 from sourcesim.generator import day_tables, generate_day
 
 SCALE, SEED = 0.3, 42
+pytestmark = [pytest.mark.shared_ingest, pytest.mark.sales, pytest.mark.inventory]
 
 
 def cents(values: np.ndarray) -> Decimal:
@@ -33,7 +35,7 @@ def two_days(tmp_path_factory):
     landing = str(local / "landing")
 
     generate_day(landing, 1, scale=SCALE, seed=SEED)
-    run_days(day_date(1).isoformat())
+    run_days(day_date(1).isoformat(), chain=EXAMPLE_CHAIN)
     day1 = {
         "orders": scalar(db, "select count(*) from sales.orders"),
         "customers_current": query(db, "select customer_id, tier, city from sales.customers order by 1"),
@@ -41,7 +43,7 @@ def two_days(tmp_path_factory):
         "products": query(db, "select product_id, list_price from inventory.products order by 1"),
     }
     generate_day(landing, 2, scale=SCALE, seed=SEED)
-    run_days(day_date(2).isoformat())
+    run_days(day_date(2).isoformat(), chain=EXAMPLE_CHAIN)
     yield db, day1
     mp.undo()
 

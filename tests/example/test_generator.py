@@ -1,10 +1,9 @@
-"""The source-data generator: deterministic, and the data moves from one day to the next."""
+"""The example's simulated source systems: deterministic, and the data moves from one day to the next."""
 
 from datetime import date
 
 import numpy as np
 import pytest
-from support import source_catalogue
 
 from dataplatform.partitions import PARTITIONS_START_VARIABLE, partitions_start
 from shared_ingest.landing import day_file, file_date, files_to_load, latest_day, partition_file
@@ -36,9 +35,9 @@ def test_day_two_changes_customers_and_prices_and_adds_orders():
     assert not set(day1["stock_movements"]["movement_id"]) & set(day2["stock_movements"]["movement_id"])
 
 
-def test_keys_are_unique_and_lines_reference_orders():
+def test_keys_are_unique_and_lines_reference_orders(example_catalogue):
     tables = day_tables(42, 0.5, 1)
-    for table in source_catalogue().loaded:
+    for table in example_catalogue.loaded:
         [key] = table.primary_key
         if key in tables[table.name]:
             keys = tables[table.name][key]
@@ -47,18 +46,18 @@ def test_keys_are_unique_and_lines_reference_orders():
 
 
 @pytest.mark.parametrize("day", [1, 2, 9])
-def test_every_event_of_a_days_export_happens_on_that_day(day):
+def test_every_event_of_a_days_export_happens_on_that_day(day, example_catalogue):
     """A day's export is its daily partition: ingest rejects an event dated on another day."""
     tables = day_tables(42, 0.5, day)
-    for table in source_catalogue().loaded:
+    for table in example_catalogue.loaded:
         if table.event_time_column:
             times = tables[table.name][table.event_time_column].astype("datetime64[D]")
             assert (times == np.datetime64(day_date(day))).all(), table.qualified_name
 
 
-def test_day_one_is_the_first_partition_and_a_partition_key_names_its_days_file(monkeypatch):
+def test_day_one_is_the_first_partition_and_a_partition_key_names_its_days_file(monkeypatch, example_catalogue):
     assert day_date(1) == partitions_start()
-    orders = source_catalogue().get("shop", "orders")
+    orders = example_catalogue.get("shop", "orders")
     assert partition_file("/landing", orders, "2026-01-02") == "/landing/shop/orders/2026-01-02.csv"
     assert day_number(file_date("/landing/shop/orders/2026-01-02.csv")) == 2
     monkeypatch.setenv(PARTITIONS_START_VARIABLE, "2025-12-01")
@@ -73,13 +72,13 @@ def test_scale_must_be_positive():
         Volume.for_scale(0)
 
 
-def test_files_land_per_table_and_day(tmp_path):
+def test_files_land_per_table_and_day(tmp_path, example_catalogue):
     root = str(tmp_path)
     assert next_day(root) == 1
     rows = generate_day(root, 1, scale=0.05)
     generate_day(root, 2, scale=0.05)
     assert next_day(root) == 3
-    customers, orders = source_catalogue().get("shop", "customers"), source_catalogue().get("shop", "orders")
+    customers, orders = example_catalogue.get("shop", "customers"), example_catalogue.get("shop", "orders")
     assert latest_day(root, customers) == day_date(2)
     assert files_to_load(root, customers) == [day_file(root, customers, day_date(2))]
     assert files_to_load(root, orders) == [day_file(root, orders, day_date(1)), day_file(root, orders, day_date(2))]
