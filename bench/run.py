@@ -180,10 +180,13 @@ def start_code_servers(env: dict, log, workspace: Path, bin_dir_of) -> list[subp
 @contextmanager
 def code_servers(env: dict, home: Path, warm: bool):
     """One `dagster api grpc` per location of the daily chain on the instance at ``home``, each
-    starting its runs warm (``PLATFORM_WARM_RUNS=on``, dataplatform.warm_runs) or as Dagster
-    does (off: a fresh interpreter per run). Yields ``launch(location, job, first, last)``."""
+    starting its runs warm (the warm_runs patch, dataplatform.patches) or as Dagster does (the
+    patch off: a fresh interpreter per run). Yields ``launch(location, job, first, last)``."""
+    from dataplatform.patches import PATCHES
+
     mode = "on" if warm else "off"
-    env = {**env, "DAGSTER_HOME": str(home), "PLATFORM_WARM_RUNS": mode}
+    patches = "all" if warm else ",".join(p.name for p in PATCHES if p.name != "warm_runs")
+    env = {**env, "DAGSTER_HOME": str(home), "PLATFORM_PATCHES": patches}
     workspace = home / f"workspace-warm-{mode}.yaml"
     processes = start_code_servers(env, open(home / f"code-servers-warm-{mode}.log", "wb"), workspace,
                                    lambda _location: Path(sys.executable).parent)
@@ -283,25 +286,32 @@ def _order_items():
     return next(t for t in SIMULATED_TABLES if (t.source, t.name) == ("shop", "order_items"))
 
 
-def landing_for(scale: float, days: int = 1, name: str = "landing") -> Path:
-    """Days 1..days of the simulated sources at a scale, generated once and kept under bench/.work."""
-    from shared_ingest.landing import day_file
-    from sourcesim.days import day_date
+def _generate(landing: Path, day: int, scale: float) -> None:
     from sourcesim.generator import generate_day
 
+    generate_day(str(landing), day, scale=scale)
+
+
+def _order_items_file(landing: Path, day: int) -> Path:
+    from datetime import date
+
+    from shared_ingest.landing import day_file
+
+    return Path(day_file(str(landing), _order_items(), date.fromisoformat(day_key(day))))
+
+
+def landing_for(scale: float, days: int = 1, name: str = "landing") -> Path:
+    """Days 1..days of the example's simulated sources at a scale, generated once and kept under bench/.work."""
     landing = WORK / f"{name}-{scale:g}"
     for day in range(1, days + 1):
-        if not Path(day_file(str(landing), _order_items(), day_date(day))).is_file():
+        if not _order_items_file(landing, day).is_file():
             print(f"generating day {day} at scale {scale:g} into {landing}", flush=True)
-            generate_day(str(landing), day, scale=scale)
+            _generate(landing, day, scale)
     return landing
 
 
 def order_lines(landing: Path, day: int = 1) -> int:
-    from shared_ingest.landing import day_file
-    from sourcesim.days import day_date
-
-    with open(day_file(str(landing), _order_items(), day_date(day))) as file:
+    with open(_order_items_file(landing, day)) as file:
         return sum(1 for _ in file) - 1
 
 
