@@ -6,6 +6,7 @@ workspace's own.
     python3 tasks.py test    # the test suite (extra arguments go to pytest, e.g. -m "not platform")
     python3 tasks.py new-domain NAME [--remove]   # a domain, registered everywhere (or removed)
     python3 tasks.py remove-example               # the example this repository ships (example.toml)
+    python3 tasks.py canary                       # the platform against the newest Dagster and dbt
 
 Each installs uv if it is missing, then syncs the workspace from uv.lock. `up` then prepares
 what the code locations expect (the dbt manifest, the days the dev sources have landed, the
@@ -111,7 +112,8 @@ def dev_calendar(local_dir: Path) -> tuple[str, int]:
 def main() -> None:
     workspace = ["python", "-m", "devsupport"]
     commands = {"up": ["python", __file__, "serve"], "test": ["pytest"],
-                "new-domain": [*workspace, "new-domain"], "remove-example": [*workspace, "remove-example"]}
+                "new-domain": [*workspace, "new-domain"], "remove-example": [*workspace, "remove-example"],
+                "canary": ["python", "-m", "devsupport.canary"]}
     if len(sys.argv) >= 2 and sys.argv[1] == "serve":
         serve(sys.argv[2:])
     if len(sys.argv) < 2 or sys.argv[1] not in commands:

@@ -18,7 +18,8 @@ Prints, for the same data on the same machine:
   * backfill: N days as one run per job (the backfill policy) against N one-day runs;
   * trigger: a domain trigger's tick with --trigger-days days of history, on both projects;
   * publishing: the dbt build with blue/green publishing against the same build in place, on
-    the --scale day (every model built from nothing) and on day N of the history (incremental).
+    the --scale day (every model built from nothing) and on day N of the history (incremental);
+  * patches: day 1's domain jobs with the dbt_startup patch and without (stock dagster-dbt).
 Every measurement runs in its own process; figures are medians of --repeat runs.
 Nothing here is asserted: machines are noisy, compare the ratios.
 """
@@ -271,7 +272,7 @@ def dbt_jobs(first_day: str, end_day: str) -> dict:
     }
 
 
-SECTIONS = ("ingest", "domains", "load", "large", "platform", "history", "backfill", "publishing", "trigger")
+SECTIONS = ("ingest", "domains", "load", "large", "platform", "history", "backfill", "publishing", "trigger", "patches")
 
 
 def day_key(day: int) -> str:
@@ -414,6 +415,26 @@ def bench_domains(landing: Path, repeat: int) -> dict:
     figures["phases"] |= {f"{job}, warm, first run": {phase: run[phase] for phase in ("start-up", "run")}
                           for job, run in first_warm.items()}
     return figures
+
+
+def bench_patches(landing: Path, repeat: int) -> dict:
+    """Day 1's domain jobs, each in a fresh process, with the dbt_startup patch (the platform) and
+    without it (stock dagster-dbt: `dbt --version` before the build, an adapter loaded in the run),
+    interleaved: what the patch saves a run. The warm_runs patch's figures are the domains section's."""
+    from dataplatform.patches import PATCHES
+
+    env = bench_env(landing, WORK / "warehouse.duckdb")
+    prepare_manifest_for(env)
+    without = ",".join(p.name for p in PATCHES if p.name != "dbt_startup")
+    contenders = {"with dbt_startup": "all", "without (stock dagster-dbt)": without}
+    first = day_key(1)
+    run_job(*DAILY_CHAIN[0], first, first, env)  # the day's sources, once
+    samples = {name: {job: [] for _, job in DAILY_CHAIN[1:]} for name in contenders}
+    for _ in range(repeat):
+        for location, job in DAILY_CHAIN[1:]:
+            for name, switch in contenders.items():
+                samples[name][job].append(run_job(location, job, first, first, {**env, "PLATFORM_PATCHES": switch}))
+    return {name: {job: median(values) for job, values in by_job.items()} for name, by_job in samples.items()}
 
 
 def platform_days(env: dict, first: int, last: int) -> dict[str, float]:
@@ -703,7 +724,7 @@ def main() -> None:
     results: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, "
                                 f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}",
                      "scale": args.scale}
-    needs_day_1 = sections & {"ingest", "domains", "load", "large", "platform"}
+    needs_day_1 = sections & {"ingest", "domains", "load", "large", "platform", "patches"}
     landing = landing_for(args.scale) if needs_day_1 else WORK / f"landing-{args.scale:g}"
     results["order_lines"] = order_lines(landing) if needs_day_1 else 0
     if needs_day_1:
@@ -745,6 +766,9 @@ def main() -> None:
     if "history" in sections:
         results["history"] = bench_history(args.history_scale, args.history_days)
 
+    if "patches" in sections:
+        print("the dbt_startup patch ...", flush=True)
+        results["patches"] = bench_patches(landing, args.repeat)
     if "publishing" in sections:
         results["publishing"] = bench_publishing(args.scale, args.history_scale, args.history_days, args.repeat)
 
@@ -794,6 +818,11 @@ def report(results: dict) -> None:
     for name, r in results.get("trigger", {}).items():
         print(f"\ntrigger tick (sales_on_new_data), {name}: {r['tick_s'] * 1000:.0f} ms with {r['events']:,} "
               f"materializations ({r['inputs']} inputs, {r['readers']} readers, {r['assets']} assets)")
+    if "patches" in results:
+        print("\na domain job's run in a fresh process (wall s)   " + "   ".join(results["patches"]))
+        with_patch, without_patch = results["patches"].values()
+        for job, seconds in with_patch.items():
+            print(f"  {job:<44} {seconds:16.2f}   {without_patch[job]:27.2f}   (+{without_patch[job] - seconds:.2f} s without)")
     for build, r in results.get("publishing", {}).items():
         overhead = r["blue/green"] / r["in place"] - 1
         print(f"\npublishing, {build}:\n  blue/green {r['blue/green']:.1f} s, in place {r['in place']:.1f} s: "

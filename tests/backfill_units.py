@@ -4,7 +4,8 @@
 an ingest op and a source another tool loads (``raw/crm/contacts``, observed, never in a
 backfill), billing's op on ingest, and care's op, whose ``account_health`` reads billing's
 ``invoices`` and care's contacts, staged from that source alone. Each op is daily-partitioned,
-subsettable and backfilled in one run, as a domain's dbt op is, and its assets carry the op's backfill unit (``dataplatform.daemon``)."""
+subsettable and backfilled in one run, as a domain's dbt op is, and its assets carry the op's
+backfill unit (the backfill_units patch, ``dataplatform.patches``)."""
 
 from dagster import (
     AssetKey,
@@ -14,10 +15,11 @@ from dagster import (
     DailyPartitionsDefinition,
     Definitions,
     MaterializeResult,
+    asset,
     multi_asset,
 )
 
-from dataplatform.daemon import BACKFILL_UNIT_TAG
+from dataplatform.keys import BACKFILL_UNIT_TAG
 
 DAYS = DailyPartitionsDefinition(start_date="2026-01-01")
 RAW_INVOICES, RAW_TICKETS = AssetKey(["raw", "billing", "invoices"]), AssetKey(["raw", "support", "tickets"])
@@ -44,3 +46,19 @@ billing = Definitions(assets=[
 care = Definitions(assets=[
     op("care_dbt", [AssetSpec(TICKETS, deps=[RAW_TICKETS]), AssetSpec(CONTACTS, deps=[RAW_CONTACTS]),
                     AssetSpec(ACCOUNT_HEALTH, deps=[TICKETS, CONTACTS, INVOICES])])])
+
+
+# Two unpartitioned assets of two locations, ready at once: what stock Dagster sends to one location
+# as one run (the backfill_split patch sends one to each).
+@asset(key=["ledger", "rates"])
+def rates():
+    return None
+
+
+@asset(key=["care", "queues"])
+def queues():
+    return None
+
+
+unpartitioned_billing = Definitions(assets=[rates])
+unpartitioned_care = Definitions(assets=[queues])

@@ -67,10 +67,20 @@ class Platform:
         partition dialog: one asset backfill of every key, those days of the partitioned ones."""
         nodes = self.graphql("{ assetNodes { assetKey { path } isMaterializable } }")["assetNodes"]
         keys = [n["assetKey"] for n in nodes if n["isMaterializable"]]  # an observed source is not
+        return self._launch_backfill({"assetSelection": keys, "partitionNames": partitions, "title": "Materialize all"})
+
+    def backfill_job(self, location: str, job: str, partitions: list[str]) -> str:
+        """What "Launch backfill" on a job's Partitions page does: a backfill of the job for those days
+        (the backfill daemon submits its runs, as the job's backfill policy says)."""
+        repository = {"repositoryLocationName": location, "repositoryName": "__repository__"}
+        return self._launch_backfill({"selector": {"partitionSetName": f"{job}_partition_set", "repositorySelector": repository},
+                                      "partitionNames": partitions})
+
+    def _launch_backfill(self, params: dict) -> str:
         data = self.graphql(
             """mutation($p: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $p) {
                  __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }""",
-            {"p": {"assetSelection": keys, "partitionNames": partitions, "title": "Materialize all"}},
+            {"p": params},
         )["launchPartitionBackfill"]
         assert data["__typename"] == "LaunchBackfillSuccess", data
         return data["backfillId"]
@@ -207,7 +217,7 @@ def start_platform(local: Path, instance_config: Path | None = None, timeout: fl
 
 def fork_servers(platform: Platform, location: str) -> list[str]:
     """The command lines of the fork servers started by ``location``'s code servers: each starts
-    one at its first run when its runs are warm (dataplatform.warm_runs), and none otherwise."""
+    one at its first run when its runs are warm (dataplatform.patches.warm_runs), and none otherwise."""
     module, found = f"{location}.definitions", []
     for process in psutil.Process(platform.process.pid).children(recursive=True):
         try:

@@ -11,7 +11,7 @@ from pathlib import Path
 from devsupport import DOMAINS, LOCATIONS, REPO  # noqa: F401
 from devsupport.chain import execute_job  # noqa: F401
 from devsupport.dbt import copy_dbt_project
-from devsupport.environments import MACHINE_VARIABLES, scrub_env, scrubbed_env, uv  # noqa: F401
+from devsupport.environments import MACHINE_VARIABLES, copy_checkout, scrub_env, scrubbed_env, uv  # noqa: F401
 from devsupport.processes import free_port, own_process_group, wait_until  # noqa: F401
 from devsupport.warehouse import checksum, checksums_by, query, scalar  # noqa: F401
 
@@ -117,21 +117,10 @@ def point_platform_at(mp, local: Path) -> Path:
 
 
 def scratch_clone(to: Path) -> Path:
-    """What a fresh clone of this checkout holds (tracked files and new ones not ignored), as a git
-    repository with one commit, for tests that run the workspace's commands on a whole tree. Its
-    environment is its own: `python3 tasks.py ...` there syncs it (uv links from its cache)."""
-    import shutil
-    import subprocess
-
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO, capture_output=True,
-                           check=True).stdout.decode().split("\0")
-    for name in filter(None, files):
-        if (REPO / name).is_file():
-            (to / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / name, to / name)
-    for command in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "clone"]):
-        subprocess.run(["git", *command], cwd=to, check=True)
-    return to
+    """What a fresh clone of this checkout holds, as a git repository with one commit, for tests
+    that run the workspace's commands on a whole tree. Its environment is its own: `python3
+    tasks.py ...` there syncs it (uv links from its cache)."""
+    return copy_checkout(to)
 
 
 # The platform's own test project (tests/fixtures/subscriptions/README.md): a public-style dbt
@@ -328,4 +317,5 @@ def named_paths(text: str) -> set[str]:
     if "## Layout" in text:
         layout = text.split("## Layout", 1)[1].split("```", 2)[1]
         tokens |= set(re.findall(r"^([\w./-]+/[\w./-]*)", layout, re.M))
-    return {t.rstrip("/,.:") for t in tokens if t.startswith(top) and not re.search(r"[<*{$]", t)}
+    paths = {t.split("::")[0] for t in tokens}  # a test named by its node id names its file
+    return {t.rstrip("/,.:") for t in paths if t.startswith(top) and not re.search(r"[<*{$]", t)}

@@ -17,7 +17,8 @@ from dagster._utils import pushd
 from packaging.version import Version
 from support import copy_dbt_project
 
-from dataplatform.dbt_project import PlatformDbtCli, dbt_cli, dbt_executable, get_dbt_project
+from dataplatform.dbt_project import dbt_cli, dbt_executable, get_dbt_project
+from dataplatform.patches.dbt_startup import PlatformDbtCli
 
 
 @pytest.fixture(scope="module")
@@ -76,3 +77,20 @@ def test_the_in_process_adapter_is_loaded_only_when_asked_for(project_dir, platf
     with pushd(str(project_dir)):
         adapter = cli._initialize_dbt_core_adapter(["build"])
     assert adapter.type() == "duckdb"
+
+
+def test_without_the_patch_dagster_dbt_starts_dbt_twice_per_command(project_dir, platform_env, monkeypatch):
+    """Stock dagster-dbt (PLATFORM_PATCHES without dbt_startup gives its own resource): a ``dbt
+    --version`` before the command itself."""
+    from dagster_dbt import DbtCliResource
+
+    from dataplatform import patches
+
+    monkeypatch.setenv("PLATFORM_PATCHES", "none")
+    cli = dbt_cli(get_dbt_project(project_dir, "dev"))
+    assert type(cli) is DbtCliResource and not patches.active("dbt_startup")
+    started = []
+    sys.addaudithook(lambda event, args: started.append([str(a) for a in args[1]]) if event == "subprocess.Popen" else None)
+    cli.cli(["ls", "--select", "invoices", "--quiet"]).wait()
+    dbt_starts = [args for args in started if Path(args[0]).name == "dbt"]
+    assert dbt_starts[0][1:] == ["--version"] and "ls" in dbt_starts[1], dbt_starts

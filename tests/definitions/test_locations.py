@@ -351,9 +351,10 @@ print(json.dumps(context.fget(None).get_start_method() if isinstance(context, pr
 
 
 @pytest.mark.shared_ingest
-@pytest.mark.parametrize(("switch", "start"), [("on", "forkserver"), ("off", "spawn")])
+@pytest.mark.parametrize(("switch", "start"), [("all", "forkserver"), ("dialog,backfill_units", "spawn"), ("none", "spawn")])
 def test_a_loaded_location_makes_its_code_server_fork_runs_unless_switched_off(switch, start, dev_env):
-    """dataplatform.warm_runs; the runs themselves: tests/platform/test_stock_commands.py."""
+    """The warm_runs patch (dataplatform.patches), off with PLATFORM_PATCHES; the runs themselves:
+    tests/platform/test_stock_commands.py."""
     import json
     import subprocess
     import sys
@@ -361,6 +362,6 @@ def test_a_loaded_location_makes_its_code_server_fork_runs_unless_switched_off(s
     from support import REPO
 
     result = subprocess.run([sys.executable, "-c", RUN_START_AFTER_LOAD, "shared_ingest"], capture_output=True, text=True,
-                            env={**dev_env, "PLATFORM_WARM_RUNS": switch}, timeout=300, cwd=REPO)
+                            env={**dev_env, "PLATFORM_PATCHES": switch}, timeout=300, cwd=REPO)
     assert result.returncode == 0, result.stderr[-4000:]
     assert json.loads(result.stdout.strip().splitlines()[-1]) == start

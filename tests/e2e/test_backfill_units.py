@@ -1,7 +1,7 @@
 """Dagster's own backfill daemon, in process on a real instance, over the platform's op layout in
 three code locations named as the platform's test project (tests/backfill_units.py): with the
-backfill fix, a backfill of everything for three days is one run per op; without its second patch,
-care's op is two runs, as "Materialize all" made it; without its third, care's contacts (a root of
+backfill patches (dataplatform.patches), a backfill of everything for three days is one run per op; without backfill_units' hold,
+care's op is two runs, as "Materialize all" made it; without its reconsidering of held roots, care's contacts (a root of
 the backfill: their source is not in it) are held on the first pass and never looked at again."""
 
 import logging
@@ -17,8 +17,8 @@ from dagster._core.test_utils import create_test_daemon_workspace_context, insta
 from dagster._core.workspace.load_target import WorkspaceFileTarget
 from dagster._daemon.backfill import execute_backfill_iteration
 
-from dataplatform.daemon import install_backfill_fix
 from dataplatform.partitions import RANGE_END_TAG, RANGE_START_TAG
+from dataplatform.patches import install
 
 REPO_FILE = Path(backfill_units.__file__)
 DAYS = ["2026-01-01", "2026-01-02", "2026-01-03"]
@@ -28,41 +28,65 @@ RUN_AT_ONCE = {"run_coordinator": {"module": "dagster._core.run_coordinator", "c
 
 
 def backfill_everything(instance: DagsterInstance, workspace: Path,
-                        status: BulkActionStatus = BulkActionStatus.COMPLETED_SUCCESS) -> list[tuple[str, list[str]]]:
-    """Every materializable asset for DAYS in one asset backfill, iterated as the daemon does until
-    it ends (with ``status``); each run's (range, assets), in launch order."""
+                        status: BulkActionStatus | tuple = BulkActionStatus.COMPLETED_SUCCESS,
+                        days: list[str] | None = DAYS) -> list[tuple[str, list[str]]]:
+    """Every materializable asset for ``days`` (None: unpartitioned assets) in one asset backfill,
+    iterated as the daemon does until it ends (with ``status``); each run's (range, assets), in
+    launch order."""
     with create_test_daemon_workspace_context(WorkspaceFileTarget(paths=[str(workspace)]), instance) as context:
         asset_graph = context.create_request_context().asset_graph
         instance.add_backfill(PartitionBackfill.from_asset_partitions(
-            backfill_id="everything", asset_graph=asset_graph, partition_names=DAYS,
+            backfill_id="everything", asset_graph=asset_graph, partition_names=days,
             asset_selection=[node.key for node in asset_graph.asset_nodes if node.is_materializable],
             backfill_timestamp=time.time(), tags={},
-            dynamic_partitions_store=instance, all_partitions=False, title=None, description=None, run_config=None))
+            dynamic_partitions_store=instance, all_partitions=days is None, title=None, description=None, run_config=None))
         for _ in range(20):
             list(execute_backfill_iteration(context, logging.getLogger("backfill")))
             if instance.get_backfill("everything").status != BulkActionStatus.REQUESTED:
                 break
-        assert instance.get_backfill("everything").status == status
+        ended = instance.get_backfill("everything")
+        assert ended.status in (status if isinstance(status, tuple) else (status,)), (ended.status, ended.error)
     launched = reversed(instance.get_runs())  # get_runs gives the newest first
-    return [(f"{run.tags[RANGE_START_TAG]}..{run.tags[RANGE_END_TAG]}", sorted(key.to_user_string() for key in run.asset_selection))
-            for run in launched]
+    return [(f"{run.tags.get(RANGE_START_TAG)}..{run.tags.get(RANGE_END_TAG)}",
+             sorted(key.to_user_string() for key in run.asset_selection)) for run in launched]
 
 
 @pytest.fixture
 def instance():
-    install_backfill_fix()
+    install("run coordinator")
     with instance_for_test(overrides=RUN_AT_ONCE) as instance:
         yield instance
 
 
-@pytest.fixture
-def workspace(tmp_path) -> Path:
-    """A workspace.yaml of three locations, each one attribute of tests/backfill_units.py."""
-    path = tmp_path / "workspace.yaml"
+def workspace_of(folder: Path, *locations: str) -> Path:
+    """A workspace.yaml of code locations, each one attribute of tests/backfill_units.py."""
+    path = folder / "workspace.yaml"
     path.write_text("load_from:\n" + "".join(
         f"  - python_file: {{relative_path: {REPO_FILE}, attribute: {name}, location_name: {name}}}\n"
-        for name in ("shared_ingest", "billing", "care")))
+        for name in locations))
     return path
+
+
+@pytest.fixture
+def workspace(tmp_path) -> Path:
+    return workspace_of(tmp_path, "shared_ingest", "billing", "care")
+
+
+def test_unpartitioned_assets_of_two_locations_are_one_run_each(instance, tmp_path):
+    runs = backfill_everything(instance, workspace_of(tmp_path, "unpartitioned_billing", "unpartitioned_care"), days=None)
+    assert sorted(assets for _, assets in runs) == [["care/queues"], ["ledger/rates"]]
+
+
+def test_without_the_split_unpartitioned_assets_of_two_locations_fail(instance, tmp_path, monkeypatch):
+    """What backfill_split changes: stock Dagster sends both assets to one location as one run."""
+    from dagster._daemon import controller
+
+    patched = asset_backfill.build_run_requests_with_backfill_policies
+    monkeypatch.setattr(asset_backfill, "build_run_requests_with_backfill_policies", patched.__wrapped__)
+    monkeypatch.setattr(controller, "RELOAD_WORKSPACE_INTERVAL", 0)  # its retries, without their waits
+    backfill_everything(instance, workspace_of(tmp_path, "unpartitioned_billing", "unpartitioned_care"), days=None,
+                        status=(BulkActionStatus.FAILING, BulkActionStatus.FAILED))
+    assert "Failed to target asset selection" in instance.get_backfill("everything").error.to_string()
 
 
 def test_a_backfill_of_everything_is_one_run_per_op(instance, workspace):

@@ -85,7 +85,7 @@ def test_the_daemon_dg_dev_starts_runs_the_backfill_fix(platform):
                 if p.cmdline()[1:4] == ["-m", "dagster._daemon", "run"]]
     ref = deserialize_value(daemon.cmdline()[daemon.cmdline().index("--instance-ref") + 1], InstanceRef)
     coordinator = ref.run_coordinator_data
-    assert (coordinator.module_name, coordinator.class_name) == ("dataplatform.daemon", "SplittingQueuedRunCoordinator")
+    assert (coordinator.module_name, coordinator.class_name) == ("dataplatform.run_coordinator", "PlatformRunCoordinator")
 
 
 MARTS = [AssetKey(["billing", name]) for name in ("invoices", "accounts", "daily_billing")] + [

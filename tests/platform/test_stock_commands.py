@@ -4,7 +4,7 @@
 instance configured by a copy of deploy/dev/dagster.yaml, each process starting its own code
 servers: the webserver loads the three locations into one graph, and a job launched from it
 queues, is dequeued by the daemon through the run coordinator dagster.yaml names (which installs
-the backfill fix in the stock daemon, dataplatform/daemon.py) and succeeds. `dg dev` starts the
+the backfill fix in the stock daemon, dataplatform.patches) and succeeds. `dg dev` starts the
 same daemon (`python -m dagster._daemon run`) on the same instance config. "Materialize all" of
 three days under stock processes is tests/platform/test_version_skew.py, on one `dagster api
 grpc` per location, as deployed.
@@ -22,7 +22,7 @@ from dagster import DagsterEventType, DagsterRunStatus
 from platform_support import dev_instance_home, fork_servers, start_platform, stop_platform
 from support import FIXTURE_LOCATIONS, day, fixture_pythonpath, land_fixture_days, scalar, scrubbed_env
 
-from dataplatform.daemon import SplittingQueuedRunCoordinator
+from dataplatform.run_coordinator import PlatformRunCoordinator
 
 BIN = Path(sys.executable).parent
 DAY = day(1)
@@ -59,10 +59,10 @@ def test_the_stock_processes_serve_one_graph_and_run_a_queued_job(platform):
     with platform.instance() as instance:
         starting = instance.get_records_for_run(run_id, of_type=DagsterEventType.RUN_STARTING).records
         assert starting, "the daemon never dequeued the run"
-        assert isinstance(instance.run_coordinator, SplittingQueuedRunCoordinator)
+        assert isinstance(instance.run_coordinator, PlatformRunCoordinator)
     assert scalar(platform.warehouse, "select count(distinct _export_date) from raw_billing.invoices") == 1
     # The run was forked from a fork server that its code server started for it, with the
-    # location preloaded (dataplatform.warm_runs); billing's code servers started no run, and none.
+    # location preloaded (dataplatform.patches.warm_runs); billing's code servers started no run, and none.
     [fork_server] = fork_servers(platform, "shared_ingest")
     assert "'shared_ingest.definitions'" in fork_server and "'dagster_dbt'" in fork_server, fork_server
     assert fork_servers(platform, "billing") == []

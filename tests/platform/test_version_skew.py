@@ -18,7 +18,7 @@ v2 beside v1, care's `account_health` still on v1. "Materialize all" of three da
 backfill across the three locations, with the domains' triggers on, as in production) completes in
 dependency order, each location's days in one run (3 runs), the triggers start nothing beside it,
 and care built on v1 while billing built both versions. The run coordinator that
-deploy/dev/dagster.yaml names installs the backfill fixes in the stock daemon (dataplatform/daemon.py).
+deploy/dev/dagster.yaml names installs the backfill fixes in the stock daemon (dataplatform.patches).
 """
 
 import shutil
@@ -151,7 +151,7 @@ def test_materialize_all_of_three_days_runs_in_order_and_care_keeps_reading_v1(s
     assert not never, f"never materialized: {never}"
     # Each location builds its days in ONE run (BackfillPolicy.single_run): a range, not a run per
     # day. Care's models that read ingest only wait, with account_health, for billing's public
-    # models (the backfill fix's units, dataplatform/daemon.py), so care too is one run.
+    # models (the backfill fix's units, dataplatform.patches), so care too is one run.
     ranges = [(r.remote_job_origin.location_name, r.tags.get(RANGE_START_TAG),
                r.tags.get(RANGE_END_TAG)) for r in runs]
     assert sorted(ranges) == sorted((location, DAYS[0], DAYS[-1]) for location in FIXTURE_LOCATIONS)

@@ -1,5 +1,6 @@
-"""The backfill fix: a run request spanning code locations becomes one request per location, and
-an op's assets wait for each other's inputs from other locations, so that the op is one run."""
+"""The backfill patches (dataplatform.patches): a run request spanning code locations becomes one
+request per location (backfill_split), and an op's assets wait for each other's inputs from other
+locations, so that the op is one run (backfill_units); each refuses a Dagster it does not fit."""
 
 import subprocess
 import sys
@@ -12,13 +13,12 @@ from dagster import AssetCheckKey, AssetKey, AssetSpec, RunRequest
 from dagster._core.definitions.assets.graph.asset_graph import AssetGraph
 from support import REPO
 
-from dataplatform.daemon import (
-    BackfillFixError,
-    check_backfill_internals,
-    inputs_to_wait_for,
-    install_backfill_fix,
-    split_run_requests_by_code_location,
-)
+from dataplatform.patches import backfill_split as split_patch
+from dataplatform.patches import backfill_units as units_patch
+from dataplatform.patches import install
+from dataplatform.patches.backfill_split import split_run_requests_by_code_location
+from dataplatform.patches.backfill_units import inputs_to_wait_for
+from dataplatform.patches.fit import DoesNotFit
 
 LOCATION = {"raw/billing/invoices": "shared_ingest", "billing/invoices": "billing", "care/tickets": "care"}
 # A dbt source test: a check on an ingest asset, defined (and run) by the domain that reads it.
@@ -36,6 +36,13 @@ class Graph:
             location = CHECK_LOCATION.get(key) or LOCATION[asset.to_user_string()]
             groups.setdefault(location, set()).add(key)
         return list(groups.values())
+
+
+def test_unpartitioned_requests_across_locations_are_split_per_location():
+    """What stock Dagster would send to one location, the patch sends to each (backfill_split)."""
+    request = RunRequest(asset_selection=[RAW_INVOICES, INVOICES, TICKETS])
+    assert {tuple(sorted(map(str, r.asset_selection))) for r in split_run_requests_by_code_location([request], Graph())} == {
+        (str(RAW_INVOICES),), (str(INVOICES),), (str(TICKETS),)}
 
 
 def test_a_cross_location_request_is_split_with_its_checks():
@@ -97,15 +104,18 @@ def test_an_input_that_reads_the_op_is_not_waited_for():
         "billing_dbt": [(TICKETS, INVOICES)], "care_dbt": []}
 
 
-def test_the_fix_installs_once():
+def test_the_backfill_patches_install_once():
     from dagster._core.execution import asset_backfill
 
-    install_backfill_fix()
-    patched = asset_backfill.build_run_requests_with_backfill_policies, asset_backfill._should_backfill_atomic_asset_graph_subset_unit
-    install_backfill_fix()
-    assert (asset_backfill.build_run_requests_with_backfill_policies,
-            asset_backfill._should_backfill_atomic_asset_graph_subset_unit) == patched
-    assert patched[0].splits_by_code_location and patched[1].holds_incomplete_units
+    def patched():
+        return (asset_backfill.build_run_requests_with_backfill_policies, asset_backfill._get_candidate_asset_graph_subset,
+                asset_backfill._should_backfill_atomic_asset_graph_subset_unit)
+
+    assert install("run coordinator") == ["backfill_split", "backfill_units"]
+    first = patched()
+    install("run coordinator")
+    assert patched() == first
+    assert first[0].splits_by_code_location and first[1].reconsiders_held_roots and first[2].holds_incomplete_units
 
 
 def _should_backfill(asset_graph_view, candidate_asset_graph_subset_unit, asset_graph_subset_matched_so_far,
@@ -137,9 +147,7 @@ def _fake_asset_backfill(build, call: bool = True, should_backfill=_should_backf
     return module
 
 
-def test_the_fix_refuses_dagster_internals_it_was_not_written_for():
-    import dagster
-
+def test_each_patch_refuses_dagster_internals_it_was_not_written_for():
     def renamed(asset_partitions, asset_graph, instance_queryer):
         return []
 
@@ -152,17 +160,22 @@ def test_the_fix_refuses_dagster_internals_it_was_not_written_for():
     def more(asset_backfill_data, asset_graph_view, materialized_asset_graph_subset, failed_asset_graph_subset, queryer):
         return None
 
-    for module, what in ((_fake_asset_backfill(renamed), "takes"), (_fake_asset_backfill(current, call=False), "no longer calls"),
-                         (types.ModuleType("empty"), "is gone"), (_fake_asset_backfill(current, should_backfill=fewer), "takes"),
-                         (_fake_asset_backfill(current, get_candidates=more), "takes")):
-        with pytest.raises(BackfillFixError) as error:
-            check_backfill_internals(module)
-        message = str(error.value)
-        assert f"dagster {dagster.__version__}" in message and what in message and "\n" not in message
-    check_backfill_internals(_fake_asset_backfill(current))  # what 1.13 has: accepted
+    cases = ((split_patch, _fake_asset_backfill(renamed), "takes"),
+             (split_patch, _fake_asset_backfill(current, call=False), "calls build_run_requests_with_backfill_policies"),
+             (split_patch, types.ModuleType("empty"), "is gone"), (units_patch, types.ModuleType("empty"), "is gone"),
+             (units_patch, _fake_asset_backfill(current, should_backfill=fewer), "takes"),
+             (units_patch, _fake_asset_backfill(current, get_candidates=more), "takes"),
+             (units_patch, _fake_asset_backfill(current, call=False), "calls _get_candidate_asset_graph_subset"))
+    for patch, module, what in cases:
+        with pytest.raises(DoesNotFit) as error:
+            patch.fits(module)
+        assert what in str(error.value) and "\n" not in str(error.value), (patch.__name__, str(error.value))
+    for patch in (split_patch, units_patch):
+        patch.fits(_fake_asset_backfill(current))  # what 1.13 has: accepted
+        patch.fits()  # and the installed Dagster
 
 
-def test_the_instance_config_installs_the_fix_when_the_daemon_loads_it(tmp_path):
+def test_the_instance_config_installs_the_patches_when_the_daemon_loads_it(tmp_path):
     """The run coordinator of deploy/dev/dagster.yaml, loaded as the daemon loads it in a fresh
     interpreter: the queue daemon is required and the backfill builder splits by code location."""
     (tmp_path / "dagster.yaml").write_text((REPO / "deploy" / "dev" / "dagster.yaml").read_text())
@@ -178,4 +191,4 @@ print(type(instance.run_coordinator).__name__, instance.get_concurrency_config()
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.split() == ["SplittingQueuedRunCoordinator", "1"]  # concurrency.runs still applies
+    assert result.stdout.split() == ["PlatformRunCoordinator", "1"]  # concurrency.runs still applies

@@ -1,4 +1,5 @@
-"""The dialog fix: a code server previews its asset job for a selection spanning code locations."""
+"""The dialog patch (dataplatform.patches): a code server previews its asset job for a selection
+spanning code locations; without it, stock Dagster fails the preview (the dialog's "Unknown error")."""
 
 import types
 
@@ -7,7 +8,8 @@ from dagster import AssetKey
 from dagster._core.definitions.reconstruct import ReconstructableRepository
 from dagster._grpc import impl, server
 
-from dataplatform.dialog_fix import DialogFixError, check_code_server_internals, install_dialog_fix, own_asset_selection
+from dataplatform.patches.dialog import apply, fits, own_asset_selection
+from dataplatform.patches.fit import DoesNotFit
 
 LOCATION_FILE = '''
 from dagster import Definitions, asset
@@ -29,14 +31,20 @@ def location(tmp_path):
     return recon.get_definition(), recon
 
 
-def test_the_preview_of_the_asset_job_for_the_whole_graph_succeeds_on_each_location(location):
+def test_without_the_fix_the_preview_of_foreign_keys_fails(location):
+    """Stock Dagster: the preview the dialog asks of the first asset's location, for every asset of
+    every location, fails there (the dialog prints it as "Unknown error")."""
     repo, recon = location
     selection = {MINE, OTHER_LOCATIONS}  # what the dialog sends: every asset of every location
     unfixed = impl.get_external_pipeline_subset_result(repo, recon, "__ASSET_JOB", None, selection, None, False)
     assert not unfixed.success and "no AssetsDefinition objects supply these keys" in unfixed.error.message
 
-    install_dialog_fix()
-    install_dialog_fix()  # idempotent
+
+def test_the_preview_of_the_asset_job_for_the_whole_graph_succeeds_on_each_location(location):
+    repo, recon = location
+    selection = {MINE, OTHER_LOCATIONS}
+    apply()
+    apply()  # idempotent
     fixed = server.get_external_pipeline_subset_result(repo, recon, "__ASSET_JOB", None, selection, None, False)
     assert fixed.success, fixed.error
     assert server.get_external_pipeline_subset_result.__wrapped__ is impl.get_external_pipeline_subset_result
@@ -49,14 +57,15 @@ def test_only_the_implicit_asset_job_previews_with_the_locations_own_keys(locati
     assert own_asset_selection(repo, "billing_build", {MINE, OTHER_LOCATIONS}) == {MINE, OTHER_LOCATIONS}
 
 
-def test_the_fix_refuses_to_install_on_internals_it_was_not_written_for():
-    check_code_server_internals(impl, server)  # the installed dagster: fits
+def test_the_fix_does_not_fit_internals_it_was_not_written_for():
+    fits(impl, server)  # the installed dagster: fits
+    fits()
 
     def other(repo_def, job_name, selection):
         pass
 
-    with pytest.raises(DialogFixError, match=r"does not fit dagster .*get_external_pipeline_subset_result takes"):
-        check_code_server_internals(types.SimpleNamespace(get_external_pipeline_subset_result=other), server)
+    with pytest.raises(DoesNotFit, match=r"get_external_pipeline_subset_result takes"):
+        fits(types.SimpleNamespace(get_external_pipeline_subset_result=other), server)
     handler = types.SimpleNamespace(DagsterApiServer=types.SimpleNamespace(ExternalPipelineSubsetSnapshot=other))
-    with pytest.raises(DialogFixError, match="no longer calls get_external_pipeline_subset_result"):
-        check_code_server_internals(impl, handler)
+    with pytest.raises(DoesNotFit, match="no longer calls get_external_pipeline_subset_result"):
+        fits(impl, handler)

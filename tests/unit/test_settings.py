@@ -6,7 +6,7 @@ import pytest
 from dagster import DefaultScheduleStatus, in_process_executor
 
 from dataplatform.execution import platform_executor, schedule_status
-from dataplatform.settings import SettingsError, resolve_settings
+from dataplatform.settings import SettingsError, enabled_patches, resolve_settings
 
 
 def test_dev_defaults_live_under_the_local_dir(tmp_path):
@@ -52,8 +52,10 @@ def test_schedules_can_be_started_stopped():
     assert schedule_status(resolve_settings({"PLATFORM_SCHEDULES": "stopped"})) == DefaultScheduleStatus.STOPPED
 
 
-def test_warm_runs_are_on_unless_switched_off():
-    assert resolve_settings({}).warm_runs
-    assert not resolve_settings({"PLATFORM_WARM_RUNS": "off"}).warm_runs
-    with pytest.raises(SettingsError, match="PLATFORM_WARM_RUNS must be on or off, got 'no'"):
-        resolve_settings({"PLATFORM_WARM_RUNS": "no"})
+def test_the_patches_are_all_on_unless_switched_off():
+    known = ("dialog", "warm_runs")
+    assert enabled_patches({}, known) == {"dialog", "warm_runs"}
+    assert enabled_patches({"PLATFORM_PATCHES": "none"}, known) == set()
+    assert enabled_patches({"PLATFORM_PATCHES": " dialog, "}, known) == {"dialog"}
+    with pytest.raises(SettingsError, match="PLATFORM_PATCHES must be all, none or a list of dialog, warm_runs; unknown: warm"):
+        enabled_patches({"PLATFORM_PATCHES": "dialog,warm"}, known)

@@ -33,9 +33,9 @@ from dagster import (
 )
 
 from dataplatform.partitions import RANGE_END_TAG, RANGE_START_TAG
+from dataplatform.patches.internals import PARTITION_NAME_TAG as PARTITION_TAG
+from dataplatform.patches.internals import WILL_RETRY_TAG
 
-WILL_RETRY_TAG = "dagster/will_retry"
-PARTITION_TAG = "dagster/partition"
 ASSETS_NAMED = 20
 
 

@@ -52,17 +52,16 @@ def load_location(defs_folder: ModuleType) -> dg.Definitions:
     Loaded from the module rather than from the project's pyproject.toml (``load_from_defs_folder``):
     a location image installs the package, where no pyproject.toml sits above the module.
     """
-    from dataplatform.dialog_fix import install_dialog_fix
-    from dataplatform.settings import resolve_settings
-    from dataplatform.warm_runs import install_warm_runs, location_modules
+    from dataplatform.patches import install
+    from dataplatform.patches.warm_runs import location_modules
 
-    install_dialog_fix()  # in the code server that loads this location (see dialog_fix)
     project_root = Path(defs_folder.__file__).parent.parent
     with warnings.catch_warnings():
         # Warnings about dg's own loading (preview and beta APIs it uses): not the user's to act on.
         warnings.simplefilter("ignore", dg.BetaWarning)
         warnings.simplefilter("ignore", dg.PreviewWarning)
         defs = dg.ComponentTree.from_module(defs_module=defs_folder, project_root=project_root).build_defs()
-    if resolve_settings().warm_runs:  # after the build: what it imported is preloaded too (see warm_runs)
-        install_warm_runs(location_modules(defs_folder.__name__.partition(".")[0]))
+    # In the code server that loads this location, after the build, so that what it imported is
+    # preloaded too (the warm_runs patch); a patch that does not fit stays off, with a warning.
+    install("location", warm_runs={"preload": location_modules(defs_folder.__name__.partition(".")[0])})
     return defs

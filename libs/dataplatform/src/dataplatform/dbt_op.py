@@ -23,8 +23,8 @@ from dagster import (
 )
 from dagster_dbt import DagsterDbtCliRuntimeError, DbtCliInvocation, DbtCliResource, DbtProject, dbt_assets
 
-from dataplatform.daemon import BACKFILL_UNIT_TAG
 from dataplatform.failures import explain_missing_relations, relation_owners
+from dataplatform.keys import BACKFILL_UNIT_TAG
 from dataplatform.partitions import daily_partitions
 from dataplatform.publishing import is_blue_green, report_publishing
 from dataplatform.translator import PlatformTranslator
@@ -95,7 +95,7 @@ def build_dbt_assets(
     A partitioned one builds the days of its partition (or range) in ONE dbt invocation: a
     90-day backfill is one run and one ``dbt build`` with 90 batches, not 90 runs. Ops that
     share a ``translator`` share its resolved asset specs. Its assets carry the op's name as their
-    backfill unit, so that a backfill builds them in one run (``dataplatform.daemon``).
+    backfill unit, so that a backfill builds them in one run (the backfill_units patch).
     """
 
     translator = translator or PlatformTranslator(project=project)

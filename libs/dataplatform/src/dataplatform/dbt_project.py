@@ -17,14 +17,13 @@ import re
 import shutil
 import sys
 import time
-from functools import cache, cached_property
+from functools import cache
 from pathlib import Path
 
 import yaml
 from dagster import get_dagster_logger
 from dagster_dbt import DbtCliResource, DbtProject
 from filelock import FileLock
-from packaging.version import Version
 
 log = get_dagster_logger("dbt_project")
 
@@ -48,36 +47,16 @@ def dbt_executable() -> str:
     return str(beside_python) if beside_python.is_file() else shutil.which("dbt") or "dbt"
 
 
-class PlatformDbtCli(DbtCliResource):
-    """dagster-dbt's dbt CLI resource, without two start-up costs it pays on every run.
-
-    * To tell dbt-core from dbt Fusion, dagster-dbt starts ``dbt --version`` before each dbt
-      command: a second dbt start-up that also asks PyPI for the latest release (5-10 s). The
-      dbt beside this Python is the installed dbt-core, whose package metadata has the version;
-      any other executable is still asked.
-    * It also loads a dbt adapter (dbt's macros, a profile) inside the run process (~4 s), used
-      only by ``fetch_row_counts()`` and ``fetch_column_metadata()``, which the platform's
-      assets do not call. Set ``in_process_adapter=True`` for an asset that does.
-
-    Both hooks are private to dagster-dbt: tests/definitions/test_dbt_cli.py fails if a real
-    ``cli()`` stops calling them.
-    """
-
-    in_process_adapter: bool = False
-
-    @cached_property
-    def _cli_version(self) -> Version:
-        if Path(self.dbt_executable).parent == Path(sys.executable).parent:
-            return Version(importlib.metadata.version("dbt-core"))
-        return DbtCliResource._cli_version.func(self)
-
-    def _initialize_dbt_core_adapter(self, args):
-        return super()._initialize_dbt_core_adapter(args) if self.in_process_adapter else None
-
-
 def dbt_cli(project: DbtProject) -> DbtCliResource:
-    """The dbt CLI resource every location and the manifest preparation use."""
-    return PlatformDbtCli(project_dir=project, dbt_executable=dbt_executable())
+    """The dbt CLI resource every location and the manifest preparation use: without dagster-dbt's
+    per-command start-up costs where the ``dbt_startup`` patch is on (dataplatform.patches)."""
+    from dataplatform.patches import active
+
+    if active("dbt_startup"):
+        from dataplatform.patches.dbt_startup import PlatformDbtCli
+
+        return PlatformDbtCli(project_dir=project, dbt_executable=dbt_executable())
+    return DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
 
 
 @cache

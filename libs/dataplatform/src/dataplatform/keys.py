@@ -27,6 +27,11 @@ def dbt_node_asset_key(group: str, name: str) -> AssetKey:
     return AssetKey([group, name])
 
 
+# Every asset of one domain op carries its op's name under this tag: a backfill builds them in one run
+# (the backfill_units patch, dataplatform.patches).
+BACKFILL_UNIT_TAG = "dataplatform/backfill_unit"
+
+
 def snapshot_pool(domain: str) -> str:
     """Concurrency pool that keeps one domain's dbt snapshots from running at the same time."""
     return f"{domain}_snapshots"

@@ -18,6 +18,7 @@ from datetime import date, time
 
 from dagster import DailyPartitionsDefinition
 
+from dataplatform.patches.internals import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 from dataplatform.settings import PARTITIONS_START_VARIABLE, partitions_start_from
 
 __all__ = ["PARTITIONS_START_VARIABLE", "daily_cron_time", "daily_partitions", "partition_day", "partition_range_tags",
@@ -35,9 +36,9 @@ def daily_partitions() -> DailyPartitionsDefinition:
 
 
 # The tags of a run that builds a range of partitions at once (a backfill's run, a trigger's range),
-# as Dagster reads them (dagster._core.storage.tags; tests/unit/test_trigger_internals.py checks them).
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
+# as Dagster reads them.
+RANGE_START_TAG = ASSET_PARTITION_RANGE_START_TAG
+RANGE_END_TAG = ASSET_PARTITION_RANGE_END_TAG
 
 
 def partition_range_tags(first: str, last: str) -> dict[str, str]:

@@ -66,8 +66,6 @@ class Settings:
     # How often each domain's trigger looks for new data (PLATFORM_TRIGGER_INTERVAL_SECONDS).
     trigger_interval_seconds: int = 30
     partitions_start: date = DEFAULT_PARTITIONS_START
-    # Whether code servers fork runs from a warm process (PLATFORM_WARM_RUNS, dataplatform.warm_runs).
-    warm_runs: bool = True
 
     @property
     def single_writer(self) -> bool:
@@ -132,15 +130,26 @@ def resolve_settings(environ: Mapping[str, str] | None = None) -> Settings:
         schedules_running=environ.get("PLATFORM_SCHEDULES", "running") == "running",
         trigger_interval_seconds=_trigger_interval(environ),
         partitions_start=partitions_start_from(environ),
-        warm_runs=_warm_runs(environ),
     )
 
 
-def _warm_runs(environ: Mapping[str, str]) -> bool:
-    value = environ.get("PLATFORM_WARM_RUNS", "on")
-    if value not in ("on", "off"):
-        raise SettingsError(f"PLATFORM_WARM_RUNS must be on or off, got {value!r}")
-    return value == "on"
+PATCHES_VARIABLE = "PLATFORM_PATCHES"
+
+
+def enabled_patches(environ: Mapping[str, str], known: tuple[str, ...]) -> frozenset[str]:
+    """The patches of Dagster switched on (``dataplatform.patches``): ``PLATFORM_PATCHES`` is
+    ``all`` (the default), ``none``, or a comma-separated list of their names. Read on its own, not
+    with the other settings: the daemon installs patches with no warehouse or cloud configured."""
+    value = environ.get(PATCHES_VARIABLE, "all").strip()
+    if value == "all":
+        return frozenset(known)
+    if value == "none":
+        return frozenset()
+    names = {name.strip() for name in value.split(",") if name.strip()}
+    if unknown := sorted(names - set(known)):
+        raise SettingsError(f"{PATCHES_VARIABLE} must be all, none or a list of {', '.join(known)}; "
+                            f"unknown: {', '.join(unknown)}")
+    return frozenset(names)
 
 
 def _trigger_interval(environ: Mapping[str, str]) -> int:
@@ -178,7 +187,6 @@ def _prod_settings(environ: Mapping[str, str], local_dir: Path, dbt_dir: Path | 
         schedules_running=environ.get("PLATFORM_SCHEDULES", "running") == "running",
         trigger_interval_seconds=_trigger_interval(environ),
         partitions_start=partitions_start_from(environ),
-        warm_runs=_warm_runs(environ),
         bigquery=BigQuerySettings(
             project=environ["BIGQUERY_PROJECT"],
             location=environ.get("BIGQUERY_LOCATION", "EU"),

@@ -9,9 +9,9 @@ from typing import Any
 
 from dagster import AssetCheckSpec, AssetKey, AssetSpec, FreshnessPolicy
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
-from dagster_dbt.asset_utils import DAGSTER_DBT_PROJECT_METADATA_KEY
 
 from dataplatform.keys import RAW_KEY_PREFIX, dbt_node_asset_key, source_asset_key
+from dataplatform.patches.internals import DAGSTER_DBT_PROJECT_METADATA_KEY
 from dataplatform.publishing import green_relation, is_blue_green, is_mart
 
 
@@ -84,6 +84,13 @@ class CodeVersions:
             digest.update(f"\0{macro_id}\0{self._macros.get(macro_id, {}).get('macro_sql', '')}".encode())
         digest.update(json.dumps(config, sort_keys=True, default=str).encode())
         return digest.hexdigest()[:16]
+
+
+def non_blocking(spec: AssetCheckSpec) -> AssetCheckSpec:
+    """The same check, not blocking: built with the public constructor, every other field kept."""
+    return AssetCheckSpec(spec.name, asset=spec.asset_key, description=spec.description,
+                          additional_deps=spec.additional_deps, blocking=False, metadata=spec.metadata,
+                          automation_condition=spec.automation_condition, partitions_def=spec.partitions_def)
 
 
 class PlatformTranslator(DagsterDbtTranslator):
@@ -168,7 +175,7 @@ class PlatformTranslator(DagsterDbtTranslator):
         """
         spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
         if spec is not None and spec.blocking and spec.asset_key.path[0] == RAW_KEY_PREFIX:
-            return spec._replace(blocking=False)
+            return non_blocking(spec)
         return spec
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None) -> AssetSpec:

@@ -40,11 +40,10 @@ from dagster import (
     SkipReason,
     sensor,
 )
-from dagster._core.execution.backfill import BulkActionStatus  # private: tests/unit/test_trigger_internals.py
-from dagster._core.storage.runs.base import BulkActionsFilter
 
 from dataplatform.domain import DomainPlan
 from dataplatform.partitions import partition_range_tags
+from dataplatform.patches.internals import requested_backfills
 
 # How many waiting days a tick names (the newest first).
 WAITING_DAYS_SHOWN = 3
@@ -73,7 +72,7 @@ def busy_reason(instance: DagsterInstance, plan: DomainPlan) -> str | None:
     for run in instance.get_runs(RunsFilter(statuses=UNFINISHED)):
         if run.job_name == plan.job or assets & set(run.asset_selection or ()):
             return f"{plan.domain} is building: run {run.run_id[:8]} ({run.status.value.lower()})"
-    for backfill in instance.get_backfills(filters=BulkActionsFilter(statuses=[BulkActionStatus.REQUESTED])):
+    for backfill in requested_backfills(instance):
         if assets & set(backfill.asset_selection or ()):
             return f"a backfill builds {plan.domain}: {backfill.backfill_id}"
     return None

@@ -44,3 +44,18 @@ def install_location(package: str, venv: Path, tree: Path = REPO, timeout: float
     subprocess.run([*uv(), "sync", "--frozen", "--package", package, "--no-default-groups", "--quiet"],
                    cwd=tree, env=env, check=True, timeout=timeout)
     return venv / "bin"
+
+
+def copy_checkout(to: Path, tree: Path = REPO) -> Path:
+    """What a fresh clone of ``tree`` holds (tracked files and new ones not ignored), copied to
+    ``to``, as a git repository of one commit: for running the workspace's commands on a whole
+    tree of its own (its own environment, its own ``.local/``)."""
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=tree, capture_output=True,
+                           check=True).stdout.decode().split("\0")
+    for name in filter(None, files):
+        if (tree / name).is_file():
+            (to / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(tree / name, to / name)
+    for command in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "clone"]):
+        subprocess.run(["git", *command], cwd=to, check=True)
+    return to

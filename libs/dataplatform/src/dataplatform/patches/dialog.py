@@ -1,4 +1,5 @@
-"""A fix for the UI's "Materialize all" dialog over several code locations, installed by each location.
+"""Patch ``dialog`` (dataplatform.patches): the UI's "Materialize all" dialog over several code
+locations, installed by each location as it loads.
 
 The dialog (dagster-webserver 1.13, ``LaunchAssetChoosePartitionsDialog``) mounts a config editor
 that sends ``LaunchpadRootQuery``: ``pipelineOrError(__ASSET_JOB, assetSelection: <every asset of
@@ -9,22 +10,18 @@ every "Materialize all" across locations. The backfill it launches is not affect
 
 The fix: when a code server builds the preview of an implicit asset job (``__ASSET_JOB``) for a
 selection, it drops the keys it does not execute, if any of its own remain. Runs are unaffected
-(they never go through this function), and so is every other job. Checked against dagster 1.13;
-delete it when the dialog asks each location for its own assets.
+(they never go through this function), and so is every other job. Delete it when the dialog asks
+each location for its own assets.
 """
 
 import functools
 from collections.abc import Callable
 
-from dataplatform.upstream import method_uses, private_function, unfit_error
+from dataplatform.patches.fit import DoesNotFit, method_uses, private_function
 
 _FUNCTION = "get_external_pipeline_subset_result"
 _PARAMETERS = ["repo_def", "recon_repo", "job_name", "op_selection", "asset_selection",
                "asset_check_selection", "include_parent_snapshot"]
-
-
-class DialogFixError(RuntimeError):
-    """Dagster's code server internals are not what the fix was written for."""
 
 
 def own_asset_selection(repo_def, job_name: str, asset_selection):
@@ -48,19 +45,19 @@ def _drop_foreign_keys(build: Callable) -> Callable:
     return build_own
 
 
-def check_code_server_internals(impl, server) -> None:
-    """Fail in one line, naming the Dagster version, unless the code server still answers a job
-    subset through ``impl.get_external_pipeline_subset_result`` with the same parameters."""
-    unfit = unfit_error(DialogFixError, "dialog fix", "dialog_fix.py")
-    private_function(impl, _FUNCTION, _PARAMETERS, unfit)
+def fits(impl=None, server=None) -> None:
+    """The code server still answers a job subset through ``impl.get_external_pipeline_subset_result``
+    with the same parameters (``impl``, ``server``: stand-ins in tests)."""
+    if impl is None or server is None:
+        from dagster._grpc import impl, server
+    private_function(impl, _FUNCTION, _PARAMETERS)
     if not method_uses(getattr(server, "DagsterApiServer", None), "ExternalPipelineSubsetSnapshot", _FUNCTION):
-        raise unfit(f"the code server's ExternalPipelineSubsetSnapshot no longer calls {_FUNCTION}")
+        raise DoesNotFit(f"the code server's ExternalPipelineSubsetSnapshot no longer calls {_FUNCTION}")
 
 
-def install_dialog_fix() -> None:
-    """Patch the code server's job subset preview (idempotent); DialogFixError if it cannot."""
+def apply() -> None:
+    """Patch the code server's job subset preview (idempotent)."""
     from dagster._grpc import impl, server
 
-    check_code_server_internals(impl, server)
     if not getattr(server.get_external_pipeline_subset_result, "drops_foreign_keys", False):
         server.get_external_pipeline_subset_result = _drop_foreign_keys(impl.get_external_pipeline_subset_result)

@@ -1,32 +1,46 @@
-"""What the platform's fixes of Dagster internals (daemon.py, dialog_fix.py, warm_runs.py) check before
-they patch: that the private function they wrap is still there, with the parameters they were written
-for. Each fails in one line that names the Dagster version and the fix."""
+"""How a patch checks that the Dagster (or dagster-dbt) it meets is the one it was written for:
+the private function it wraps is still there with the parameters it expects, and still called by
+the code it patches. A check that fails raises ``DoesNotFit`` with one line saying what changed;
+the registry (``dataplatform.patches``) then leaves the patch off, with a warning."""
 
 import inspect
 from collections.abc import Callable
+from types import ModuleType
 
 
-def unfit_error(error_type: type[Exception], fix: str, source: str) -> Callable[[str], Exception]:
-    """A maker of the one-line error for a fix that does not fit the installed Dagster."""
-    import dagster
-
-    return lambda what: error_type(f"dataplatform's {fix} does not fit dagster {dagster.__version__}: {what}; "
-                                   f"see libs/dataplatform/src/dataplatform/{source}")
+class DoesNotFit(RuntimeError):
+    """The installed Dagster is not what a patch was written for; the message says what changed."""
 
 
-def private_function(module, name: str, parameters: list[str], unfit: Callable[[str], Exception]) -> Callable:
-    """``module.<name>``, if it is still a function taking exactly ``parameters``; else ``unfit``'s error."""
+def private_function(module: ModuleType, name: str, parameters: list[str]) -> Callable:
+    """``module.<name>``, if it is still a function taking exactly ``parameters``."""
     function = getattr(module, name, None)
     if not callable(function):
-        raise unfit(f"{module.__name__}.{name} is gone")
+        raise DoesNotFit(f"{module.__name__}.{name} is gone")
     found = list(inspect.signature(getattr(function, "__wrapped__", function)).parameters)
     if found != parameters:
-        raise unfit(f"{name} takes {found}, not {parameters}")
+        raise DoesNotFit(f"{name} takes {found}, not {parameters}")
     return function
+
+
+def names_called(code) -> set[str]:
+    """Global names and attributes a function's code (and the functions defined in it) looks up."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if inspect.iscode(const):
+            names |= names_called(const)
+    return names
+
+
+def called_in(module: ModuleType, name: str) -> None:
+    """A function of ``module`` still calls ``name``."""
+    if not any(inspect.isfunction(f) and f.__module__ == module.__name__ and name in names_called(f.__code__)
+               for f in vars(module).values()):
+        raise DoesNotFit(f"nothing in {module.__name__} calls {name} any more")
 
 
 def method_uses(owner, method: str, name: str) -> bool:
     """Whether ``owner.<method>`` is still there and its code names ``name`` (a function it calls,
     an attribute it reads); ``owner`` may be None (a class that is gone)."""
     code = getattr(getattr(owner, method, None), "__code__", None)
-    return code is not None and name in code.co_names
+    return code is not None and name in names_called(code)

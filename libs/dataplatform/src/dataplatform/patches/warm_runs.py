@@ -1,4 +1,5 @@
-"""Runs forked from a warm process of their code server, not started in a fresh interpreter.
+"""Patch ``warm_runs`` (dataplatform.patches): runs forked from a warm process of their code server,
+not started in a fresh interpreter.
 
 Dagster's code server (dagster 1.13, ``DagsterApiServer``) starts each run it is asked for
 (``StartRun``: the default run launcher, so `dg dev`, `dagster dev` and any host that serves a
@@ -14,8 +15,8 @@ that the code server starts at its first run, never a fork of the gRPC server an
 and it ends with its code server (a reload starts a new code server, and so a new fork server).
 
 Production on Kubernetes starts a pod per run (K8sRunLauncher): its code servers start no run,
-and this changes nothing there. ``PLATFORM_WARM_RUNS=off`` keeps Dagster's spawn. Checked
-against dagster 1.13; delete it when the code server lets a deployment choose how runs start.
+and this changes nothing there. ``PLATFORM_PATCHES`` without ``warm_runs`` keeps Dagster's spawn.
+Delete it when the code server lets a deployment choose how runs start.
 """
 
 import multiprocessing
@@ -30,41 +31,36 @@ PLATFORM_MODULES = ("dagster", "dagster_dbt", "dbt.graph", "dataplatform.domain_
 _ATTRIBUTE = "_mp_ctx"
 
 
-class WarmRunsError(RuntimeError):
-    """Dagster's code server internals are not what the fix was written for."""
+def fits(server_module=None) -> None:
+    """``DagsterApiServer`` still keeps its multiprocessing context in ``_mp_ctx``, set in
+    ``__init__`` and used by ``StartRun`` (``server_module``: a stand-in in tests)."""
+    from dataplatform.patches.fit import DoesNotFit, method_uses
 
-
-def check_code_server_internals(server_module) -> None:
-    """Fail in one line, naming the Dagster version, unless ``DagsterApiServer`` still keeps its
-    multiprocessing context in ``_mp_ctx``, set in ``__init__`` and used by ``StartRun``."""
-    from dataplatform.upstream import method_uses, unfit_error
-
-    unfit = unfit_error(WarmRunsError, "warm runs", "warm_runs.py")
+    if server_module is None:
+        from dagster._grpc import server as server_module
     server_class = getattr(server_module, "DagsterApiServer", None)
     if server_class is None:
-        raise unfit("dagster._grpc.server.DagsterApiServer is gone")
+        raise DoesNotFit("the code server's DagsterApiServer is gone")
     for method in ("__init__", "StartRun"):
         if not method_uses(server_class, method, _ATTRIBUTE):
-            raise unfit(f"DagsterApiServer.{method} no longer uses self.{_ATTRIBUTE}")
+            raise DoesNotFit(f"DagsterApiServer.{method} no longer uses self.{_ATTRIBUTE}")
 
 
 def location_modules(package: str) -> list[str]:
-    """The modules of the location ``package`` imported so far, and the platform's, to preload."""
-    own = [name for name in sys.modules if name == package or name.startswith(package + ".")]
-    return sorted({*own, *PLATFORM_MODULES})
+    """The modules of the location ``package`` imported so far, to preload."""
+    return sorted(name for name in sys.modules if name == package or name.startswith(package + "."))
 
 
-def install_warm_runs(preload: Iterable[str]) -> None:
+def apply(preload: Iterable[str] = ()) -> None:
     """Make the code servers of this process fork their runs from a fork server that has imported
-    ``preload`` (idempotent: the first location loaded in a process names it); WarmRunsError if
-    the installed Dagster does not fit."""
+    ``preload`` and the platform's modules (idempotent: the first location loaded in a process
+    names them)."""
     from dagster._grpc import server
 
-    check_code_server_internals(server)
     if isinstance(server.DagsterApiServer.__dict__.get(_ATTRIBUTE), property):
         return
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(list(preload))
+    context.set_forkserver_preload(sorted({*preload, *PLATFORM_MODULES}))
     # A data descriptor on the class wins over the instance attribute __init__ assigns, so a
     # server created before this ran (the one that is loading this location) forks its runs too.
     setattr(server.DagsterApiServer, _ATTRIBUTE, property(lambda _server: context, lambda _server, _spawn: None))
