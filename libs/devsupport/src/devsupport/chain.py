@@ -21,12 +21,14 @@ def daily_chain(domains: tuple[str, ...] = DOMAINS) -> tuple[tuple[str, str], ..
 def execute_job(location: str, job: str, first_day: str | None = None, last_day: str | None = None,
                 assets: list[str] | None = None, instance=None):
     """One location's job in process: for a partitioned job, the partition ``first_day`` or the
-    range ``first_day..last_day`` in one run (a backfill's run); with ``assets`` (keys as
+    range ``first_day..last_day`` in one run (a backfill's run), or, with no day, unpartitioned (as
+    a schedule runs the observation job); with ``assets`` (keys as
     ``sales/orders``), only that subset of it, as a retry would."""
     from dagster import AssetKey
 
     job_def = importlib.import_module(f"{location}.definitions").defs().resolve_job_def(job)
-    tags = partition_range_tags(first_day, last_day or first_day) if job_def.partitions_def is not None else {}
+    partitioned = job_def.partitions_def is not None and first_day is not None
+    tags = partition_range_tags(first_day, last_day or first_day) if partitioned else {}
     selection = [AssetKey.from_user_string(key) for key in assets] if assets else None
     return job_def.execute_in_process(tags=tags, raise_on_error=False, asset_selection=selection, instance=instance)
 
