@@ -40,7 +40,7 @@ def uv_command() -> list[str]:
 
 
 def serve(dg_dev_args: list[str]) -> None:
-    """`up` inside the synced environment: prepare, then become `dg dev`.
+    """`up` inside the synced environment: prepare, then run `dg dev` until a signal stops it.
 
     The instance home is .local/dagster_home (PLATFORM_LOCAL_DIR moves it), configured by a fresh
     copy of deploy/dev/dagster.yaml (PLATFORM_DAGSTER_YAML names another) on every start. The
@@ -70,9 +70,57 @@ def serve(dg_dev_args: list[str]) -> None:
     home.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(os.environ.get("PLATFORM_DAGSTER_YAML") or REPO / "deploy" / "dev" / "dagster.yaml", home / "dagster.yaml")
     os.environ["DAGSTER_HOME"] = str(home)
-    print(f"tasks.py: instance home {home}; starting `dg dev` (Ctrl-C stops everything); the UI will be on "
-          f"http://127.0.0.1:{_port(dg_dev_args)}", flush=True)
-    os.execv(bin_dir / "dg", ["dg", "dev", *dg_dev_args])
+    print(f"tasks.py: instance home {home}; starting `dg dev` (Ctrl-C or SIGTERM stops everything); the UI will be "
+          f"on http://127.0.0.1:{_port(dg_dev_args)}", flush=True)
+    sys.exit(supervise([str(bin_dir / "dg"), "dev", *dg_dev_args]))
+
+
+# How long `dg dev` has to stop its webserver, daemon and code servers after the interrupt; then
+# what is left of its process group is terminated, and killed STOP_KILL_AFTER seconds later.
+STOP_GRACE_SECONDS = 15
+STOP_KILL_AFTER = 5
+
+
+def supervise(command: list[str]) -> int:
+    """Run ``command`` (`dg dev`) in a process group of its own, and end that whole group on SIGINT
+    or SIGTERM.
+
+    `dg dev` stops its webserver and daemon on an interrupt (KeyboardInterrupt) only: SIGTERM, what
+    a service manager or a terminal's close sends, leaves it running, and an interrupt that
+    reaches only it leaves its code servers behind. So both signals become one interrupt of the
+    whole group (as a terminal's Ctrl-C is), then SIGTERM and SIGKILL for what is still there.
+    """
+    import signal
+    import time
+
+    child = subprocess.Popen(command, start_new_session=True)
+    received: list[int] = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda signum, _frame: received.append(signum))
+    while child.poll() is None and not received:
+        time.sleep(0.2)
+    if received:
+        print(f"tasks.py: {signal.Signals(received[0]).name} received: stopping `dg dev` (its webserver, daemon "
+              f"and code servers; runs in flight are interrupted)", flush=True)
+    for signum, wait in ((signal.SIGINT, STOP_GRACE_SECONDS), (signal.SIGTERM, STOP_KILL_AFTER), (signal.SIGKILL, 0)):
+        if not _signal_group(child.pid, signum):
+            break
+        if signum != signal.SIGINT:
+            print(f"tasks.py: processes of `dg dev` still running; sending {signum.name}", flush=True)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline and (child.poll() is None or _signal_group(child.pid, 0)):
+            time.sleep(0.2)
+    child.wait()
+    return 0 if received else child.returncode
+
+
+def _signal_group(pgid: int, signum: int) -> bool:
+    """Send ``signum`` to the process group ``pgid``; False if no process is left in it."""
+    try:
+        os.killpg(pgid, signum)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def _port(dg_dev_args: list[str]) -> str:

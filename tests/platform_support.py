@@ -62,6 +62,15 @@ class Platform:
                                    {"id": started["sensorState"]["id"]})["stopSensor"]
             assert stopped["__typename"] == "StopSensorMutationResult", stopped
 
+    def start_schedule(self, location: str, name: str) -> None:
+        """Start a schedule as its toggle on the UI's Automation page does."""
+        selector = {"repositoryLocationName": location, "repositoryName": "__repository__", "scheduleName": name}
+        started = self.graphql(
+            """mutation($s: ScheduleSelector!) { startSchedule(scheduleSelector: $s) {
+                 __typename ... on ScheduleStateResult { scheduleState { status } } ... on PythonError { message } } }""",
+            {"s": selector})["startSchedule"]
+        assert started["__typename"] == "ScheduleStateResult", started
+
     def materialize_all(self, partitions: list[str]) -> str:
         """What "Materialize all" on the global asset graph does, with a range of days picked in its
         partition dialog: one asset backfill of every key, those days of the partitioned ones."""
@@ -230,8 +239,11 @@ def fork_servers(platform: Platform, location: str) -> list[str]:
 
 
 def stop_platform(platform: Platform) -> None:
-    """SIGTERM to `dg dev`, which stops what it started (as on Ctrl-C); then anything left over."""
-    stop_group(platform.process)
+    """SIGTERM to `tasks.py up`, which stops everything it started within 30 s (what a service
+    manager does; tasks.supervise); anything left then fails the test, after it is killed."""
+    left = stop_group(platform.process, timeout=30)
+    if "tasks.py" in " ".join(map(str, platform.process.args)):  # not the stock processes some tests start
+        assert not left, f"still running 30 s after SIGTERM to tasks.py up: {left}"
 
 
 SCREENSHOTS = REPO / ".screenshots"

@@ -7,11 +7,14 @@ that needs particular models is shown on its test project (tests/fixtures/subscr
 into a copy of the repository: ``fixture_root``).
 """
 
+from pathlib import Path
+
 import pytest
 from support import (
     DOMAINS,
     FIXTURE_LOCATIONS,
     LOCATIONS,
+    REPO,
     describe_fixture_locations,
     describe_location,
     dev_simulations,
@@ -110,15 +113,24 @@ def assert_dbt_tests_are_checks(described: dict, manifest: dict, domains) -> set
     return checks
 
 
-def assert_only_clocks_are_ingest(described: dict, manifest: dict) -> None:
-    """A domain's day is started by its data (its trigger), not by a schedule. shared_ingest's
-    clocks: the daily ingest, the observation of the sources other tools load (if any), and in dev
-    the simulated source systems installed here (the example's)."""
+def declared_start(root: Path, domain: str) -> dict:
+    """What a domain's defs.yaml says starts its day (``start``, ``cron``)."""
+    import yaml
+
+    declared = yaml.safe_load((root / "locations" / domain / "src" / domain / "defs" / "dbt_domain" / "defs.yaml").read_text())
+    return {"start": "data", **declared["attributes"]}
+
+
+def assert_clocks_are_ingests_and_the_domains_own(described: dict, manifest: dict, root: Path) -> None:
+    """shared_ingest's clocks: the daily ingest, the observation of the sources other tools load
+    (if any), and in dev the simulated source systems installed here (the example's). A domain
+    has a schedule only if its defs.yaml gives it a clock of its own (``start: cron`` or ``both``)."""
     simulations, _ = dev_simulations()
     observes = any(loaded_elsewhere(s.get("loader")) for s in manifest["sources"].values())
     expected = {"ingest_sources_daily", *(["observe_sources_every_15_minutes"] if observes else []), *simulations}
-    assert {name: set(loc["schedules"]) for name, loc in described.items()} == {
-        name: expected if name == "shared_ingest" else set() for name in described}
+    own = {name: {f"{name}_on_cron"} if declared_start(root, name)["start"] != "data" and building(name, manifest) else set()
+           for name in described if name != "shared_ingest"}
+    assert {name: set(loc["schedules"]) for name, loc in described.items()} == {"shared_ingest": expected, **own}
 
 
 # This workspace's locations and dbt project.
@@ -186,13 +198,14 @@ def test_incremental_models_are_microbatch_from_the_partitions_start(manifest):
         assert config["event_time"] and str(config["begin"]).startswith("2026-01-01"), node["name"]
 
 
-def test_the_only_clocks_are_ingest_and_the_simulation(described, manifest):
-    assert_only_clocks_are_ingest(described, manifest)
+def test_the_clocks_are_ingests_and_the_domains_own(described, manifest):
+    assert_clocks_are_ingests_and_the_domains_own(described, manifest, REPO)
 
 
 def test_each_location_has_its_trigger_and_its_alerts(described, manifest):
     for name, loc in described.items():
-        trigger = [f"{name}_on_new_data"] if name in DOMAINS and building(name, manifest) else []
+        by_data = name in DOMAINS and building(name, manifest) and declared_start(REPO, name)["start"] != "cron"
+        trigger = [f"{name}_on_new_data"] if by_data else []
         assert loc["sensors"] == sorted([f"{name}_alert_on_run_failure", f"{name}_alert_on_stale_marts", *trigger])
 
 
@@ -223,12 +236,12 @@ def test_the_test_projects_locations_load_each_without_the_others(fixture_descri
         assert fixture_described[name]["assets"], f"{name} defines no asset"
 
 
-def test_the_test_projects_locations_pass_the_workspace_checks(fixture_described, fixture_manifest):
+def test_the_test_projects_locations_pass_the_workspace_checks(fixture_described, fixture_manifest, fixture_root):
     assert_no_key_defined_twice(fixture_described)
     assert_every_dbt_node_owned_once(fixture_described, fixture_manifest, ("billing", "care"))
     assert_no_dependency_undefined(fixture_described)
     assert_one_daily_partitioning(fixture_described)
-    assert_only_clocks_are_ingest(fixture_described, fixture_manifest)
+    assert_clocks_are_ingests_and_the_domains_own(fixture_described, fixture_manifest, fixture_root)
 
 
 @pytest.mark.shared_ingest
@@ -296,6 +309,7 @@ def test_each_of_the_test_projects_locations_has_its_trigger_and_its_alerts(fixt
         "billing": ["billing_alert_on_run_failure", "billing_alert_on_stale_marts", "billing_on_new_data"],
         "care": ["care_alert_on_run_failure", "care_alert_on_stale_marts", "care_on_new_data"],
     }
+    assert fixture_described["care"]["schedules"] == ["care_on_cron"]  # care: start: both (domains.toml)
     assert fixture_described["billing"]["jobs"] == ["billing_build", "billing_critical_tests"]
     assert fixture_described["care"]["jobs"] == ["care_build", "care_critical_tests"]
 

@@ -11,7 +11,6 @@ suite but the example's tier, run there by hand, is in the closing note of issue
 """
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from pathlib import Path
 from support import FIXTURE, bring_fixture_project, fixture_domains, free_port, own_process_group, scratch_clone, scrubbed_env
 
 from devsupport.platform import wait_for_locations
+from devsupport.processes import stop_group
 
 # What the commands may change outside the new domains' folders and the dbt project: the lists.
 LISTS = {"dg.toml", "workspace.yaml", "pyproject.toml", "uv.lock", "deploy/helm/values.yaml", "mkdocs.yml"}
@@ -77,9 +77,8 @@ def test_a_team_brings_its_own_dbt_project_and_domains(tmp_path):
 
     # 2. Two domains, one command each.
     for name, declared in fixture_domains().items():
-        ok(run(root, sys.executable, "tasks.py", "new-domain", name, "--owner-name", declared["owner_name"],
-               "--owner-email", declared["owner_email"], "--description", declared["description"],
-               "--marts-fresh-by", declared["marts_fresh_by"]))
+        flags = [part for field, value in declared.items() for part in (f"--{field.replace('_', '-')}", value)]
+        ok(run(root, sys.executable, "tasks.py", "new-domain", name, *flags))
 
     # 3-4. The team's dbt project: its models, sources, snapshots, tests, packages and vendored package.
     bring_fixture_project(root)
@@ -116,8 +115,9 @@ def test_a_team_brings_its_own_dbt_project_and_domains(tmp_path):
     try:
         wait_for_locations(f"http://127.0.0.1:{port}", [up], log, timeout=600, count=3, errors_count=False)
     finally:
-        os.killpg(up.pid, signal.SIGTERM)
-        up.wait(timeout=60)
+        # Ctrl-C, as a terminal sends it: to the whole process group; every process ends within 30 s.
+        left = stop_group(up, signal.SIGINT, group=True, timeout=30)
+    assert not left, f"still running 30 s after Ctrl-C to tasks.py up: {left}"
     assert "no simulated source system is installed: ingest loads what your sources export to" in log.read_text()
 
     # A day through ingest and both domains, with lineage across the locations.

@@ -1,12 +1,14 @@
 """What starts what, on the real platform (`tasks.py up`: code servers, daemon, webserver).
 
 On the platform's test project (tests/fixtures/subscriptions, `fixture_root`), its exports landed
-by the test, the crm loaded as Fivetran would. The domains' triggers and the alert sensors are
-switched on as a user does on the Automation page; no schedule runs, so the crm's observation
-(shared_ingest's `observe_sources`) is launched as its schedule would. Materializing ingest starts
-billing's day, and billing's public accounts and invoices, with the crm observed loaded, start
-care's; a failed ingest starts nothing and delivers one alert, and its day starts once it is
-ingested again. A 3-day backfill with the triggers on: test_version_skew.py.
+by the test, the crm loaded as Fivetran would. billing's day starts by its data (its trigger),
+care's by its own clock (its schedule, every minute in the test project); they and the alert
+sensors are switched on as a user does on the Automation page. No other schedule runs, so the
+crm's observation (shared_ingest's `observe_sources`) is launched as its schedule would.
+Materializing ingest starts billing's day, and care's schedule builds care's once billing's public
+accounts and invoices and the observed crm are in; a failed ingest starts nothing, delivers one
+alert, each says what its day waits for, and the day starts once it is ingested again. A 3-day
+backfill with the triggers on: test_version_skew.py.
 """
 
 import json
@@ -19,9 +21,11 @@ from support import day, fixture_domains, land_fixture_days
 
 DAY = {n: day(n) for n in range(1, 3)}
 DOMAINS = tuple(fixture_domains())  # the test project's: billing, care
-SENSOR_TAG = "dagster/sensor_name"
-SENSORS = [(d, f"{d}_on_new_data") for d in DOMAINS] + [
-    (location, f"{location}_alert_on_run_failure") for location in ("shared_ingest", *DOMAINS)]
+SENSOR_TAG, SCHEDULE_TAG = "dagster/sensor_name", "dagster/schedule_name"
+# billing's day is started by its data (its trigger), care's by its own clock (its schedule, every
+# minute in the test project: domains.toml), as each domain's defs.yaml chooses.
+BY_DATA, BY_CRON = "billing_on_new_data", "care_on_cron"
+SENSORS = [("billing", BY_DATA)] + [(location, f"{location}_alert_on_run_failure") for location in ("shared_ingest", *DOMAINS)]
 
 
 @pytest.fixture(scope="module")
@@ -32,13 +36,16 @@ def platform(fixture_root, tmp_path_factory):
     platform = start_platform(local, root=fixture_root, extra_env={"PLATFORM_TRIGGER_INTERVAL_SECONDS": "3"})
     for location, name in SENSORS:
         platform.set_sensor(location, name, running=True)
+    platform.start_schedule("care", BY_CRON)
     yield platform
     stop_platform(platform)
 
 
-def runs_started_by(platform, sensor: str) -> list:
+def runs_started_by(platform, instigator: str) -> list:
+    """The runs a sensor or a schedule started, oldest first."""
+    tag = SCHEDULE_TAG if instigator == BY_CRON else SENSOR_TAG
     with platform.instance() as instance:
-        return list(reversed(instance.get_runs(RunsFilter(tags={SENSOR_TAG: sensor}))))  # oldest first
+        return list(reversed(instance.get_runs(RunsFilter(tags={tag: instigator}))))
 
 
 def alerts(platform) -> list[dict]:
@@ -55,11 +62,20 @@ def last_skip_reason(platform, location: str, sensor: str) -> str:
     return (ticks[0]["skipReason"] or "") if ticks else ""
 
 
+def schedule_skip_reasons(platform, location: str, schedule: str) -> list[str]:
+    """The skip reasons of a schedule's ticks, newest first (what the Automation page shows)."""
+    data = platform.graphql(
+        """query($s: ScheduleSelector!) { scheduleOrError(scheduleSelector: $s) { ... on Schedule {
+             scheduleState { ticks(limit: 20) { status skipReason } } } } }""",
+        {"s": {"repositoryLocationName": location, "repositoryName": "__repository__", "scheduleName": schedule}})
+    return [t["skipReason"] or "" for t in data["scheduleOrError"]["scheduleState"]["ticks"]]
+
+
 def test_ingest_starts_each_domain_day_in_dependency_order(platform):
     ingest = platform.launch_job("shared_ingest", "ingest_sources", DAY[1])
     observe = platform.launch_job("shared_ingest", "observe_sources")  # the crm's day 1, as its schedule would
-    [billing] = wait_until(lambda: runs_started_by(platform, "billing_on_new_data"), "billing's trigger to start its day")
-    [care] = wait_until(lambda: runs_started_by(platform, "care_on_new_data"), "care's day")
+    [billing] = wait_until(lambda: runs_started_by(platform, BY_DATA), "billing's trigger to start its day")
+    [care] = wait_until(lambda: runs_started_by(platform, BY_CRON), "care's schedule to start its day (each minute)")
     ingest_run, observe_run, billing, care = platform.wait_for_runs([ingest, observe, billing.run_id, care.run_id])
     assert [r.status for r in (ingest_run, observe_run, billing, care)] == [DagsterRunStatus.SUCCESS] * 4
     assert (billing.job_name, billing.tags["dagster/partition"]) == ("billing_build", DAY[1])
@@ -71,7 +87,7 @@ def test_ingest_starts_each_domain_day_in_dependency_order(platform):
         assert ended(observe_run) <= started(care)
         assert not instance.get_runs(RunsFilter(tags={"dagster/schedule_name": "ingest_sources_daily"}))
     time.sleep(10)  # several ticks: nothing starts twice
-    assert len(runs_started_by(platform, "billing_on_new_data")) == len(runs_started_by(platform, "care_on_new_data")) == 1
+    assert len(runs_started_by(platform, BY_DATA)) == len(runs_started_by(platform, BY_CRON)) == 1
     assert not alerts(platform)
 
 
@@ -88,8 +104,12 @@ def test_a_failed_ingest_starts_no_domain_and_alerts_once(platform):
                         "billing's trigger to say what it waits for", 60)
     day_2 = reason.split("; ")[0]
     assert day_2.startswith(f"{DAY[2]}: waits for ") and f"raw/billing/invoices (run {failed.run_id[:8]} failure)" in day_2
+    # care's schedule, at its next minute, says what its day 2 waits for: billing's day 2, not built.
+    care_waits = wait_until(lambda: next((r for r in schedule_skip_reasons(platform, "care", BY_CRON)[:1]
+                                          if f"{DAY[2]}: waits for" in r), None), "care's schedule to tick", 90)
+    assert "billing/accounts (not materialized)" in care_waits or "billing/invoices (not materialized)" in care_waits, care_waits
     time.sleep(10)
-    assert [len(runs_started_by(platform, f"{d}_on_new_data")) for d in DOMAINS] == [1, 1]  # day 1's only
+    assert [len(runs_started_by(platform, name)) for name in (BY_DATA, BY_CRON)] == [1, 1]  # day 1's only
     assert len(alerts(platform)) == 1
 
 
@@ -116,9 +136,9 @@ def test_a_late_day_starts_its_domains_once_it_is_in(platform):
     [ingest, observe] = platform.wait_for_runs([platform.launch_job("shared_ingest", "ingest_sources", DAY[2]),
                                                 platform.launch_job("shared_ingest", "observe_sources")])
     assert (ingest.status, observe.status) == (DagsterRunStatus.SUCCESS, DagsterRunStatus.SUCCESS)
-    for domain in DOMAINS:
-        runs = wait_until(lambda d=domain: len(runs_started_by(platform, f"{d}_on_new_data")) == 2
-                          and runs_started_by(platform, f"{d}_on_new_data"), f"{domain}'s day 2")
+    for name in (BY_DATA, BY_CRON):
+        runs = wait_until(lambda name=name: len(runs_started_by(platform, name)) == 2 and runs_started_by(platform, name),
+                          f"{name} to start day 2")
         [run] = platform.wait_for_runs([runs[-1].run_id])
         assert (run.status, run.tags["dagster/partition"]) == (DagsterRunStatus.SUCCESS, DAY[2])
     assert len(alerts(platform)) == 1

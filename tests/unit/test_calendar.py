@@ -1,5 +1,7 @@
 """The platform's clocks: every time a location declares is a daily cron, or a clear error."""
 
+import re
+
 import pytest
 from pydantic import ValidationError
 
@@ -24,6 +26,25 @@ def test_anything_but_a_daily_cron_is_refused_by_name(cron):
 def test_a_domain_refuses_a_weekly_deadline():
     with pytest.raises(ValidationError, match="marts_fresh_by must be a daily cron"):
         DbtDomain(group="sales", marts_fresh_by="0 7 * * 1")
+
+
+@pytest.mark.parametrize("start, cron, refused", [
+    ("cron", None, "start: cron needs a cron"),
+    ("both", None, "start: both needs a cron"),
+    ("data", "0 6 * * *", "cron '0 6 * * *' is set but start is data"),
+    ("cron", "0 6 * *", "cron '0 6 * *' is not a cron schedule"),
+    ("cron", "0 25 * * *", "cron '0 25 * * *' is not a cron schedule"),
+    ("hourly", "0 6 * * *", "Input should be 'data', 'cron' or 'both'"),
+])
+def test_a_domains_own_clock_is_refused_unless_start_and_cron_agree(start, cron, refused):
+    with pytest.raises(ValidationError, match=re.escape(refused)):
+        DbtDomain(group="sales", marts_fresh_by="0 7 * * *", start=start, cron=cron)
+
+
+@pytest.mark.parametrize("start, cron", [("data", None), ("cron", "0 6 * * *"), ("both", "*/30 5-8 * * 1-5")])
+def test_a_domain_starts_by_its_data_its_own_cron_or_both(start, cron):
+    domain = DbtDomain(group="sales", marts_fresh_by="0 7 * * *", start=start, cron=cron)
+    assert (domain.start, domain.cron) == (start, cron)
 
 
 def test_ingest_refuses_a_cron_that_runs_every_five_minutes():

@@ -14,7 +14,7 @@ from string import Template
 import yaml
 from support import DOMAINS, LOCATIONS, REPO, dg_workspace, locations_of
 
-from devsupport.workspace import TEMPLATES, locations
+from devsupport.workspace import TEMPLATES, clock_values, locations
 
 
 def test_workspace_yaml_lists_the_locations_of_the_dg_workspace():
@@ -74,7 +74,9 @@ def test_each_domain_location_is_what_new_domain_makes():
     for domain in DOMAINS:
         root = REPO / "locations" / domain
         declared = yaml.safe_load((root / "src" / domain / "defs" / "dbt_domain" / "defs.yaml").read_text())
-        values = {"name": domain, "package": domain.replace("_", "-"), **declared["attributes"]}
+        attributes = declared["attributes"]
+        values = {"name": domain, "package": domain.replace("_", "-"), **attributes,
+                  **clock_values(attributes["start"], attributes.get("cron"))}
         for path, template in {"pyproject.toml": "pyproject.toml.tmpl", ".env": "env.tmpl",
                                f"src/{domain}/definitions.py": "definitions.py.tmpl",
                                f"src/{domain}/defs/dbt_domain/defs.yaml": "defs.yaml.tmpl"}.items():

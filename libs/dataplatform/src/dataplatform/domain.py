@@ -12,7 +12,8 @@ The op sits in the domain's snapshot pool (limit 1), so no two builds of a domai
 snapshots, ever run at once. The build publishes all its marts at its end, or none.
 
 It starts when the data it reads for a day is there (``inputs``): the ingest assets of its
-sources and the public models of other domains it reads (dataplatform.triggers).
+sources and the public models of other domains it reads (its trigger, dataplatform.triggers);
+or at the time its ``defs.yaml`` gives (``start: cron``, its own schedule), or both.
 """
 
 from collections.abc import Iterable, Mapping
@@ -68,6 +69,13 @@ class DomainPlan:
     snapshots: int
     marts: tuple[AssetKey, ...]
     marts_fresh_by: str
+    start: str = "data"  # data, cron or both (DbtDomain.start)
+    cron: str | None = None
+    schedule: str | None = None  # with a cron: its schedule's name
+
+    @property
+    def starts_by_data(self) -> bool:
+        return self.start in ("data", "both")
 
     def dependents(self, keys: Iterable[AssetKey]) -> frozenset[AssetKey]:
         """The domain's assets among ``keys`` and every domain asset downstream of them."""
@@ -102,9 +110,11 @@ def count_nodes(manifest: Mapping[str, Any], domain: str, resource_type: str) ->
 
 
 def plan_domain(manifest: Mapping[str, Any], domain: str, marts_fresh_by: str,
-                translator: PlatformTranslator | None = None) -> DomainPlan | None:
+                translator: PlatformTranslator | None = None, start: str = "data",
+                cron: str | None = None) -> DomainPlan | None:
     """The plan of ``domain`` from the manifest and its ``defs.yaml`` (``marts_fresh_by``: a daily
-    cron); None while its group owns no model yet (a domain just created)."""
+    cron; ``start`` and ``cron``: what starts its day); None while its group owns no model yet (a
+    domain just created)."""
     if domain not in declared_groups(manifest):
         known = ", ".join(sorted(declared_groups(manifest))) or "none"
         raise UnknownGroupError(f"dbt group {domain!r} is not declared in the dbt project (its groups: {known}): "
@@ -147,4 +157,7 @@ def plan_domain(manifest: Mapping[str, Any], domain: str, marts_fresh_by: str,
         snapshots=count_nodes(manifest, domain, "snapshot"),
         marts=tuple(sorted((key[uid] for uid, n in owned.items() if is_mart(n)), key=str)),
         marts_fresh_by=marts_fresh_by,
+        start=start,
+        cron=cron,
+        schedule=f"{domain}_on_cron" if cron else None,
     )

@@ -11,11 +11,11 @@ from dataplatform.alerts import location_alerts
 from dataplatform.dbt_op import build_dbt_assets
 from dataplatform.dbt_project import dbt_cli, get_dbt_project, prepare_manifest
 from dataplatform.domain import DomainPlan, plan_domain
-from dataplatform.execution import RETRY_FROM_ASSET_FAILURE, platform_executor, sensor_status
+from dataplatform.execution import RETRY_FROM_ASSET_FAILURE, platform_executor, schedule_status, sensor_status
 from dataplatform.partitions import daily_partitions
 from dataplatform.settings import Settings, resolve_settings
 from dataplatform.translator import PlatformTranslator
-from dataplatform.triggers import domain_trigger
+from dataplatform.triggers import domain_schedule, domain_trigger
 
 
 def marts_freshness(fresh_by: str, allowed: timedelta = timedelta(hours=3)) -> FreshnessPolicy:
@@ -23,25 +23,28 @@ def marts_freshness(fresh_by: str, allowed: timedelta = timedelta(hours=3)) -> F
     return FreshnessPolicy.cron(deadline_cron=fresh_by, lower_bound_delta=allowed)
 
 
-def build_domain_definitions(domain: str, *, marts_fresh_by: str, settings: Settings | None = None) -> Definitions:
-    """Everything a domain location defines, from its dbt group and the daily time its marts are due."""
+def build_domain_definitions(domain: str, *, marts_fresh_by: str, start: str = "data", cron: str | None = None,
+                             settings: Settings | None = None) -> Definitions:
+    """Everything a domain location defines, from its dbt group, the daily time its marts are due
+    and what starts its day (``start``: data, cron or both; ``cron``: its schedule's)."""
     settings = settings or resolve_settings()
     settings.export_dbt_env()
     project = get_dbt_project(settings.require_dbt_project(), settings.dbt_target)
     manifest_file = prepare_manifest(project).stat()
-    return _domain_definitions(domain, marts_fresh_by, settings, project, (manifest_file.st_mtime_ns, manifest_file.st_size))
+    return _domain_definitions(domain, marts_fresh_by, start, cron, settings, project,
+                               (manifest_file.st_mtime_ns, manifest_file.st_size))
 
 
 @functools.lru_cache(maxsize=4)
-def _domain_definitions(domain: str, marts_fresh_by: str, settings: Settings, project: DbtProject,
-                        manifest_version: tuple[int, int]) -> Definitions:
+def _domain_definitions(domain: str, marts_fresh_by: str, start: str, cron: str | None, settings: Settings,
+                        project: DbtProject, manifest_version: tuple[int, int]) -> Definitions:
     """Built once per domain, settings and manifest version. A code server calls a location's
     ``@definitions`` function twice at start (once for its load context, then for the repository):
     the second call gets the first's definitions, not a second copy of the domain's specs."""
     manifest = json.loads(project.manifest_path.read_text())
     translator = PlatformTranslator(source_tests_as_checks=True, marts_freshness=marts_freshness(marts_fresh_by),
                                     project=project)
-    plan = plan_domain(manifest, domain, marts_fresh_by, translator)
+    plan = plan_domain(manifest, domain, marts_fresh_by, translator, start=start, cron=cron)
     if plan is None:
         get_dagster_logger().warning(f"the dbt group {domain!r} owns no model yet: the {domain} location defines no "
                                      f"asset until models are added under dbt/models/{domain}/")
@@ -51,13 +54,14 @@ def _domain_definitions(domain: str, marts_fresh_by: str, settings: Settings, pr
 
 def definitions_of(plan: DomainPlan, project: DbtProject, manifest, translator: PlatformTranslator,
                    settings: Settings) -> Definitions:
-    """The plan's op, jobs, trigger and alerts."""
+    """The plan's op, jobs, trigger or schedule (or both), and alerts."""
     dbt_op = build_dbt_assets(plan.op, project, manifest, plan.select, translator, pool=plan.pool, partitioned=True)
     build = define_asset_job(
         plan.job, selection=AssetSelection.assets(dbt_op) | AssetSelection.checks(*dbt_op.check_keys),
         tags=RETRY_FROM_ASSET_FAILURE,
         description=f"{plan.domain}'s day, or a range of days: one dbt build of its whole dbt group, started by "
-                    f"its trigger {plan.trigger}.",
+                    + " and ".join(([f"its trigger {plan.trigger}"] if plan.starts_by_data else [])
+                                   + ([f"its schedule {plan.schedule} ({plan.cron} UTC)"] if plan.schedule else [])) + ".",
     )
     jobs = [build]
     if plan.critical_tests_job:
@@ -65,12 +69,14 @@ def definitions_of(plan: DomainPlan, project: DbtProject, manifest, translator: 
         # Checks only: dagster-dbt runs just these tests (`dbt build --select <tests>`), no model.
         jobs.append(define_asset_job(plan.critical_tests_job, selection=AssetSelection.checks(*critical),
                                      description="Re-runs the critical tests on demand, without building anything."))
-    trigger = domain_trigger(plan, build, daily_partitions(), sensor_status(settings),
-                             settings.trigger_interval_seconds)
+    triggers = [domain_trigger(plan, build, daily_partitions(), sensor_status(settings),
+                               settings.trigger_interval_seconds)] if plan.starts_by_data else []
+    schedules = [domain_schedule(plan, build, daily_partitions(), schedule_status(settings))] if plan.schedule else []
     return Definitions(
         assets=[dbt_op],
         jobs=jobs,
-        sensors=[trigger, *location_alerts(plan.domain, settings)],
+        schedules=schedules,
+        sensors=[*triggers, *location_alerts(plan.domain, settings)],
         resources={"dbt": dbt_cli(project)},
         executor=platform_executor(settings),
     )

@@ -1,4 +1,4 @@
-"""What starts a domain's day: its data, not a clock.
+"""What starts a domain's day: its data (its trigger), or its own clock (its schedule), or both.
 
 One sensor per domain (``<domain>_on_new_data``), evaluated by the daemon in the domain's code
 server, reads the instance, which every location shares, and so sees every location's assets:
@@ -12,6 +12,11 @@ server, reads the instance, which every location shares, and so sees every locat
   assets and their dependents in the domain, for the latest day the domain built.
 - A day whose inputs are not all there: nothing, and the tick says what it waits for (and, if
   an input's last run failed, which run), in the UI's Automation page.
+
+A domain whose ``defs.yaml`` says ``start: cron`` (or ``both``) has a schedule
+(``<domain>_on_cron``) that, at its cron, decides the same way with no memory of its own: every
+day whose inputs are in and that the domain has not built, and what changed since it built the
+others; its skipped tick says what the day waits for.
 
 Why a sensor and not declarative automation: a domain's day is gated on inputs that most of its
 assets do not read (inventory's staging does not read sales' ``order_items``, its marts do), and
@@ -30,14 +35,18 @@ from dagster import (
     DagsterInstance,
     DagsterRunStatus,
     DailyPartitionsDefinition,
+    DefaultScheduleStatus,
     DefaultSensorStatus,
     JobDefinition,
     RunRequest,
     RunsFilter,
+    ScheduleDefinition,
+    ScheduleEvaluationContext,
     SensorDefinition,
     SensorEvaluationContext,
     SensorResult,
     SkipReason,
+    schedule,
     sensor,
 )
 
@@ -176,6 +185,15 @@ def code_rebuild(instance: DagsterInstance, plan: DomainPlan, built: Mapping[Ass
                       tags={"dataplatform/reason": "code version changed: " + ", ".join(map(_short, changed))[:200]})
 
 
+def evaluate(instance: DagsterInstance, plan: DomainPlan, partitions: DailyPartitionsDefinition, asset_graph,
+             requested: Mapping[str, int]) -> Decision | SkipReason:
+    """One tick of a domain's trigger or schedule: why it must not start anything now, or its decision."""
+    if reason := busy_reason(instance, plan):
+        return SkipReason(reason)
+    versions = {key: asset_graph.get(key).code_version for key in plan.assets if asset_graph.has(key)}
+    return decide(instance, plan, partitions.get_partition_keys(), requested, versions)
+
+
 def domain_trigger(plan: DomainPlan, job: JobDefinition, partitions: DailyPartitionsDefinition,
                    status: DefaultSensorStatus, interval_seconds: int = 30) -> SensorDefinition:
     """The sensor that starts ``plan``'s days from its data (see the module docstring)."""
@@ -184,12 +202,10 @@ def domain_trigger(plan: DomainPlan, job: JobDefinition, partitions: DailyPartit
             description=f"Starts the {plan.domain} domain's day when every input it reads for that day is materialized: "
                         + ", ".join(_short(i.key) for i in plan.inputs))
     def _trigger(context: SensorEvaluationContext):
-        if reason := busy_reason(context.instance, plan):
-            return SkipReason(reason)
         requested = json.loads(context.cursor) if context.cursor else {}
-        graph = context.repository_def.asset_graph
-        versions = {key: graph.get(key).code_version for key in plan.assets if graph.has(key)}
-        decision = decide(context.instance, plan, partitions.get_partition_keys(), requested, versions)
+        decision = evaluate(context.instance, plan, partitions, context.repository_def.asset_graph, requested)
+        if isinstance(decision, SkipReason):
+            return decision
         if decision.waiting:
             context.log.info(f"{plan.domain} " + "; ".join(decision.waiting))
         cursor = json.dumps({**requested, **decision.requested}, sort_keys=True)
@@ -198,3 +214,21 @@ def domain_trigger(plan: DomainPlan, job: JobDefinition, partitions: DailyPartit
         return SensorResult(skip_reason="; ".join(decision.waiting) or f"{plan.domain} is up to date", cursor=cursor)
 
     return _trigger
+
+
+def domain_schedule(plan: DomainPlan, job: JobDefinition, partitions: DailyPartitionsDefinition,
+                    status: DefaultScheduleStatus) -> ScheduleDefinition:
+    """The schedule that builds ``plan``'s days whose inputs are in, at its cron (see the module docstring)."""
+
+    @schedule(name=plan.schedule, job=job, cron_schedule=plan.cron, execution_timezone="UTC", default_status=status,
+              description=f"At {plan.cron} (UTC), builds the {plan.domain} domain's days whose inputs are in: "
+                          + ", ".join(_short(i.key) for i in plan.inputs))
+    def _on_cron(context: ScheduleEvaluationContext):
+        decision = evaluate(context.instance, plan, partitions, context.repository_def.asset_graph, {})
+        if isinstance(decision, SkipReason):
+            return decision
+        if decision.waiting:
+            context.log.info(f"{plan.domain} " + "; ".join(decision.waiting))
+        return decision.requests or SkipReason("; ".join(decision.waiting) or f"{plan.domain} is up to date")
+
+    return _on_cron

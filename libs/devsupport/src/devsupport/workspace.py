@@ -271,16 +271,28 @@ def check_name(root: Path, name: str) -> None:
             raise WorkspaceError(f"{folder} already exists: remove it, or choose another name")
 
 
+def clock_values(start: str = "data", cron: str | None = None) -> dict[str, str]:
+    """The template values of what starts a domain's day (defs.yaml's ``start`` and ``cron``)."""
+    return {"start": start, "cron_line": f'\n  cron: "{cron}"' if cron else ""}
+
+
 def new_domain(root: Path, name: str, *, owner_name: str | None = None, owner_email: str | None = None,
-               description: str | None = None, marts_fresh_by: str = "0 8 * * *", lock: bool = True) -> list[str]:
+               description: str | None = None, marts_fresh_by: str = "0 8 * * *", start: str = "data",
+               cron: str | None = None, lock: bool = True) -> list[str]:
     """Create the domain ``name`` (its location package and its dbt folder) and register it in
     every list; returns the files written. Its dbt models then go under dbt/models/<name>/."""
     from dataplatform.partitions import daily_cron_time
 
     check_name(root, name)
     daily_cron_time(marts_fresh_by, "--marts-fresh-by")
+    from dataplatform.components import DbtDomain
+
+    try:  # what the location will refuse at load, refused now
+        DbtDomain(group=name, marts_fresh_by=marts_fresh_by, start=start, cron=cron)
+    except ValueError as error:
+        raise WorkspaceError(f"--start {start} --cron {cron}: {error}") from None
     values = {
-        "name": name, "package": name.replace("_", "-"), "marts_fresh_by": marts_fresh_by,
+        "name": name, "package": name.replace("_", "-"), "marts_fresh_by": marts_fresh_by, **clock_values(start, cron),
         "owner_name": owner_name or f"{name.replace('_', ' ').capitalize()} analytics",
         "owner_email": owner_email or f"{name.replace('_', '-')}-data@example.com",
         "description": description or f"The {name} domain's models.",
@@ -379,6 +391,9 @@ def main(argv: list[str] | None = None) -> None:
     new.add_argument("--owner-email")
     new.add_argument("--description")
     new.add_argument("--marts-fresh-by", default="0 8 * * *", help="daily cron (UTC) by which its marts hold yesterday")
+    new.add_argument("--start", choices=["data", "cron", "both"], default="data",
+                     help="what starts its day: its data (default), its own --cron, or both")
+    new.add_argument("--cron", help="cron (UTC) of its own schedule, with --start cron or both")
     commands.add_parser("remove-example", help=f"remove the example this repository ships ({EXAMPLE_TOML})")
     listing = commands.add_parser("list", help="the workspace's locations or domains, one per line")
     listing.add_argument("what", choices=["locations", "domains"])
@@ -395,7 +410,8 @@ def main(argv: list[str] | None = None) -> None:
             print(f"removed the domain {args.name}")
         else:
             written = new_domain(REPO, args.name, owner_name=args.owner_name, owner_email=args.owner_email,
-                                 description=args.description, marts_fresh_by=args.marts_fresh_by)
+                                 description=args.description, marts_fresh_by=args.marts_fresh_by,
+                                 start=args.start, cron=args.cron)
             print(f"created the domain {args.name}:\n  " + "\n  ".join(written)
                   + f"\nregistered in {DG_TOML}, {WORKSPACE_YAML}, {PYPROJECT} (and uv.lock), {HELM_VALUES}, {DBT_PROJECT}."
                   + f"\nNext: its dbt models under dbt/models/{args.name}/; `dg check defs` loads it.")
