@@ -49,7 +49,7 @@ from dataplatform.settings import resolve_settings
 from devsupport.chain import daily_chain
 from devsupport.dbt import copy_dbt_project
 from devsupport.environments import install_location, scrubbed_env
-from devsupport.platform import wait_for_locations
+from devsupport.platform import Webserver, wait_for_locations
 from devsupport.processes import free_port, listening, own_process_group, stop_group, wait_until
 
 REPO = Path(__file__).resolve().parents[1]
@@ -272,7 +272,8 @@ def dbt_jobs(first_day: str, end_day: str) -> dict:
     }
 
 
-SECTIONS = ("ingest", "domains", "load", "large", "platform", "history", "backfill", "publishing", "trigger", "patches")
+SECTIONS = ("ingest", "domains", "load", "large", "platform", "history", "backfill", "publishing", "trigger", "patches",
+            "latency")
 
 
 def day_key(day: int) -> str:
@@ -686,6 +687,103 @@ def platform_rss(env: dict, start, seconds: float = 20, timeout: float = 900) ->
             stop_group(process)
 
 
+def bench_latency(days: int) -> dict:
+    """A landed day's way through the platform as it runs (`tasks.py up`, the triggers on, its
+    default trigger interval): for each of ``days`` days, ingest launched as its schedule does,
+    then every domain started by its trigger. From ingest's end to the last domain's end: ``wall``,
+    ``work`` (the domain runs' own seconds, start to end) and ``idle`` (the rest), and per hop
+    what the idle is: the trigger's wait (the previous run's end to the run's creation) and the
+    queue and start (creation to start). Then a "Materialize all" of one more day, as the UI
+    launches it, with what it waits for (Dagster's backfill daemon ticks every 30 s)."""
+    from datetime import UTC, datetime, timedelta
+
+    from devsupport import DOMAINS, LOCATIONS
+
+    local = WORK / "latency"
+    shutil.rmtree(local, ignore_errors=True)
+    local.mkdir(parents=True)
+    first = datetime.now(UTC).date() - timedelta(days=days + 1)
+    (local / "partitions_start").write_text(f"{first}\n")  # the dev sources land every day from it to yesterday
+    env = scrubbed_env(PLATFORM_LOCAL_DIR=str(local), PLATFORM_SCHEDULES="stopped")
+    port = free_port()
+    web = Webserver(f"http://127.0.0.1:{port}")
+    [process] = start_dg_dev(env, port, local)
+    try:
+        wait_for_locations(web.url, [process], local / "platform.log", 900, count=len(LOCATIONS), errors_count=False)
+        for domain in DOMAINS:
+            web.set_sensor(domain, f"{domain}_on_new_data", running=True)
+        figures: dict = {"chain": " -> ".join(("ingest", *DOMAINS)), "days": []}
+        with DagsterInstance.from_config(str(local / "dagster_home")) as instance:
+            for k in range(days):
+                day = (first + timedelta(days=k)).isoformat()
+                ingest = web.launch_job("shared_ingest", "ingest_sources", day)
+                records = wait_until(lambda day=day, ingest=ingest: _day_done(instance, ingest, day, DOMAINS),
+                                     f"day {day} through every domain", 900)
+                figures["days"].append(_chain_latency(records))
+                print(f"  {day}: {figures['days'][-1]['wall_s']:.1f} s wall, {figures['days'][-1]['idle_s']:.1f} s idle",
+                      flush=True)
+            for domain in DOMAINS:
+                web.set_sensor(domain, f"{domain}_on_new_data", running=False)
+            last = (first + timedelta(days=days)).isoformat()
+            backfill_id, launched = web.materialize_all([last]), time.time()
+            runs = wait_until(lambda: _backfill_done(instance, backfill_id), "the Materialize all", 900)
+            figures["materialize_all"] = _backfill_latency(runs, launched)
+    finally:
+        stop_group(process)
+    return figures
+
+
+def _day_done(instance: DagsterInstance, ingest: str, day: str, domains) -> list | None:
+    """Ingest's run record, then each domain's day run's (started by its trigger), once all ended."""
+    from dagster import RunsFilter
+
+    records = [instance.get_run_record_by_id(ingest)]
+    for domain in domains:
+        records += instance.get_run_records(RunsFilter(tags={"dagster/partition": day,
+                                                             "dagster/sensor_name": f"{domain}_on_new_data"}))
+    if failed := [r.dagster_run.run_id for r in records if r.dagster_run.status != DagsterRunStatus.SUCCESS
+                  and r.dagster_run.is_finished]:
+        raise RuntimeError(f"day {day}: runs failed: {failed}")
+    if len(records) == 1 + len(domains) and all(r.dagster_run.status == DagsterRunStatus.SUCCESS for r in records):
+        return records
+    return None
+
+
+def _chain_latency(records: list) -> dict:
+    ingest, *domains = records
+    domains.sort(key=lambda r: r.start_time)
+    hops, previous_end = [], ingest.end_time
+    for record in domains:
+        created = record.create_timestamp.timestamp()
+        hops.append({"job": record.dagster_run.job_name, "trigger_wait_s": created - previous_end,
+                     "queue_and_start_s": record.start_time - created, "run_s": record.end_time - record.start_time})
+        previous_end = record.end_time
+    wall = previous_end - ingest.end_time
+    work = sum(hop["run_s"] for hop in hops)
+    return {"ingest_s": ingest.end_time - ingest.start_time, "wall_s": wall, "work_s": work, "idle_s": wall - work,
+            "idle_per_hop_s": (wall - work) / len(hops), "hops": hops}
+
+
+def _backfill_done(instance: DagsterInstance, backfill_id: str) -> list | None:
+    from dagster import RunsFilter
+
+    backfill = instance.get_backfill(backfill_id)
+    if backfill.status.value == "REQUESTED":
+        return None
+    records = instance.get_run_records(RunsFilter(tags={"dagster/backfill": backfill_id}))
+    return records if all(r.dagster_run.is_finished for r in records) else None
+
+
+def _backfill_latency(records: list, launched: float) -> dict:
+    records = sorted(records, key=lambda r: r.start_time)
+    wall = max(r.end_time for r in records) - launched
+    work = sum(r.end_time - r.start_time for r in records)
+    return {"runs": len(records), "statuses": sorted({r.dagster_run.status.value for r in records}),
+            "wall_s": wall, "work_s": work, "idle_s": wall - work,
+            "waits_s": [r.create_timestamp.timestamp() - (previous.end_time if previous else launched)
+                        for previous, r in zip([None, *records], records, strict=False)]}
+
+
 def rss_by_role(processes: list[psutil.Process]) -> dict[str, float]:
     """RSS (MB) of the platform's processes by what they are: dev server, webserver, daemon, code
     server proxies (`code-server start`) and code servers (`api grpc`)."""
@@ -771,6 +869,9 @@ def main() -> None:
         results["patches"] = bench_patches(landing, args.repeat)
     if "publishing" in sections:
         results["publishing"] = bench_publishing(args.scale, args.history_scale, args.history_days, args.repeat)
+    if "latency" in sections:
+        print(f"a day's latency through the chain, {args.repeat} day(s) ...", flush=True)
+        results["latency"] = bench_latency(args.repeat)
 
     report(results)
     (WORK / "results.json").write_text(json.dumps(results, indent=2))
@@ -823,6 +924,17 @@ def report(results: dict) -> None:
         with_patch, without_patch = results["patches"].values()
         for job, seconds in with_patch.items():
             print(f"  {job:<44} {seconds:16.2f}   {without_patch[job]:27.2f}   (+{without_patch[job] - seconds:.2f} s without)")
+    if "latency" in results:
+        r = results["latency"]
+        print(f"\na landed day, {r['chain']} (triggers on; seconds from ingest's end):")
+        print("  day  wall    work    idle   idle/hop   per hop: trigger wait + queue and start")
+        for n, day in enumerate(r["days"], 1):
+            hops = ", ".join(f"{h['job']} {h['trigger_wait_s']:.1f}+{h['queue_and_start_s']:.1f}" for h in day["hops"])
+            print(f"  {n:3}  {day['wall_s']:5.1f}  {day['work_s']:6.1f}  {day['idle_s']:6.1f}  {day['idle_per_hop_s']:8.1f}   {hops}")
+        m = r["materialize_all"]
+        print(f"  Materialize all of one day: {m['runs']} runs ({', '.join(m['statuses'])}), {m['wall_s']:.1f} s wall, "
+              f"{m['work_s']:.1f} s of runs, {m['idle_s']:.1f} s idle; each run waited "
+              + ", ".join(f"{w:.1f}" for w in m["waits_s"]) + " s from the launch or the previous run's end")
     for build, r in results.get("publishing", {}).items():
         overhead = r["blue/green"] / r["in place"] - 1
         print(f"\npublishing, {build}:\n  blue/green {r['blue/green']:.1f} s, in place {r['in place']:.1f} s: "

@@ -14,16 +14,18 @@ import psutil
 from dagster import DagsterInstance, DagsterRunStatus
 from support import REPO, fixture_pythonpath, free_port, own_process_group, scrubbed_env
 
-from devsupport.platform import graphql, wait_for_locations
+from devsupport.platform import Webserver, wait_for_locations
 from devsupport.processes import stop_group, wait_until  # noqa: F401 (the platform tests' import)
 
 DONE = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
 
 
 @dataclass
-class Platform:
+class Platform(Webserver):
+    """The platform a test started: its webserver (what the UI does, devsupport.platform.Webserver),
+    its process and its home."""
+
     process: subprocess.Popen
-    url: str
     local: Path
     log: Path
 
@@ -33,66 +35,6 @@ class Platform:
 
     def instance(self) -> DagsterInstance:
         return DagsterInstance.from_config(str(self.local / "dagster_home"))
-
-    def graphql(self, query: str, variables: dict | None = None) -> dict:
-        return graphql(self.url, query, variables)
-
-    def launch_job(self, location: str, job: str, partition: str | None = None) -> str:
-        """Launch a job as the UI's launchpad does; a partitioned job needs its ``partition``."""
-        tags = [{"key": "dagster/partition", "value": partition}] if partition else []
-        data = self.graphql(
-            """mutation($p: ExecutionParams!) { launchRun(executionParams: $p) {
-                 __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }""",
-            {"p": {"selector": {"repositoryLocationName": location, "repositoryName": "__repository__",
-                                "jobName": job}, "mode": "default", "executionMetadata": {"tags": tags}}},
-        )["launchRun"]
-        assert data["__typename"] == "LaunchRunSuccess", data
-        return data["run"]["runId"]
-
-    def set_sensor(self, location: str, name: str, running: bool) -> None:
-        """Start or stop a sensor as its toggle on the UI's Automation page does."""
-        selector = {"repositoryLocationName": location, "repositoryName": "__repository__", "sensorName": name}
-        started = self.graphql(
-            """mutation($s: SensorSelector!) { startSensor(sensorSelector: $s) {
-                 __typename ... on Sensor { sensorState { id status } } ... on PythonError { message } } }""",
-            {"s": selector})["startSensor"]
-        assert started["__typename"] == "Sensor", started
-        if not running:
-            stopped = self.graphql("""mutation($id: String!) { stopSensor(id: $id) { __typename } }""",
-                                   {"id": started["sensorState"]["id"]})["stopSensor"]
-            assert stopped["__typename"] == "StopSensorMutationResult", stopped
-
-    def start_schedule(self, location: str, name: str) -> None:
-        """Start a schedule as its toggle on the UI's Automation page does."""
-        selector = {"repositoryLocationName": location, "repositoryName": "__repository__", "scheduleName": name}
-        started = self.graphql(
-            """mutation($s: ScheduleSelector!) { startSchedule(scheduleSelector: $s) {
-                 __typename ... on ScheduleStateResult { scheduleState { status } } ... on PythonError { message } } }""",
-            {"s": selector})["startSchedule"]
-        assert started["__typename"] == "ScheduleStateResult", started
-
-    def materialize_all(self, partitions: list[str]) -> str:
-        """What "Materialize all" on the global asset graph does, with a range of days picked in its
-        partition dialog: one asset backfill of every key, those days of the partitioned ones."""
-        nodes = self.graphql("{ assetNodes { assetKey { path } isMaterializable } }")["assetNodes"]
-        keys = [n["assetKey"] for n in nodes if n["isMaterializable"]]  # an observed source is not
-        return self._launch_backfill({"assetSelection": keys, "partitionNames": partitions, "title": "Materialize all"})
-
-    def backfill_job(self, location: str, job: str, partitions: list[str]) -> str:
-        """What "Launch backfill" on a job's Partitions page does: a backfill of the job for those days
-        (the backfill daemon submits its runs, as the job's backfill policy says)."""
-        repository = {"repositoryLocationName": location, "repositoryName": "__repository__"}
-        return self._launch_backfill({"selector": {"partitionSetName": f"{job}_partition_set", "repositorySelector": repository},
-                                      "partitionNames": partitions})
-
-    def _launch_backfill(self, params: dict) -> str:
-        data = self.graphql(
-            """mutation($p: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $p) {
-                 __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }""",
-            {"p": params},
-        )["launchPartitionBackfill"]
-        assert data["__typename"] == "LaunchBackfillSuccess", data
-        return data["backfillId"]
 
     def wait_for_runs(self, run_ids: list[str], timeout: float = 900) -> list:
         deadline = time.monotonic() + timeout
@@ -215,7 +157,7 @@ def start_platform(local: Path, instance_config: Path | None = None, timeout: fl
     process = subprocess.Popen(
         command(port), env=env, cwd=root, stdout=open(log, "wb"), stderr=subprocess.STDOUT, preexec_fn=own_process_group,
     )
-    platform = Platform(process, f"http://127.0.0.1:{port}", local, log)
+    platform = Platform(url=f"http://127.0.0.1:{port}", process=process, local=local, log=log)
     try:
         wait_for_locations(platform.url, [process], log, timeout, count=locations or len(workspace_locations(root)))
     except TimeoutError:

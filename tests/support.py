@@ -319,3 +319,17 @@ def named_paths(text: str) -> set[str]:
         tokens |= set(re.findall(r"^([\w./-]+/[\w./-]*)", layout, re.M))
     paths = {t.split("::")[0] for t in tokens}  # a test named by its node id names its file
     return {t.rstrip("/,.:") for t in paths if t.startswith(top) and not re.search(r"[<*{$]", t)}
+
+
+# A job of one location, in a location's own environment (which has no devsupport, whose `python
+# -m devsupport.chain` the full workspace runs): a partitioned one for the days argv[3]..argv[4]
+# in one run.
+RUN_JOB = r"""
+import importlib, sys
+from dataplatform.partitions import partition_range_tags
+location, job, days = sys.argv[1], sys.argv[2], sys.argv[3:]
+job_def = importlib.import_module(f"{location}.definitions").defs().resolve_job_def(job)
+result = job_def.execute_in_process(tags=partition_range_tags(days[0], days[-1]) if job_def.partitions_def else {})
+assert result.success, job
+print("materialized", len(result.get_asset_materialization_events()))
+"""

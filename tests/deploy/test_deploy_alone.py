@@ -8,24 +8,13 @@ ingest location alone also loads a day of the platform's test project's sources
 import subprocess
 
 import pytest
-from support import LOCATIONS, REPO, copy_dbt_project, day, land_fixture_days, query, scalar, scrubbed_env
+from support import LOCATIONS, REPO, RUN_JOB, copy_dbt_project, day, land_fixture_days, query, scalar, scrubbed_env
 
 from dataplatform.partitions import PARTITIONS_START_VARIABLE, partitions_start
 from devsupport.environments import install_location
 from devsupport.workspace import INGEST, locations
 
 PACKAGES = {location.name: location.package(REPO) for location in locations(REPO)}  # location -> distribution
-
-# A job of one location; a partitioned one for the days argv[3]..argv[4] in one run.
-RUN_JOB = r"""
-import importlib, sys
-from dataplatform.partitions import partition_range_tags
-location, job, days = sys.argv[1], sys.argv[2], sys.argv[3:]
-job_def = importlib.import_module(f"{location}.definitions").defs().resolve_job_def(job)
-result = job_def.execute_in_process(tags=partition_range_tags(days[0], days[-1]) if job_def.partitions_def else {})
-assert result.success, job
-print("materialized", len(result.get_asset_materialization_events()))
-"""
 
 # The jobs a location's definitions hold, loaded in the python that runs this.
 JOBS = r"""

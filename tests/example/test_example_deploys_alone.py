@@ -10,7 +10,7 @@ import sys
 
 import pytest
 from example.example_support import EXAMPLE_CHAIN
-from support import LOCATIONS, REPO, scalar, scrubbed_env
+from support import LOCATIONS, REPO, RUN_JOB, scalar, scrubbed_env
 
 from dataplatform.partitions import PARTITIONS_START_VARIABLE, partitions_start
 from devsupport.environments import install_location
@@ -18,18 +18,6 @@ from sourcesim.days import day_date
 from sourcesim.generator import generate_day
 
 DAYS = [day_date(d).isoformat() for d in (1, 2)]
-
-# A job of one location, for the days argv[3]..argv[4] in one run (the domain's environment has no
-# devsupport, whose `python -m devsupport.chain` the full workspace runs).
-RUN_JOB = r"""
-import importlib, sys
-from dataplatform.partitions import partition_range_tags
-location, job, days = sys.argv[1], sys.argv[2], sys.argv[3:]
-job_def = importlib.import_module(f"{location}.definitions").defs().resolve_job_def(job)
-result = job_def.execute_in_process(tags=partition_range_tags(days[0], days[-1]) if job_def.partitions_def else {})
-assert result.success, job
-print("materialized", len(result.get_asset_materialization_events()))
-"""
 
 
 def run(python: str, args: list[str], env: dict) -> subprocess.CompletedProcess:

@@ -121,9 +121,10 @@ def test_a_team_brings_its_own_dbt_project_and_domains(tmp_path):
     assert "no simulated source system is installed: ingest loads what your sources export to" in log.read_text()
 
     # A day through ingest and both domains, with lineage across the locations.
-    day = ok(run(root, str(root / ".venv" / "bin" / "python"), "-c", A_DAY, str(tmp_path / "day"),
-                 PLATFORM_LOCAL_DIR=str(tmp_path / "day"), PLATFORM_PARTITIONS_START="2026-01-01"))
-    graph = json.loads(day.strip().splitlines()[-1])
+    day = run(root, str(root / ".venv" / "bin" / "python"), "-c", A_DAY, str(tmp_path / "day"),
+               PLATFORM_LOCAL_DIR=str(tmp_path / "day"), PLATFORM_PARTITIONS_START="2026-01-01")
+    ok(day)
+    graph = json.loads(day.stdout.strip().splitlines()[-1])  # stderr holds the runs' logs
     assert {"raw/billing/accounts", "raw/billing/invoices", "raw/billing/invoice_lines", "raw/support/tickets",
             "raw/crm/contacts"} <= set(graph["shared_ingest"])
     assert graph["billing"]["billing/stg_billing__invoice_lines"] == ["raw/billing/invoice_lines"]  # ingest -> billing

@@ -11,13 +11,18 @@ write the DuckDB file at the same time and one would fail on its lock).
 
 On the platform's test project (tests/fixtures/subscriptions, `fixture_root`), its day 1 landed by
 the test: shared_ingest and billing are the two locations.
+
+Last, the database goes away for a minute while a domain's build of a two-day "Materialize all"
+runs: every run of the work ends SUCCESS (retries allowed), the failed run's retry starts once
+its pool slot is freed, and each location's part of the backfill stays one run.
 """
 
 import subprocess
+import time
 
 import pytest
 import yaml
-from dagster import DagsterEventType, DagsterRunStatus
+from dagster import DagsterEventType, DagsterRunStatus, RunsFilter
 from dagster._core.run_coordinator import QueuedRunCoordinator
 from dagster._core.scheduler.instigation import InstigatorStatus
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
@@ -28,6 +33,7 @@ from platform_support import (
     start_platform,
     step_windows,
     stop_platform,
+    wait_until,
 )
 from postgres_support import postgres_server
 from support import REPO, day, fixture_domains, land_fixture_days
@@ -173,3 +179,49 @@ def test_the_database_password_is_in_no_file_of_the_repo_and_no_log_of_a_run(pla
     with platform.instance() as instance:
         messages = [str(record) for run_id in run_ids for record in instance.all_logs(run_id)]
     assert messages and not [m for m in messages if postgres.password in m]
+
+
+OUTAGE_SECONDS = 60
+PARENT_RUN = "dagster/parent_run_id"
+
+
+def test_a_60_s_database_outage_during_a_backfill_is_survived(platform, postgres, runs):
+    """PostgreSQL stopped at once (as a crash or a failover) while billing's build of a two-day
+    Materialize all runs, and started again a minute later."""
+    land_fixture_days(platform.local, (2,))
+    backfill_id = platform.materialize_all([day(1), day(2)])
+    with platform.instance() as instance:
+        building = wait_until(lambda: [r for r in instance.get_runs(RunsFilter(
+            tags={"dagster/backfill": backfill_id}, statuses=[DagsterRunStatus.STARTED]))
+            if r.remote_job_origin.location_name == "billing"], "billing's build of the backfill to start", 600)
+    time.sleep(2)  # into its dbt build
+    postgres.stop()
+    time.sleep(OUTAGE_SECONDS)
+    postgres.start()
+
+    backfill, backfill_runs = platform.wait_for_backfill(backfill_id, timeout=1500)
+    with platform.instance() as instance:
+        records = {r.dagster_run.run_id: r for r in instance.get_run_records(RunsFilter(tags={"dagster/backfill": backfill_id}))}
+    retries = {r.dagster_run.tags[PARENT_RUN]: r for r in records.values() if PARENT_RUN in r.dagster_run.tags}
+    first_runs = [r for r in records.values() if PARENT_RUN not in r.dagster_run.tags]
+    figures = {r.dagster_run.remote_job_origin.location_name: [] for r in first_runs}
+    for record in sorted(first_runs, key=lambda r: r.create_timestamp):
+        chain = [record]
+        while chain[-1].dagster_run.run_id in retries:
+            chain.append(retries[chain[-1].dagster_run.run_id])
+        # Every run of the work ends SUCCESS, with its retries.
+        assert chain[-1].dagster_run.status == DagsterRunStatus.SUCCESS, [(r.dagster_run.run_id, r.dagster_run.status) for r in chain]
+        figures[record.dagster_run.remote_job_origin.location_name].append(
+            [(r.dagster_run.status.value, round(r.end_time - r.start_time, 1) if r.start_time else None) for r in chain]
+            + [f"retry started {later.start_time - earlier.end_time:.0f} s after the failure"
+               for earlier, later in zip(chain, chain[1:], strict=False)])
+    print(f"outage of {OUTAGE_SECONDS} s during {building[0].run_id[:8]}: backfill {backfill.status.value}; by location "
+          f"(each run of the work, and its retries): {figures}")
+    assert backfill.status.value == "COMPLETED_SUCCESS"
+    # Each location's part of the backfill is one run, however many times it was retried.
+    assert {location: len(chains) for location, chains in figures.items()} == {"shared_ingest": 1, "billing": 1, "care": 1}
+    assert retries, "no run failed in the outage, so this test proves nothing"
+    for parent, retry in retries.items():
+        # Its pool slot, claimed by the run that died, freed within free_slots_after_run_end_seconds
+        # and a monitoring poll (15 + 15 s in deploy/dagster.yaml; 120 + 60 s before).
+        assert retry.start_time - records[parent].end_time < 90, (parent, retry.start_time - records[parent].end_time)

@@ -104,6 +104,43 @@ def test_an_input_that_reads_the_op_is_not_waited_for():
         "billing_dbt": [(TICKETS, INVOICES)], "care_dbt": []}
 
 
+@pytest.mark.parametrize("tags, status, awaiting", [
+    ({"dagster/will_retry": "true"}, "failure", True),  # the instance will retry it: its unit waits
+    ({"dagster/will_retry": "false"}, "failure", False),  # out of retries: failed for good
+    ({"dagster/will_retry": "true", "dagster/auto_retry_run_id": "next"}, "failure", False),  # the retry is its own run
+    ({}, "started", True),
+    ({}, "success", False),
+])
+def test_a_failure_the_instance_will_retry_is_not_final(tags, status, awaiting):
+    """A real instance, a real run of an asset job: ``awaiting_retry`` reads its newest planned
+    materialization's run, as the hold does inside the daemon."""
+    from dagster import DagsterInstance, asset, define_asset_job
+    from dagster._core.definitions.definitions_class import Definitions
+
+    from dataplatform.patches.backfill_units import awaiting_retry
+
+    @asset
+    def invoices():
+        return None
+
+    job = Definitions(assets=[invoices], jobs=[define_asset_job("build", selection=[invoices])]).resolve_job_def("build")
+    with DagsterInstance.ephemeral() as instance:
+        run = instance.create_run_for_job(job, tags=tags, asset_selection=frozenset({invoices.key}))
+        if status == "failure":
+            instance.report_run_failed(run)
+        elif status == "started":
+            instance.handle_run_event(run.run_id, _run_event(run, "RUN_START"))
+        else:
+            instance.handle_run_event(run.run_id, _run_event(run, "RUN_SUCCESS"))
+        assert awaiting_retry(instance, invoices.key) is awaiting
+
+
+def _run_event(run, kind: str):
+    from dagster import DagsterEvent, DagsterEventType
+
+    return DagsterEvent(DagsterEventType[kind].value, job_name=run.job_name)
+
+
 def test_the_backfill_patches_install_once():
     from dagster._core.execution import asset_backfill
 

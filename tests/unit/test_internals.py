@@ -18,6 +18,10 @@ def test_the_tags_and_the_metadata_key_are_dagsters():
                  "WILL_RETRY_TAG", "BACKFILL_ID_TAG"):
         assert getattr(internals, name) == getattr(tags, name), name
     assert internals.DAGSTER_DBT_PROJECT_METADATA_KEY == DAGSTER_DBT_PROJECT_METADATA_KEY
+    # The platform's jobs' run tags: what run retries and run monitoring read.
+    from dataplatform.execution import RUN_TAGS
+
+    assert set(RUN_TAGS) == {tags.RETRY_STRATEGY_TAG, tags.MAX_RUNTIME_SECONDS_TAG}
 
 
 def test_a_range_of_days_is_asked_for_with_the_tags_a_backfill_run_carries():

@@ -11,7 +11,7 @@ from dataplatform.alerts import location_alerts
 from dataplatform.dbt_op import build_dbt_assets
 from dataplatform.dbt_project import dbt_cli, get_dbt_project, prepare_manifest
 from dataplatform.domain import DomainPlan, plan_domain
-from dataplatform.execution import RETRY_FROM_ASSET_FAILURE, platform_executor, schedule_status, sensor_status
+from dataplatform.execution import RUN_TAGS, platform_executor, schedule_status, sensor_status
 from dataplatform.partitions import daily_partitions
 from dataplatform.settings import Settings, resolve_settings
 from dataplatform.translator import PlatformTranslator
@@ -58,7 +58,7 @@ def definitions_of(plan: DomainPlan, project: DbtProject, manifest, translator: 
     dbt_op = build_dbt_assets(plan.op, project, manifest, plan.select, translator, pool=plan.pool, partitioned=True)
     build = define_asset_job(
         plan.job, selection=AssetSelection.assets(dbt_op) | AssetSelection.checks(*dbt_op.check_keys),
-        tags=RETRY_FROM_ASSET_FAILURE,
+        tags=RUN_TAGS,
         description=f"{plan.domain}'s day, or a range of days: one dbt build of its whole dbt group, started by "
                     + " and ".join(([f"its trigger {plan.trigger}"] if plan.starts_by_data else [])
                                    + ([f"its schedule {plan.schedule} ({plan.cron} UTC)"] if plan.schedule else [])) + ".",

@@ -10,8 +10,13 @@ from dagster import (
 
 from dataplatform.settings import Settings
 
-# Where the instance retries failed runs (deploy/dagster.yaml), re-run only the failed assets.
-RETRY_FROM_ASSET_FAILURE = {"dagster/retry_strategy": "FROM_ASSET_FAILURE"}
+# Bound to a run of the platform's jobs: a run STARTED for longer is hung (a day's build takes
+# minutes), and the instance's run monitoring fails it; its run retries then run it again.
+MAX_RUNTIME_SECONDS = 6 * 3600
+
+# The tags of the platform's jobs' runs: where the instance retries failed runs (both instance
+# configs), a retry re-runs only the failed assets; and the bound above.
+RUN_TAGS = {"dagster/retry_strategy": "FROM_ASSET_FAILURE", "dagster/max_runtime": str(MAX_RUNTIME_SECONDS)}
 
 
 def platform_executor(settings: Settings) -> ExecutorDefinition:

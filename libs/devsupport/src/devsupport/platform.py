@@ -1,10 +1,12 @@
-"""A started platform's webserver, asked over the GraphQL the UI sends whether it is ready."""
+"""A started platform's webserver, driven over the GraphQL the UI sends: whether it is ready, and
+what a person does on its pages (launch a job, switch a sensor or a schedule on, backfill)."""
 
 import json
 import subprocess
 import time
 import urllib.request
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from devsupport import LOCATIONS
@@ -44,3 +46,68 @@ def wait_for_locations(url: str, processes: Sequence[subprocess.Popen], log: Pat
             pass
         time.sleep(1)
     raise TimeoutError(f"the platform did not start in {timeout} s:\n{log.read_text()[-4000:]}")
+
+
+@dataclass
+class Webserver:
+    url: str
+
+    def graphql(self, query: str, variables: dict | None = None) -> dict:
+        return graphql(self.url, query, variables)
+
+    def launch_job(self, location: str, job: str, partition: str | None = None) -> str:
+        """Launch a job as the UI's launchpad does; a partitioned job needs its ``partition``."""
+        tags = [{"key": "dagster/partition", "value": partition}] if partition else []
+        data = self.graphql(
+            """mutation($p: ExecutionParams!) { launchRun(executionParams: $p) {
+                 __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }""",
+            {"p": {"selector": {"repositoryLocationName": location, "repositoryName": "__repository__",
+                                "jobName": job}, "mode": "default", "executionMetadata": {"tags": tags}}},
+        )["launchRun"]
+        assert data["__typename"] == "LaunchRunSuccess", data
+        return data["run"]["runId"]
+
+    def set_sensor(self, location: str, name: str, running: bool) -> None:
+        """Start or stop a sensor as its toggle on the UI's Automation page does."""
+        selector = {"repositoryLocationName": location, "repositoryName": "__repository__", "sensorName": name}
+        started = self.graphql(
+            """mutation($s: SensorSelector!) { startSensor(sensorSelector: $s) {
+                 __typename ... on Sensor { sensorState { id status } } ... on PythonError { message } } }""",
+            {"s": selector})["startSensor"]
+        assert started["__typename"] == "Sensor", started
+        if not running:
+            stopped = self.graphql("""mutation($id: String!) { stopSensor(id: $id) { __typename } }""",
+                                   {"id": started["sensorState"]["id"]})["stopSensor"]
+            assert stopped["__typename"] == "StopSensorMutationResult", stopped
+
+    def start_schedule(self, location: str, name: str) -> None:
+        """Start a schedule as its toggle on the UI's Automation page does."""
+        selector = {"repositoryLocationName": location, "repositoryName": "__repository__", "scheduleName": name}
+        started = self.graphql(
+            """mutation($s: ScheduleSelector!) { startSchedule(scheduleSelector: $s) {
+                 __typename ... on ScheduleStateResult { scheduleState { status } } ... on PythonError { message } } }""",
+            {"s": selector})["startSchedule"]
+        assert started["__typename"] == "ScheduleStateResult", started
+
+    def materialize_all(self, partitions: list[str]) -> str:
+        """What "Materialize all" on the global asset graph does, with a range of days picked in its
+        partition dialog: one asset backfill of every key, those days of the partitioned ones."""
+        nodes = self.graphql("{ assetNodes { assetKey { path } isMaterializable } }")["assetNodes"]
+        keys = [n["assetKey"] for n in nodes if n["isMaterializable"]]  # an observed source is not
+        return self._launch_backfill({"assetSelection": keys, "partitionNames": partitions, "title": "Materialize all"})
+
+    def backfill_job(self, location: str, job: str, partitions: list[str]) -> str:
+        """What "Launch backfill" on a job's Partitions page does: a backfill of the job for those days
+        (the backfill daemon submits its runs, as the job's backfill policy says)."""
+        repository = {"repositoryLocationName": location, "repositoryName": "__repository__"}
+        return self._launch_backfill({"selector": {"partitionSetName": f"{job}_partition_set", "repositorySelector": repository},
+                                      "partitionNames": partitions})
+
+    def _launch_backfill(self, params: dict) -> str:
+        data = self.graphql(
+            """mutation($p: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $p) {
+                 __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }""",
+            {"p": params},
+        )["launchPartitionBackfill"]
+        assert data["__typename"] == "LaunchBackfillSuccess", data
+        return data["backfillId"]

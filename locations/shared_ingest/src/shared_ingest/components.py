@@ -15,7 +15,7 @@ from pydantic import Field
 
 from dataplatform.alerts import location_alerts
 from dataplatform.components import DailyCron
-from dataplatform.execution import RETRY_FROM_ASSET_FAILURE, platform_executor, schedule_status
+from dataplatform.execution import RUN_TAGS, platform_executor, schedule_status
 from dataplatform.partitions import daily_cron_time
 from dataplatform.settings import Settings, resolve_settings
 from shared_ingest.assets import LandingZone, build_ingest_assets
@@ -62,7 +62,7 @@ class SourceIngest(dg.Component, dg.Model, dg.Resolvable):
             # One daily run: the day's partition of every table (the state tables load their newest
             # export). A range of days is one run too (a backfill).
             ingest = dg.define_asset_job("ingest_sources", selection=dg.AssetSelection.assets(*assets),
-                                         tags=RETRY_FROM_ASSET_FAILURE)
+                                         tags=RUN_TAGS)
             jobs.append(ingest)
             schedules.append(dg.build_schedule_from_partitioned_job(
                 ingest, name="ingest_sources_daily", hour_of_day=loads_at.hour, minute_of_hour=loads_at.minute,

@@ -7,7 +7,9 @@ once that domain is. A domain's op must stay subsettable (its trigger rebuilds o
 retry only what failed, the critical tests' job runs checks alone). An asset tagged
 ``dataplatform.keys.BACKFILL_UNIT_TAG`` waits, in a backfill only, until every input from outside
 its unit that the backfill targets is built (or failed), so the unit's assets are ready together
-and become one run. Triggers, retries and subsets of the op are untouched.
+and become one run. A failed input counts as built unless the instance will retry its run
+(``dagster/will_retry``): then the unit waits for the retry. Triggers, retries and subsets of the op
+are untouched.
 
 Dagster requests a backfill's roots on its first pass only: a root held there (a domain model whose
 only parent is a source another tool loads, which no backfill targets) would never be looked at
@@ -50,6 +52,15 @@ def inputs_to_wait_for(asset_graph, targeted: Iterable[AssetKey],
             for unit, members in units.items()}
 
 
+def awaiting_retry(instance, key: AssetKey) -> bool:
+    """Whether the run of ``key``'s newest planned materialization has not ended, or failed and the
+    instance will retry it (``dagster/will_retry``, retry not launched yet): its failure is not
+    final, so a unit that reads ``key`` waits for the retry rather than go on in a second run."""
+    info = instance.get_latest_planned_materialization_info(key)
+    run = instance.get_run_by_id(info.run_id) if info else None
+    return run is not None and (not run.is_finished or run.is_complete_and_waiting_to_retry)
+
+
 def _hold_incomplete_units(should_backfill: Callable) -> Callable:
     # (an iteration's state objects, its waits by unit): computed once per BFS, not per candidate. One
     # tuple read and replaced whole, so that backfills evaluated in threads never mix two states.
@@ -76,10 +87,12 @@ def _hold_incomplete_units(should_backfill: Callable) -> Callable:
         if memo is None or any(a is not b for a, b in zip(memo[0], state, strict=True)):
 
             def is_done(key: AssetKey) -> bool:
-                remaining = asset_graph_view.get_entity_subset_from_asset_graph_subset(target_subset, key)
-                for done in (materialized_subset, failed_and_downstream_subset):
-                    remaining = remaining.compute_difference(asset_graph_view.get_entity_subset_from_asset_graph_subset(done, key))
-                return remaining.is_empty
+                subset = lambda of: asset_graph_view.get_entity_subset_from_asset_graph_subset(of, key)  # noqa: E731
+                not_built = subset(target_subset).compute_difference(subset(materialized_subset))
+                if not not_built.compute_difference(subset(failed_and_downstream_subset)).is_empty:
+                    return False
+                # Failed: done, unless the instance will retry it (its unit waits for the retry).
+                return not_built.is_empty or not awaiting_retry(asset_graph_view.instance, key)
 
             memo = (state, inputs_to_wait_for(asset_graph_view.asset_graph, target_subset.asset_keys, is_done))
             last_waits[0] = memo
@@ -128,6 +141,10 @@ def fits(asset_backfill=None) -> None:
         called_in(asset_backfill, name)
     if not callable(getattr(getattr(asset_backfill, "AssetBackfillData", None), "get_target_root_asset_graph_subset", None)):
         raise DoesNotFit("AssetBackfillData.get_target_root_asset_graph_subset is gone")
+    from dagster._core.asset_graph_view.asset_graph_view import AssetGraphView
+
+    if not isinstance(getattr(AssetGraphView, "instance", None), property):
+        raise DoesNotFit("AssetGraphView.instance is gone (the hold asks the instance which failures will be retried)")
 
 
 def apply() -> None:
