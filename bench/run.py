@@ -273,7 +273,7 @@ def dbt_jobs(first_day: str, end_day: str) -> dict:
 
 
 SECTIONS = ("ingest", "domains", "load", "large", "platform", "history", "backfill", "publishing", "trigger", "patches",
-            "latency")
+            "latency", "organisation")
 
 
 def day_key(day: int) -> str:
@@ -634,11 +634,11 @@ def profile_summary(path: Path, limit: int = 18) -> str:
     return "\n".join(lines[start:start + limit + 1])
 
 
-def start_dg_dev(env: dict, port: int, local: Path) -> list[subprocess.Popen]:
+def start_dg_dev(env: dict, port: int, local: Path, root: Path = REPO) -> list[subprocess.Popen]:
     """`python3 tasks.py up` after its sync: prepare, then `dg dev` (a dev process that starts a
     proxy per location, which starts the location's code server; the webserver; the daemon)."""
-    return [subprocess.Popen([sys.executable, str(REPO / "tasks.py"), "serve", "--port", str(port)], env=env,
-                             cwd=REPO, stdout=open(local / "platform.log", "wb"), stderr=subprocess.STDOUT,
+    return [subprocess.Popen([sys.executable, str(root / "tasks.py"), "serve", "--port", str(port)], env=env,
+                             cwd=root, stdout=open(local / "platform.log", "wb"), stderr=subprocess.STDOUT,
                              preexec_fn=own_process_group)]
 
 
@@ -660,7 +660,7 @@ def start_one_process_per_location(env: dict, port: int, local: Path) -> list[su
     return processes
 
 
-def platform_rss(env: dict, start, seconds: float = 20, timeout: float = 900) -> dict:
+def platform_rss(env: dict, start, seconds: float = 20, timeout: float = 900, count: int | None = None) -> dict:
     """Start the platform (``start``), wait until the webserver lists every location as loaded,
     then sample the RSS of every process it runs for ``seconds``."""
     port = free_port()
@@ -671,7 +671,8 @@ def platform_rss(env: dict, start, seconds: float = 20, timeout: float = 900) ->
     started = time.perf_counter()
     processes = start(env, port, local)
     try:
-        wait_for_locations(f"http://127.0.0.1:{port}", processes, local / "platform.log", timeout, errors_count=False)
+        wait_for_locations(f"http://127.0.0.1:{port}", processes, local / "platform.log", timeout, errors_count=False,
+                           **({"count": count} if count else {}))
         ready = time.perf_counter() - started
         peak, by_role = 0, {}
         until = time.perf_counter() + seconds
@@ -784,6 +785,39 @@ def _backfill_latency(records: list, launched: float) -> dict:
                         for previous, r in zip([None, *records], records, strict=False)]}
 
 
+def bench_organisation(domain_count: int, models: int) -> dict:
+    """An organisation's workspace (bench/make_organisation.py: ``domain_count`` domains reading
+    each other in a chain, ``models`` models): the manifest's preparation, each location's load in
+    a fresh interpreter (seconds, peak RSS) against the floor (import dagster_dbt and read the
+    manifest), and the whole platform's RSS under `dg dev`."""
+    from make_organisation import make_organisation, pythonpath
+
+    root = WORK / "organisation"
+    shutil.rmtree(root, ignore_errors=True)
+    make_organisation(root, domain_count, models)
+    env = scrubbed_env(PLATFORM_LOCAL_DIR=str(root / ".local"), DBT_PROJECT_DIR=str(root / "dbt"),
+                       PYTHONPATH=pythonpath(root), PLATFORM_SCHEDULES="stopped")
+    started = time.perf_counter()
+    prepare_manifest_for(env)
+    manifest = root / "dbt" / "target" / "manifest.json"
+    nodes = json.loads(manifest.read_text())["nodes"].values()
+    figures: dict = {"domains": domain_count, "models": sum(n["resource_type"] == "model" for n in nodes),
+                     "manifest_mb": manifest.stat().st_size / 2**20, "prepare_s": time.perf_counter() - started,
+                     "locations": {}}
+    seconds, rss = measure(LOAD_BASELINE.format(manifest=str(manifest)), env)
+    figures["floor"] = {"seconds": seconds, "peak_rss_mb": rss}
+    from devsupport.workspace import locations
+
+    for location in locations(root):
+        seconds, rss = measure(LOAD_LOCATION.format(location=location.name), env, cwd=root)
+        owned = sum(n["resource_type"] == "model" and n["config"].get("group") == location.name for n in nodes)
+        figures["locations"][location.name] = {"models": owned, "seconds": seconds, "peak_rss_mb": rss}
+        print(f"  {location.name}: {owned} models, {seconds:.1f} s, {rss:.0f} MB", flush=True)
+    figures["dg dev"] = platform_rss(env, lambda e, port, local: start_dg_dev(e, port, local, root),
+                                     count=len(locations(root)))
+    return figures
+
+
 def rss_by_role(processes: list[psutil.Process]) -> dict[str, float]:
     """RSS (MB) of the platform's processes by what they are: dev server, webserver, daemon, code
     server proxies (`code-server start`) and code servers (`api grpc`)."""
@@ -812,6 +846,8 @@ def main() -> None:
     parser.add_argument("--backfill-scale", type=float, default=11.0, help="backfill: about 100k order lines a day")
     parser.add_argument("--backfill-days", type=int, default=30)
     parser.add_argument("--trigger-days", type=int, default=365, help="trigger: days of history on the instance")
+    parser.add_argument("--org-domains", type=int, default=10, help="organisation: domains of the generated workspace")
+    parser.add_argument("--org-models", type=int, default=5000, help="organisation: its generated models")
     args = parser.parse_args()
     sections = set(args.sections.split(","))
     if unknown := sections - set(SECTIONS):
@@ -869,6 +905,9 @@ def main() -> None:
         results["patches"] = bench_patches(landing, args.repeat)
     if "publishing" in sections:
         results["publishing"] = bench_publishing(args.scale, args.history_scale, args.history_days, args.repeat)
+    if "organisation" in sections:
+        print(f"an organisation: {args.org_domains} domains, {args.org_models} models ...", flush=True)
+        results["organisation"] = bench_organisation(args.org_domains, args.org_models)
     if "latency" in sections:
         print(f"a day's latency through the chain, {args.repeat} day(s) ...", flush=True)
         results["latency"] = bench_latency(args.repeat)
@@ -924,6 +963,17 @@ def report(results: dict) -> None:
         with_patch, without_patch = results["patches"].values()
         for job, seconds in with_patch.items():
             print(f"  {job:<44} {seconds:16.2f}   {without_patch[job]:27.2f}   (+{without_patch[job] - seconds:.2f} s without)")
+    if "organisation" in results:
+        r = results["organisation"]
+        print(f"\nan organisation: {r['domains']} domains, {r['models']:,} models, manifest {r['manifest_mb']:.0f} MB "
+              f"(prepared in {r['prepare_s']:.0f} s); floor (import dagster_dbt + read it): {r['floor']['seconds']:.1f} s, "
+              f"{r['floor']['peak_rss_mb']:.0f} MB")
+        print("  location          models   load s   peak RSS MB")
+        for name, loc in r["locations"].items():
+            print(f"  {name:<16} {loc['models']:7}  {loc['seconds']:7.1f}  {loc['peak_rss_mb']:12.0f}")
+        d = r["dg dev"]
+        print(f"  whole platform under dg dev: {d['peak_rss_mb']:,.0f} MB, ready in {d['ready_s']:.0f} s; by role: "
+              + ", ".join(f"{role} {mb:,.0f}" for role, mb in d["by_role_mb"].items()))
     if "latency" in results:
         r = results["latency"]
         print(f"\na landed day, {r['chain']} (triggers on; seconds from ingest's end):")
