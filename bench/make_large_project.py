@@ -17,9 +17,13 @@ from devsupport.dbt import copy_dbt_project
 ROOTS = {"sales": ("stg_shop__orders", "order_id"), "inventory": ("stg_erp__stock_movements", "movement_id")}
 
 
-def model_sql(domain: str, index: int) -> str:
-    root, key = ROOTS[domain]
+def model_sql(domain: str, index: int, upstream: str | None = None) -> str:
+    """Generated model ``index`` of ``domain``: the first reads the domain's staging root (or
+    ``upstream``, another domain's model), each later one one or two earlier ones."""
     if index == 0:
+        if upstream:
+            return f"select id from {{{{ ref('{upstream}') }}}}\n"
+        root, key = ROOTS[domain]
         return f"select {key} as id from {{{{ ref('{root}') }}}}\n"
     parents = sorted({f"gen_{domain}_{index - 1:04d}", f"gen_{domain}_{index // 2:04d}"})
     first, *rest = parents
@@ -27,10 +31,13 @@ def model_sql(domain: str, index: int) -> str:
     return f"select id from {{{{ ref('{first}') }}}}{joins}\n"
 
 
-def model_yml(domain: str, count: int) -> str:
+def model_yml(domain: str, count: int, public_last: bool = False) -> str:
+    """The generated models' properties: a not_null and a unique test each (and, with
+    ``public_last``, the last one public, for another domain to read)."""
     entries = "".join(
         f"  - name: gen_{domain}_{i:04d}\n    description: Generated model {i} of {domain}.\n"
-        f"    columns:\n      - name: id\n        data_tests: [not_null, unique]\n"
+        + ("    access: public\n" if public_last and i == count - 1 else "")
+        + "    columns:\n      - name: id\n        data_tests: [not_null, unique]\n"
         for i in range(count)
     )
     return f"version: 2\n\nmodels:\n{entries}"

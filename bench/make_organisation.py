@@ -15,32 +15,12 @@ import argparse
 import os
 from pathlib import Path
 
+from make_large_project import ROOTS, model_sql, model_yml
+
 from devsupport.environments import copy_checkout
 from devsupport.workspace import domains, new_domain
 
 REPO = Path(__file__).resolve().parent.parent
-ROOTS = {"sales": ("stg_shop__orders", "order_id"), "inventory": ("stg_erp__stock_movements", "movement_id")}
-
-
-def _model(domain: str, index: int, upstream: str | None) -> str:
-    if index == 0:
-        if domain in ROOTS:
-            root, key = ROOTS[domain]
-            return f"select {key} as id from {{{{ ref('{root}') }}}}\n"
-        return f"select id from {{{{ ref('{upstream}') }}}}\n"
-    parents = sorted({f"gen_{domain}_{index - 1:04d}", f"gen_{domain}_{index // 2:04d}"})
-    first, *rest = parents
-    joins = "".join(f"\njoin {{{{ ref('{p}') }}}} as p{i} using (id)" for i, p in enumerate(rest))
-    return f"select id from {{{{ ref('{first}') }}}}{joins}\n"
-
-
-def _properties(domain: str, count: int) -> str:
-    entries = "".join(
-        f"  - name: gen_{domain}_{i:04d}\n    description: Generated model {i} of {domain}.\n"
-        + ("    access: public\n" if i == count - 1 else "")
-        + "    columns:\n      - name: id\n        data_tests: [not_null, unique]\n"
-        for i in range(count))
-    return f"version: 2\n\nmodels:\n{entries}"
 
 
 def pythonpath(root: Path) -> str:
@@ -65,8 +45,8 @@ def make_organisation(root: Path, domain_count: int, models: int) -> Path:
             before = chain[chain.index(domain) - 1]
             upstream = f"gen_{before}_{per_domain - 1:04d}"
         for i in range(per_domain):
-            (folder / f"gen_{domain}_{i:04d}.sql").write_text(_model(domain, i, upstream))
-        (folder / f"_{domain}__generated.yml").write_text(_properties(domain, per_domain))
+            (folder / f"gen_{domain}_{i:04d}.sql").write_text(model_sql(domain, i, upstream))
+        (folder / f"_{domain}__generated.yml").write_text(model_yml(domain, per_domain, public_last=True))
     return root
 
 
