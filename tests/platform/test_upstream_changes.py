@@ -5,8 +5,7 @@ the platform works as stock Dagster does.
 
 The environment is the lock's, synced into a folder of the test's (uv links the files from its
 cache, so an edit writes a new file in place of the link and the cache is never touched). Each
-change, one at a time (what ``python -m dataplatform.patches`` says) and all together (the
-platform): an optional parameter added to the code server's
+change, one at a time and all together: an optional parameter added to the code server's
 ``get_external_pipeline_subset_result`` (the dialog patch), ``_mp_ctx`` renamed in
 ``DagsterApiServer`` (warm runs), ``_should_backfill_atomic_asset_graph_subset_unit`` renamed in
 the backfill daemon (the backfill units). Then, on the platform's test project, under the stock
@@ -99,12 +98,10 @@ def test_each_change_unfits_its_own_patch_only(name, environment):
             assert state.startswith("on "), said
 
 
-def test_a_later_dagster_leaves_the_patches_off_and_the_platform_runs(environment, fixture_root, tmp_path):
-    """Every change at once (each alone: test_each_change_unfits_its_own_patch_only), as a release
-    that moved all of them would: each patch off with its warning, and the platform runs."""
+@pytest.mark.parametrize("patches", [("dialog",), ("warm_runs",), ("backfill_units",), tuple(CHANGES)],
+                         ids=["dialog", "warm_runs", "backfill_units", "all"])
+def test_a_later_dagster_leaves_the_patch_off_and_the_platform_runs(patches, environment, fixture_root, tmp_path):
     import dagster
-
-    patches = tuple(CHANGES)
 
     bin_dir = environment / "bin"
     local = tmp_path / "local"
