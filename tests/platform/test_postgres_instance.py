@@ -129,10 +129,18 @@ def test_runs_of_two_locations_go_through_the_daemon_and_are_stored_in_postgres(
 
 def test_two_builds_of_one_domain_wait_for_the_pool(platform, runs):
     run_ids, _ = runs
-    with platform.instance() as instance:
-        runs_overlapped = overlaps([run_window(instance, r) for r in run_ids[1:]])
-        steps = [step_windows(instance, r)["billing_dbt"] for r in run_ids[1:]]
-    assert runs_overlapped, "the runs did not run side by side, so this test proves nothing"
+    pair = run_ids[1:]
+    for _attempt in range(2):
+        with platform.instance() as instance:
+            runs_overlapped = overlaps([run_window(instance, r) for r in pair])
+            steps = [step_windows(instance, r)["billing_dbt"] for r in pair]
+        if runs_overlapped:
+            break
+        # The daemon dequeued the second only after the first ended (a timing of the queue, seen
+        # once in CI): two more builds launched together, once.
+        pair = [platform.launch_job("billing", "billing_build", day(1)) for _ in range(2)]
+        platform.wait_for_runs(pair)
+    assert runs_overlapped, "the runs did not run side by side, twice, so this test proves nothing"
     assert not overlaps(steps)
 
 
