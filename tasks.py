@@ -3,7 +3,7 @@
 workspace's own.
 
     python3 tasks.py up      # the platform: `dg dev` (webserver on 127.0.0.1:3000, daemon, schedules)
-    python3 tasks.py test    # the test suite (extra arguments go to pytest, e.g. -m "not platform")
+    python3 tasks.py test    # the test suite, on 3 workers (extra arguments go to pytest, e.g. -m "not platform")
     python3 tasks.py new-domain NAME [--remove]   # a domain, registered everywhere (or removed)
     python3 tasks.py remove-example               # the example this repository ships (example.toml)
     python3 tasks.py canary                       # the platform against the newest Dagster and dbt
@@ -20,6 +20,9 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent
+# The suite's workers (pytest-xdist; tests/conftest.py groups the tests): three on two cores, as
+# most of the platform tier waits on Dagster's ticks. PLATFORM_TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS = ["-n", os.environ.get("PLATFORM_TEST_WORKERS", "3"), "--dist", "loadgroup"]
 
 
 def uv_command() -> list[str]:
@@ -159,7 +162,7 @@ def dev_calendar(local_dir: Path) -> tuple[str, int]:
 
 def main() -> None:
     workspace = ["python", "-m", "devsupport"]
-    commands = {"up": ["python", __file__, "serve"], "test": ["pytest"],
+    commands = {"up": ["python", __file__, "serve"], "test": ["pytest", *TEST_WORKERS],
                 "new-domain": [*workspace, "new-domain"], "remove-example": [*workspace, "remove-example"],
                 "canary": ["python", "-m", "devsupport.canary"]}
     if len(sys.argv) >= 2 and sys.argv[1] == "serve":

@@ -27,6 +27,11 @@ LOCATION_TIERS = {
     "e2e/test_bad_input.py": ("shared_ingest",),
     "e2e/test_ingest_partitions.py": ("shared_ingest",),
 }
+# `tasks.py test` runs on several workers (pytest-xdist, --dist loadgroup). The tiers that read or
+# parse the checkout's own dbt project (its one target/ folder, parsed under each worker's
+# environment) run on one worker, one after the other; each e2e or platform module, which works on
+# copies of its own, runs whole on one worker, so its module fixtures (a platform) start once.
+SHARED_CHECKOUT_TIERS = ("static", "unit", "definitions", "deploy", "bigquery", "example")
 
 
 def pytest_configure(config):
@@ -42,6 +47,8 @@ def pytest_collection_modifyitems(items):
         path = Path(item.fspath).relative_to(REPO / "tests")
         if path.parts[0] in TIERS:
             item.add_marker(getattr(pytest.mark, path.parts[0]))
+        shares_checkout = path.parts[0] in SHARED_CHECKOUT_TIERS
+        item.add_marker(pytest.mark.xdist_group("checkout" if shares_checkout else path.as_posix()))
         for location in LOCATION_TIERS.get(path.as_posix(), ()):
             item.add_marker(getattr(pytest.mark, location))
 

@@ -223,6 +223,8 @@ def browser_page(profile: Path):
             browser = playwright.chromium.connect_over_cdp(f"http://127.0.0.1:{port}")
             page = browser.contexts[0].new_page()
             page.set_viewport_size({"width": 1600, "height": 1000})
+            # The prompt may open late, over a slow first load: skip it whenever it is in the way.
+            page.add_locator_handler(page.get_by_role("button", name="Skip"), lambda skip: skip.first.click())
             yield page
             browser.close()
     finally:
@@ -231,11 +233,9 @@ def browser_page(profile: Path):
 
 
 def open_ui(page, url: str) -> None:
-    """Go to a page of the UI and wait for it to settle, past the first-visit prompt."""
+    """Go to a page of the UI and wait for it to settle (browser_page skips the first-visit prompt
+    whenever it opens)."""
     page.goto(url, wait_until="networkidle")
-    skip = page.get_by_role("button", name="Skip")
-    if skip.count():
-        skip.first.click()
 
 
 def screenshot(page, name: str) -> Path:
