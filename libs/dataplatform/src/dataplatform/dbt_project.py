@@ -4,7 +4,8 @@ Three code locations load at the same time. If each ran ``dbt parse`` (dagster-d
 ``prepare_if_dev``) they would race on ``target/`` (dagster#33993). Instead the manifest is
 rebuilt only when the project's files, or the environment variables they read, changed since
 the last parse, under a file lock, so the first location to load parses and the others read its
-manifest. A deployment image parses at build; a location started with other values (the real
+manifest; the same step cuts each domain's slice of it (``dataplatform.manifest_slices``), which
+is all its location reads. A deployment image parses at build; a location started with other values (the real
 BigQuery project) parses once more at start, so that its runs can parse partially.
 """
 
@@ -24,6 +25,8 @@ import yaml
 from dagster import get_dagster_logger
 from dagster_dbt import DbtCliResource, DbtProject
 from filelock import FileLock
+
+from dataplatform.manifest_slices import write_slices
 
 log = get_dagster_logger("dbt_project")
 
@@ -122,7 +125,7 @@ def install_packages(project: DbtProject) -> None:
 
 def prepare_manifest(project: DbtProject) -> Path:
     """Return an up-to-date manifest.json, running ``dbt deps`` when the project's packages changed
-    and ``dbt parse`` only if the project changed."""
+    and ``dbt parse`` only if the project changed; each domain's slice beside it."""
     manifest_path = project.manifest_path
     target_dir = manifest_path.parent
     target_dir.mkdir(parents=True, exist_ok=True)
@@ -130,23 +133,23 @@ def prepare_manifest(project: DbtProject) -> Path:
     with FileLock(str(target_dir / "manifest.lock"), timeout=600):
         install_packages(project)
         fingerprint = project_fingerprint(project.project_dir, project.target or "")
-        if (
+        if not (
             manifest_path.is_file()
             and fingerprint_path.is_file()
             and fingerprint_path.read_text() == fingerprint
         ):
-            return manifest_path
-        started = time.monotonic()
-        log.info("dbt project %s or the environment it reads changed: running dbt parse", project.project_dir)
-        error = (
-            dbt_cli(project)
-            .cli(["parse", "--quiet"], target_path=project.target_path, raise_on_error=False)
-            .get_error()
-        )
-        if error is not None:
-            raise ManifestError(f"dbt parse failed in {project.project_dir}: {error}")
-        fingerprint_path.write_text(fingerprint)
-        log.info("dbt parse done in %.1f s", time.monotonic() - started)
+            started = time.monotonic()
+            log.info("dbt project %s or the environment it reads changed: running dbt parse", project.project_dir)
+            error = (
+                dbt_cli(project)
+                .cli(["parse", "--quiet"], target_path=project.target_path, raise_on_error=False)
+                .get_error()
+            )
+            if error is not None:
+                raise ManifestError(f"dbt parse failed in {project.project_dir}: {error}")
+            fingerprint_path.write_text(fingerprint)
+            log.info("dbt parse done in %.1f s", time.monotonic() - started)
+        write_slices(manifest_path, fingerprint)
     return manifest_path
 
 

@@ -3,6 +3,7 @@
 import functools
 import json
 from datetime import timedelta
+from pathlib import Path
 
 from dagster import AssetSelection, Definitions, FreshnessPolicy, define_asset_job, get_dagster_logger
 from dagster_dbt import DbtProject
@@ -12,6 +13,7 @@ from dataplatform.dbt_op import build_dbt_assets
 from dataplatform.dbt_project import dbt_cli, get_dbt_project, prepare_manifest
 from dataplatform.domain import DomainPlan, plan_domain
 from dataplatform.execution import RUN_TAGS, platform_executor, schedule_status, sensor_status
+from dataplatform.manifest_slices import slice_path
 from dataplatform.partitions import daily_partitions
 from dataplatform.settings import Settings, resolve_settings
 from dataplatform.translator import PlatformTranslator
@@ -30,18 +32,22 @@ def build_domain_definitions(domain: str, *, marts_fresh_by: str, start: str = "
     settings = settings or resolve_settings()
     settings.export_dbt_env()
     project = get_dbt_project(settings.require_dbt_project(), settings.dbt_target)
-    manifest_file = prepare_manifest(project).stat()
-    return _domain_definitions(domain, marts_fresh_by, start, cron, settings, project,
-                               (manifest_file.st_mtime_ns, manifest_file.st_size))
+    manifest_path = prepare_manifest(project)
+    # Its own slice of the manifest; the whole one if its group has none (an undeclared group:
+    # plan_domain names the groups the project declares).
+    path = slice_path(manifest_path, domain) if slice_path(manifest_path, domain).is_file() else manifest_path
+    stat = path.stat()
+    return _domain_definitions(domain, marts_fresh_by, start, cron, settings, project, path,
+                               (stat.st_mtime_ns, stat.st_size))
 
 
 @functools.lru_cache(maxsize=4)
 def _domain_definitions(domain: str, marts_fresh_by: str, start: str, cron: str | None, settings: Settings,
-                        project: DbtProject, manifest_version: tuple[int, int]) -> Definitions:
+                        project: DbtProject, manifest_path: Path, manifest_version: tuple[int, int]) -> Definitions:
     """Built once per domain, settings and manifest version. A code server calls a location's
     ``@definitions`` function twice at start (once for its load context, then for the repository):
     the second call gets the first's definitions, not a second copy of the domain's specs."""
-    manifest = json.loads(project.manifest_path.read_text())
+    manifest = json.loads(manifest_path.read_text())
     translator = PlatformTranslator(source_tests_as_checks=True, marts_freshness=marts_freshness(marts_fresh_by),
                                     project=project)
     plan = plan_domain(manifest, domain, marts_fresh_by, translator, start=start, cron=cron)
