@@ -20,9 +20,9 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent
-# The suite's workers (pytest-xdist; tests/conftest.py groups the tests): three on two cores, as
+# The suite's workers (pytest-xdist; tests/conftest.py schedules the tests): three on two cores, as
 # most of the platform tier waits on Dagster's ticks. PLATFORM_TEST_WORKERS=0 runs it in one process.
-TEST_WORKERS = ["-n", os.environ.get("PLATFORM_TEST_WORKERS", "3"), "--dist", "loadgroup"]
+TEST_WORKERS = ["-n", os.environ.get("PLATFORM_TEST_WORKERS", "3")]
 
 
 def uv_command() -> list[str]:

@@ -27,10 +27,10 @@ LOCATION_TIERS = {
     "e2e/test_bad_input.py": ("shared_ingest",),
     "e2e/test_ingest_partitions.py": ("shared_ingest",),
 }
-# `tasks.py test` runs on several workers (pytest-xdist, --dist loadgroup). The tiers that read or
-# parse the checkout's own dbt project (its one target/ folder, parsed under each worker's
-# environment) run on one worker, one after the other; each e2e or platform module, which works on
-# copies of its own, runs whole on one worker, so its module fixtures (a platform) start once.
+# `tasks.py test` runs on several workers (pytest-xdist). The tiers that read or parse the
+# checkout's own dbt project (its one target/ folder, parsed under each worker's environment) run
+# on one worker, one after the other; each e2e or platform module, which works on copies of its
+# own, runs whole on one worker, so its module fixtures (a platform) start once.
 SHARED_CHECKOUT_TIERS = ("static", "unit", "definitions", "deploy", "bigquery", "example")
 
 
@@ -42,13 +42,26 @@ def pytest_configure(config):
         config.addinivalue_line("markers", f"{location}: the tests of the {location} code location")
 
 
+def pytest_xdist_make_scheduler(config, log):
+    """xdist's scheduling by scope, where a scope is "checkout" for the tiers that share the
+    checkout's dbt project, else the test module. (xdist's own `loadgroup` renames node ids, which
+    pytest 9.2 no longer reads; a scheduler's `_split_scope` is how xdist's own schedulers differ.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class CheckoutOrModule(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]  # tests/<tier>/test_x.py
+            parts = Path(module).parts
+            return "checkout" if len(parts) > 1 and parts[1] in SHARED_CHECKOUT_TIERS else module
+
+    return CheckoutOrModule(config, log)
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         path = Path(item.fspath).relative_to(REPO / "tests")
         if path.parts[0] in TIERS:
             item.add_marker(getattr(pytest.mark, path.parts[0]))
-        shares_checkout = path.parts[0] in SHARED_CHECKOUT_TIERS
-        item.add_marker(pytest.mark.xdist_group("checkout" if shares_checkout else path.as_posix()))
         for location in LOCATION_TIERS.get(path.as_posix(), ()):
             item.add_marker(getattr(pytest.mark, location))
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from dagster import AssetKey, DagsterRunStatus
 from platform_support import browser_page, open_ui, planned_but_unevaluated_checks, screenshot, start_platform, stop_platform
-from support import FIXTURE, REPO, land_fixture_days, scalar
+from support import FIXTURE, REPO, land_fixture_days, scalar, scratch_clone
 
 from dataplatform.partitions import PARTITIONS_START_VARIABLE
 
@@ -31,8 +31,12 @@ def yesterday() -> str:
 
 @pytest.fixture
 def shipped(tmp_path_factory):
-    """`tasks.py up` of the repository as a fresh clone has it (the example's simulated sources in it)."""
-    platform = start_platform(tmp_path_factory.mktemp("shipped"), root=REPO, fixed_dates=False)
+    """`tasks.py up` of the repository as a fresh clone has it (the example's simulated sources in
+    it): a copy, so that its manifest is prepared in the copy's dbt/target, not in the checkout's
+    that other tests share."""
+    root = scratch_clone(tmp_path_factory.mktemp("clone") / "repo")
+    (root / ".venv").symlink_to(REPO / ".venv")  # each project's .env points at ../../.venv
+    platform = start_platform(tmp_path_factory.mktemp("shipped"), root=root, fixed_dates=False)
     yield platform
     stop_platform(platform)
 
