@@ -158,14 +158,15 @@ def instance_home(home: Path, config: str) -> Path:
     return home
 
 
-def start_code_servers(env: dict, log, workspace: Path, bin_dir_of) -> list[subprocess.Popen]:
-    """One `dagster api grpc` per location of the daily chain, each from ``bin_dir_of(location)``,
-    writing to ``log``; once every one listens, ``workspace`` names them all for the instance's
-    processes (RuntimeError, naming the log, if one exits first)."""
-    ports = {location: free_port() for location, _ in DAILY_CHAIN}
+def start_code_servers(env: dict, log, workspace: Path, bin_dir_of, locations: list[str] | None = None,
+                       cwd: Path = REPO) -> list[subprocess.Popen]:
+    """One `dagster api grpc` per location (by default those of the daily chain), each from
+    ``bin_dir_of(location)``, writing to ``log``; once every one listens, ``workspace`` names them
+    all for the instance's processes (RuntimeError, naming the log, if one exits first)."""
+    ports = {location: free_port() for location in (locations or [location for location, _ in DAILY_CHAIN])}
     processes = [subprocess.Popen([str(bin_dir_of(location) / "dagster"), "api", "grpc", "-m", f"{location}.definitions",
                                    "--location-name", location, "-h", "127.0.0.1", "-p", str(port)],
-                                  env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, preexec_fn=own_process_group)
+                                  env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, preexec_fn=own_process_group)
                  for location, port in ports.items()]
     exited = lambda: any(process.poll() is not None for process in processes)
     wait_until(lambda: all(listening(port) for port in ports.values()) or exited(), "the code servers", timeout=900)
@@ -461,13 +462,13 @@ def full_rebuild(env: dict, landing: Path, db: Path, days: int) -> dict[str, flo
 TRIGGER_TICK = """
 import json, statistics, tempfile, time
 from dagster import AssetMaterialization, DagsterInstance, build_sensor_context
-import sales.definitions
+import importlib
 from dataplatform.domain import plan_domain
 from dataplatform.partitions import daily_partitions
 
-repo = sales.definitions.defs().get_repository_def()
-sensor = repo.get_sensor_def("sales_on_new_data")
-plan = plan_domain(json.load(open({manifest!r})), "sales", "0 7 * * *")
+repo = importlib.import_module("{domain}.definitions").defs().get_repository_def()
+sensor = repo.get_sensor_def("{domain}_on_new_data")
+plan = plan_domain(json.load(open({manifest!r})), "{domain}", "0 7 * * *")
 days = daily_partitions().get_partition_keys()[:{days}]
 readers = sorted({{r for i in plan.inputs for r in i.readers}}, key=str)
 with tempfile.TemporaryDirectory() as home, DagsterInstance.local_temp(home) as instance:
@@ -498,7 +499,7 @@ def bench_trigger(large: Path, days: int) -> dict:
                "PLATFORM_PARTITIONS_START": "2025-01-01"}  # more than `days` partitions
         prepare_manifest_for(env)
         out = subprocess.run([sys.executable, "-c", TRIGGER_TICK.format(manifest=str(project / "target" / "manifest.json"),
-                                                                        days=days)],
+                                                                        days=days, domain="sales")],
                              env=env, cwd=REPO, capture_output=True, text=True, check=True).stdout
         figures[name] = json.loads(out.strip().splitlines()[-1])
     return figures
@@ -642,18 +643,24 @@ def start_dg_dev(env: dict, port: int, local: Path, root: Path = REPO) -> list[s
                              preexec_fn=own_process_group)]
 
 
-def start_one_process_per_location(env: dict, port: int, local: Path) -> list[subprocess.Popen]:
+def start_one_process_per_location(env: dict, port: int, local: Path, root: Path = REPO,
+                                   own_environments: bool = True) -> list[subprocess.Popen]:
     """The deployed shape (the Helm chart's user deployments run `dagster api grpc`): one code
-    server process per location, each from its own environment as its image has it, and the
+    server process per location, each from its own environment as its image has it (or, with
+    ``own_environments`` off, this one: the same modules, so the same memory), and the
     webserver and daemon (the platform image: this environment) reading them over gRPC."""
+    from devsupport.workspace import locations
+
     home = instance_home(local / "dagster_home", (REPO / "deploy" / "dev" / "dagster.yaml").read_text())
     env = {**env, "DAGSTER_HOME": str(home)}
     subprocess.run([sys.executable, "-m", "dataplatform.dbt_project", "prepare"], env=env, check=True,
                    stdout=subprocess.DEVNULL)
     bin_dir, log = Path(sys.executable).parent, open(local / "platform.log", "wb")
     workspace = local / "workspace.grpc.yaml"
-    processes = start_code_servers(env, log, workspace, lambda location: install_location(location, WORK / "venvs" / location))
-    start = lambda args: subprocess.Popen(args, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+    bin_dir_of = ((lambda location: install_location(location, WORK / "venvs" / location)) if own_environments
+                  else (lambda _location: bin_dir))
+    processes = start_code_servers(env, log, workspace, bin_dir_of, [loc.name for loc in locations(root)], cwd=root)
+    start = lambda args: subprocess.Popen(args, env=env, cwd=root, stdout=log, stderr=subprocess.STDOUT,
                                           preexec_fn=own_process_group)
     processes.append(start([str(bin_dir / "dagster-daemon"), "run", "-w", str(workspace)]))
     processes.append(start([str(bin_dir / "dagster-webserver"), "-w", str(workspace), "-h", "127.0.0.1", "-p", str(port)]))
@@ -688,42 +695,44 @@ def platform_rss(env: dict, start, seconds: float = 20, timeout: float = 900, co
             stop_group(process)
 
 
-def bench_latency(days: int) -> dict:
-    """A landed day's way through the platform as it runs (`tasks.py up`, the triggers on, its
-    default trigger interval): for each of ``days`` days, ingest launched as its schedule does,
-    then every domain started by its trigger. From ingest's end to the last domain's end: ``wall``,
-    ``work`` (the domain runs' own seconds, start to end) and ``idle`` (the rest), and per hop
-    what the idle is: the trigger's wait (the previous run's end to the run's creation) and the
-    queue and start (creation to start). Then a "Materialize all" of one more day, as the UI
-    launches it, with what it waits for (Dagster's backfill daemon ticks every 30 s)."""
+def bench_latency(days: int, root: Path = REPO, env: dict | None = None, name: str = "latency") -> dict:
+    """A landed day's way through the platform as it runs (`tasks.py up` in ``root``, the triggers
+    on, its default trigger interval): for each of ``days`` days, ingest launched as its schedule
+    does, then every domain started by its trigger. From ingest's end to the last domain's end:
+    ``wall``, ``work`` (the runs' own seconds along the chain that ended last) and ``idle`` (the
+    rest), and per hop of that chain what the idle is: the trigger's wait (the previous run's end
+    to the run's creation) and the queue and start (creation to start). Then a "Materialize all"
+    of one more day, as the UI launches it, with what it waits for (Dagster's backfill daemon
+    ticks every 30 s)."""
     from datetime import UTC, datetime, timedelta
 
-    from devsupport import DOMAINS, LOCATIONS
+    from devsupport.workspace import domains, locations
 
-    local = WORK / "latency"
+    chain_domains = list(domains(root))
+    local = WORK / name
     shutil.rmtree(local, ignore_errors=True)
     local.mkdir(parents=True)
     first = datetime.now(UTC).date() - timedelta(days=days + 1)
     (local / "partitions_start").write_text(f"{first}\n")  # the dev sources land every day from it to yesterday
-    env = scrubbed_env(PLATFORM_LOCAL_DIR=str(local), PLATFORM_SCHEDULES="stopped")
+    env = {**(env or scrubbed_env()), "PLATFORM_LOCAL_DIR": str(local), "PLATFORM_SCHEDULES": "stopped"}
     port = free_port()
     web = Webserver(f"http://127.0.0.1:{port}")
-    [process] = start_dg_dev(env, port, local)
+    [process] = start_dg_dev(env, port, local, root)
     try:
-        wait_for_locations(web.url, [process], local / "platform.log", 900, count=len(LOCATIONS), errors_count=False)
-        for domain in DOMAINS:
+        wait_for_locations(web.url, [process], local / "platform.log", 900, count=len(locations(root)), errors_count=False)
+        for domain in chain_domains:
             web.set_sensor(domain, f"{domain}_on_new_data", running=True)
-        figures: dict = {"chain": " -> ".join(("ingest", *DOMAINS)), "days": []}
+        figures: dict = {"domains": chain_domains, "days": []}
         with DagsterInstance.from_config(str(local / "dagster_home")) as instance:
             for k in range(days):
                 day = (first + timedelta(days=k)).isoformat()
                 ingest = web.launch_job("shared_ingest", "ingest_sources", day)
-                records = wait_until(lambda day=day, ingest=ingest: _day_done(instance, ingest, day, DOMAINS),
+                records = wait_until(lambda day=day, ingest=ingest: _day_done(instance, ingest, day, chain_domains),
                                      f"day {day} through every domain", 900)
                 figures["days"].append(_chain_latency(records))
                 print(f"  {day}: {figures['days'][-1]['wall_s']:.1f} s wall, {figures['days'][-1]['idle_s']:.1f} s idle",
                       flush=True)
-            for domain in DOMAINS:
+            for domain in chain_domains:
                 web.set_sensor(domain, f"{domain}_on_new_data", running=False)
             last = (first + timedelta(days=days)).isoformat()
             backfill_id, launched = web.materialize_all([last]), time.time()
@@ -732,6 +741,19 @@ def bench_latency(days: int) -> dict:
     finally:
         stop_group(process)
     return figures
+
+
+def bench_chain_latency(days: int, depth: int = 3, models: int = 8) -> dict:
+    """The same through a chain of domains ``depth`` deep (bench/make_organisation.py: sales,
+    org_01, org_02, ... each reading the one before; inventory beside them). Few models: the
+    generated ones are views of views, and a long chain of them makes every query slow."""
+    from make_organisation import make_organisation, pythonpath
+
+    root = WORK / "chain"
+    shutil.rmtree(root, ignore_errors=True)
+    make_organisation(root, depth + 1, models)
+    env = scrubbed_env(DBT_PROJECT_DIR=str(root / "dbt"), PYTHONPATH=pythonpath(root))
+    return bench_latency(days, root, env, name="chain_latency")
 
 
 def _day_done(instance: DagsterInstance, ingest: str, day: str, domains) -> list | None:
@@ -751,18 +773,29 @@ def _day_done(instance: DagsterInstance, ingest: str, day: str, domains) -> list
 
 
 def _chain_latency(records: list) -> dict:
+    """The day's figures along the chain of runs that ended last: from the last domain run back,
+    each run's predecessor is the run that ended last before it started (ingest at the head). On
+    the one-writer warehouse that may be a run of another branch the queue made it wait for.
+    A hop's idle is its trigger's wait (the predecessor's end to the run's creation, none if the
+    trigger saw its inputs before that run had ended) and its queue and start (the rest)."""
     ingest, *domains = records
-    domains.sort(key=lambda r: r.start_time)
+    chain = [max(domains, key=lambda r: r.end_time)]
+    while True:
+        before = [r for r in domains if r.end_time <= chain[0].start_time and r not in chain]
+        if not before:
+            break
+        chain.insert(0, max(before, key=lambda r: r.end_time))
     hops, previous_end = [], ingest.end_time
-    for record in domains:
+    for record in chain:
         created = record.create_timestamp.timestamp()
-        hops.append({"job": record.dagster_run.job_name, "trigger_wait_s": created - previous_end,
-                     "queue_and_start_s": record.start_time - created, "run_s": record.end_time - record.start_time})
+        hops.append({"job": record.dagster_run.job_name, "trigger_wait_s": max(0.0, created - previous_end),
+                     "queue_and_start_s": record.start_time - max(created, previous_end),
+                     "run_s": record.end_time - record.start_time})
         previous_end = record.end_time
     wall = previous_end - ingest.end_time
     work = sum(hop["run_s"] for hop in hops)
     return {"ingest_s": ingest.end_time - ingest.start_time, "wall_s": wall, "work_s": work, "idle_s": wall - work,
-            "idle_per_hop_s": (wall - work) / len(hops), "hops": hops}
+            "idle_per_hop_s": (wall - work) / len(hops), "hops": hops, "runs": len(domains)}
 
 
 def _backfill_done(instance: DagsterInstance, backfill_id: str) -> list | None:
@@ -785,12 +818,16 @@ def _backfill_latency(records: list, launched: float) -> dict:
                         for previous, r in zip([None, *records], records, strict=False)]}
 
 
-def bench_organisation(domain_count: int, models: int) -> dict:
+def bench_organisation(domain_count: int, models: int, days: int = 2) -> dict:
     """An organisation's workspace (bench/make_organisation.py: ``domain_count`` domains reading
-    each other in a chain, ``models`` models): the manifest's preparation, each location's load in
-    a fresh interpreter (seconds, peak RSS) against the floor (import dagster_dbt and read the
-    manifest), and the whole platform's RSS under `dg dev`."""
+    each other in a chain, ``models`` models): the manifest's preparation (the slices included);
+    each location's load in a fresh interpreter (seconds, peak RSS) against two floors (import
+    dagster_dbt; that and read the whole manifest); the triggers' tick with a year of history; the
+    whole platform's RSS as deployed (a code server per location) and under `dg dev`; and a
+    "Materialize all" of ``days`` days (runs per location, wall time)."""
     from make_organisation import make_organisation, pythonpath
+
+    from devsupport.workspace import locations
 
     root = WORK / "organisation"
     shutil.rmtree(root, ignore_errors=True)
@@ -801,20 +838,77 @@ def bench_organisation(domain_count: int, models: int) -> dict:
     prepare_manifest_for(env)
     manifest = root / "dbt" / "target" / "manifest.json"
     nodes = json.loads(manifest.read_text())["nodes"].values()
-    figures: dict = {"domains": domain_count, "models": sum(n["resource_type"] == "model" for n in nodes),
+    figures: dict = {"domains": domain_count, "days": days, "models": sum(n["resource_type"] == "model" for n in nodes),
                      "manifest_mb": manifest.stat().st_size / 2**20, "prepare_s": time.perf_counter() - started,
                      "locations": {}}
-    seconds, rss = measure(LOAD_BASELINE.format(manifest=str(manifest)), env)
-    figures["floor"] = {"seconds": seconds, "peak_rss_mb": rss}
-    from devsupport.workspace import locations
-
+    figures["floor"] = dict(zip(("seconds", "peak_rss_mb"), measure(LOAD_BASELINE.format(manifest=str(manifest)), env),
+                                strict=True))
+    figures["import floor"] = dict(zip(("seconds", "peak_rss_mb"), measure(IMPORT_FLOOR, env), strict=True))
     for location in locations(root):
         seconds, rss = measure(LOAD_LOCATION.format(location=location.name), env, cwd=root)
         owned = sum(n["resource_type"] == "model" and n["config"].get("group") == location.name for n in nodes)
-        figures["locations"][location.name] = {"models": owned, "seconds": seconds, "peak_rss_mb": rss}
+        sliced = manifest.parent / "slices" / f"{location.name}.json"
+        figures["locations"][location.name] = {"models": owned, "seconds": seconds, "peak_rss_mb": rss,
+                                               "slice_mb": sliced.stat().st_size / 2**20 if sliced.is_file() else 0}
         print(f"  {location.name}: {owned} models, {seconds:.1f} s, {rss:.0f} MB", flush=True)
-    figures["dg dev"] = platform_rss(env, lambda e, port, local: start_dg_dev(e, port, local, root),
-                                     count=len(locations(root)))
+    last = [loc.name for loc in locations(root)][-1]
+    figures["trigger"] = {name: trigger_tick(env, root, name, 365) for name in ("sales", last)}
+    print(f"  trigger ticks: {figures['trigger']}", flush=True)
+    count = len(locations(root))
+    figures["deployed"] = platform_rss(env, lambda e, port, local: start_one_process_per_location(
+        e, port, local, root, own_environments=False), count=count)
+    print(f"  as deployed: {figures['deployed']}", flush=True)
+    figures["dg dev"] = platform_rss(env, lambda e, port, local: start_dg_dev(e, port, local, root), count=count)
+    print(f"  under dg dev: {figures['dg dev']}", flush=True)
+    if days:
+        figures["materialize_all"] = materialize_all_days(root, env, days)
+    return figures
+
+
+IMPORT_FLOOR = """
+import dagster, dagster_dbt, dbt.graph.selector
+"""
+
+
+def trigger_tick(env: dict, root: Path, domain: str, days: int) -> dict:
+    """``domain``'s trigger's tick with ``days`` days of its inputs materialized (TRIGGER_TICK)."""
+    env = {**env, "PLATFORM_PARTITIONS_START": "2025-01-01"}  # more than `days` partitions
+    manifest = root / "dbt" / "target" / "manifest.json"
+    out = subprocess.run([sys.executable, "-c", TRIGGER_TICK.format(manifest=str(manifest), days=days, domain=domain)],
+                         env=env, cwd=root, capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def materialize_all_days(root: Path, env: dict, days: int) -> dict:
+    """`tasks.py up` in ``root`` with ``days`` days landed, then "Materialize all" of them, as the
+    UI launches it: its runs per location and its wall time."""
+    from datetime import UTC, datetime, timedelta
+
+    from devsupport.workspace import locations
+
+    local = WORK / "organisation-days"
+    shutil.rmtree(local, ignore_errors=True)
+    local.mkdir(parents=True)
+    first = datetime.now(UTC).date() - timedelta(days=days)
+    (local / "partitions_start").write_text(f"{first}\n")
+    env = {**env, "PLATFORM_LOCAL_DIR": str(local), "PLATFORM_SCHEDULES": "stopped"}
+    port = free_port()
+    web = Webserver(f"http://127.0.0.1:{port}")
+    [process] = start_dg_dev(env, port, local, root)
+    try:
+        wait_for_locations(web.url, [process], local / "platform.log", 900, count=len(locations(root)), errors_count=False)
+        with DagsterInstance.from_config(str(local / "dagster_home")) as instance:
+            backfill_id = web.materialize_all([(first + timedelta(days=k)).isoformat() for k in range(days)])
+            launched = time.time()
+            runs = wait_until(lambda: _backfill_done(instance, backfill_id), "the Materialize all", 3600)
+            figures = _backfill_latency(runs, launched)
+            figures["runs_per_location"] = {}
+            for record in runs:
+                name = record.dagster_run.remote_job_origin.location_name
+                figures["runs_per_location"][name] = figures["runs_per_location"].get(name, 0) + 1
+            figures["backfill_status"] = instance.get_backfill(backfill_id).status.value
+    finally:
+        stop_group(process)
     return figures
 
 
@@ -848,6 +942,7 @@ def main() -> None:
     parser.add_argument("--trigger-days", type=int, default=365, help="trigger: days of history on the instance")
     parser.add_argument("--org-domains", type=int, default=10, help="organisation: domains of the generated workspace")
     parser.add_argument("--org-models", type=int, default=5000, help="organisation: its generated models")
+    parser.add_argument("--org-days", type=int, default=2, help='organisation: the days of its "Materialize all" (0: none)')
     args = parser.parse_args()
     sections = set(args.sections.split(","))
     if unknown := sections - set(SECTIONS):
@@ -907,10 +1002,12 @@ def main() -> None:
         results["publishing"] = bench_publishing(args.scale, args.history_scale, args.history_days, args.repeat)
     if "organisation" in sections:
         print(f"an organisation: {args.org_domains} domains, {args.org_models} models ...", flush=True)
-        results["organisation"] = bench_organisation(args.org_domains, args.org_models)
+        results["organisation"] = bench_organisation(args.org_domains, args.org_models, args.org_days)
     if "latency" in sections:
-        print(f"a day's latency through the chain, {args.repeat} day(s) ...", flush=True)
-        results["latency"] = bench_latency(args.repeat)
+        print(f"a day's latency through the example's domains, {args.repeat} day(s) ...", flush=True)
+        results["latency"] = {"the example": bench_latency(args.repeat)}
+        print(f"a day's latency through a chain of three domains, {args.repeat} day(s) ...", flush=True)
+        results["latency"]["a chain three deep"] = bench_chain_latency(args.repeat)
 
     report(results)
     (WORK / "results.json").write_text(json.dumps(results, indent=2))
@@ -966,18 +1063,26 @@ def report(results: dict) -> None:
     if "organisation" in results:
         r = results["organisation"]
         print(f"\nan organisation: {r['domains']} domains, {r['models']:,} models, manifest {r['manifest_mb']:.0f} MB "
-              f"(prepared in {r['prepare_s']:.0f} s); floor (import dagster_dbt + read it): {r['floor']['seconds']:.1f} s, "
+              f"(prepared in {r['prepare_s']:.0f} s); floors: import dagster_dbt {r['import floor']['seconds']:.1f} s, "
+              f"{r['import floor']['peak_rss_mb']:.0f} MB; and read the whole manifest {r['floor']['seconds']:.1f} s, "
               f"{r['floor']['peak_rss_mb']:.0f} MB")
-        print("  location          models   load s   peak RSS MB")
+        print("  location          models   slice MB   load s   peak RSS MB")
         for name, loc in r["locations"].items():
-            print(f"  {name:<16} {loc['models']:7}  {loc['seconds']:7.1f}  {loc['peak_rss_mb']:12.0f}")
-        d = r["dg dev"]
-        print(f"  whole platform under dg dev: {d['peak_rss_mb']:,.0f} MB, ready in {d['ready_s']:.0f} s; by role: "
-              + ", ".join(f"{role} {mb:,.0f}" for role, mb in d["by_role_mb"].items()))
-    if "latency" in results:
-        r = results["latency"]
-        print(f"\na landed day, {r['chain']} (triggers on; seconds from ingest's end):")
-        print("  day  wall    work    idle   idle/hop   per hop: trigger wait + queue and start")
+            print(f"  {name:<16} {loc['models']:7}  {loc['slice_mb']:8.1f}  {loc['seconds']:7.1f}  {loc['peak_rss_mb']:12.0f}")
+        for name, t in r["trigger"].items():
+            print(f"  trigger tick ({name}_on_new_data): {t['tick_s'] * 1000:.0f} ms with {t['events']:,} materializations "
+                  f"({t['inputs']} inputs, {t['readers']} readers, {t['assets']} assets)")
+        for shape in ("deployed", "dg dev"):
+            d = r[shape]
+            print(f"  whole platform, {shape}: {d['peak_rss_mb']:,.0f} MB, ready in {d['ready_s']:.0f} s; by role: "
+                  + ", ".join(f"{role} {mb:,.0f}" for role, mb in d["by_role_mb"].items()))
+        m = r.get("materialize_all", {"backfill_status": "not run", "runs": 0, "runs_per_location": {}, "wall_s": 0, "work_s": 0})
+        print(f"  Materialize all of {r.get('days', 2)} days: {m['backfill_status']}, {m['runs']} runs ("
+              + ", ".join(f"{name} {n}" for name, n in sorted(m["runs_per_location"].items()))
+              + f"), {m['wall_s']:.0f} s wall, {m['work_s']:.0f} s of runs")
+    for name, r in results.get("latency", {}).items():
+        print(f"\na landed day, {name} ({', '.join(r['domains'])}; triggers on; seconds from ingest's end):")
+        print("  day  wall    work    idle   idle/hop   along the chain that ended last: trigger wait + queue and start")
         for n, day in enumerate(r["days"], 1):
             hops = ", ".join(f"{h['job']} {h['trigger_wait_s']:.1f}+{h['queue_and_start_s']:.1f}" for h in day["hops"])
             print(f"  {n:3}  {day['wall_s']:5.1f}  {day['work_s']:6.1f}  {day['idle_s']:6.1f}  {day['idle_per_hop_s']:8.1f}   {hops}")
