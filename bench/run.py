@@ -827,6 +827,7 @@ def bench_organisation(domain_count: int, models: int, days: int = 2) -> dict:
     "Materialize all" of ``days`` days (runs per location, wall time)."""
     from make_organisation import make_organisation, pythonpath
 
+    from dataplatform.manifest_slices import slice_path
     from devsupport.workspace import locations
 
     root = WORK / "organisation"
@@ -847,7 +848,7 @@ def bench_organisation(domain_count: int, models: int, days: int = 2) -> dict:
     for location in locations(root):
         seconds, rss = measure(LOAD_LOCATION.format(location=location.name), env, cwd=root)
         owned = sum(n["resource_type"] == "model" and n["config"].get("group") == location.name for n in nodes)
-        sliced = manifest.parent / "slices" / f"{location.name}.json"
+        sliced = slice_path(manifest, location.name)
         figures["locations"][location.name] = {"models": owned, "seconds": seconds, "peak_rss_mb": rss,
                                                "slice_mb": sliced.stat().st_size / 2**20 if sliced.is_file() else 0}
         print(f"  {location.name}: {owned} models, {seconds:.1f} s, {rss:.0f} MB", flush=True)

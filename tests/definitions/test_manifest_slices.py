@@ -11,8 +11,8 @@ import pytest
 
 from dataplatform.dbt_op import build_dbt_assets
 from dataplatform.dbt_project import get_dbt_project, prepare_manifest
-from dataplatform.domain import plan_domain
-from dataplatform.manifest_slices import domain_slice, owner, slice_path
+from dataplatform.domain import owner, plan_domain
+from dataplatform.manifest_slices import domain_slice, slice_path
 from dataplatform.translator import PlatformTranslator
 
 DOMAINS = ("billing", "care")

@@ -70,3 +70,18 @@ def test_a_source_tests_check_is_made_non_blocking_with_everything_else_kept():
     assert non_blocking(spec) == spec._replace(blocking=False)
     assert set(spec._fields) == {"name", "asset_key", "description", "additional_deps", "blocking", "metadata",
                                  "automation_condition", "partitions_def"}
+
+
+def test_the_slices_look_through_what_dagster_dbt_looks_through():
+    """A slice keeps a parent that is no asset with its own parents (dataplatform.manifest_slices),
+    by dagster-dbt's rule, which is private: the two agree on every resource type."""
+    from dagster_dbt.asset_utils import is_non_asset_node
+
+    from dataplatform.manifest_slices import looked_through
+
+    types = ("model", "seed", "snapshot", "source", "test", "exposure", "unit_test", "analysis", "operation",
+             "metric", "semantic_model", "saved_query", "function")
+    for resource_type in types:
+        for materialized in ("view", "table", "incremental", "ephemeral"):
+            node = {"resource_type": resource_type, "config": {"materialized": materialized}}
+            assert looked_through(node) == bool(is_non_asset_node(node)), node

@@ -103,10 +103,15 @@ def declared_groups(manifest: Mapping[str, Any]) -> set[str]:
     return {group["name"] for group in manifest.get("groups", {}).values()}
 
 
+def owner(node: Mapping[str, Any]) -> str | None:
+    """The domain that owns a dbt node: its dbt group."""
+    return node.get("config", {}).get("group")
+
+
 def count_nodes(manifest: Mapping[str, Any], domain: str, resource_type: str) -> int:
     """How many dbt nodes of one type the domain owns."""
     return sum(1 for node in manifest["nodes"].values()
-               if node["resource_type"] == resource_type and node.get("config", {}).get("group") == domain)
+               if node["resource_type"] == resource_type and owner(node) == domain)
 
 
 def plan_domain(manifest: Mapping[str, Any], domain: str, marts_fresh_by: str,
@@ -124,7 +129,7 @@ def plan_domain(manifest: Mapping[str, Any], domain: str, marts_fresh_by: str,
     translator = translator or PlatformTranslator()
     nodes, sources = manifest["nodes"], manifest["sources"]
     owned = {uid: n for uid, n in nodes.items()
-             if n["resource_type"] in BUILT and n.get("config", {}).get("group") == domain}
+             if n["resource_type"] in BUILT and owner(n) == domain}
     key = {uid: translator.get_asset_key(n) for uid, n in owned.items()}
     children: dict[AssetKey, list[AssetKey]] = {k: [] for k in key.values()}
     inputs: dict[str, list[AssetKey]] = {}

@@ -35,7 +35,8 @@ def build_domain_definitions(domain: str, *, marts_fresh_by: str, start: str = "
     manifest_path = prepare_manifest(project)
     # Its own slice of the manifest; the whole one if its group has none (an undeclared group:
     # plan_domain names the groups the project declares).
-    path = slice_path(manifest_path, domain) if slice_path(manifest_path, domain).is_file() else manifest_path
+    path = slice_path(manifest_path, domain)
+    path = path if path.is_file() else manifest_path
     stat = path.stat()
     return _domain_definitions(domain, marts_fresh_by, start, cron, settings, project, path,
                                (stat.st_mtime_ns, stat.st_size))

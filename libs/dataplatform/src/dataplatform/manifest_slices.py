@@ -10,7 +10,8 @@ A slice is a manifest in dbt's own shape, so dagster-dbt selects and resolves in
 - every data test and unit test that reads one of them or what they read, whole;
 - what those read, from other groups or sources, as *boundary* nodes: whole but with their own
   parents cut (``depends_on.nodes`` empty), so a resolution stops there. A non-asset parent (an
-  ephemeral model of another group) is kept with its parents, as dagster-dbt looks through it;
+  ephemeral model of another group, a metric) is kept with its parents, as dagster-dbt looks
+  through it;
 - the macros the owned nodes call, recursively, and the macros that place every node;
 - ``child_map`` and ``parent_map`` cut to the slice; the groups, selectors and metadata whole.
 
@@ -23,19 +24,23 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from dataplatform.domain import owner
 from dataplatform.translator import placement_macros
 
 SLICES_FOLDER = "slices"
 _FINGERPRINT_FILE = "manifest.fingerprint"
 # The collections that hold the graph's members (dbt's manifest.json), in dagster-dbt's lookup order.
 _MEMBERS = ("nodes", "sources", "exposures", "metrics", "semantic_models", "saved_queries", "functions")
-# Node types dagster-dbt looks through to find a node's asset parents (its ``is_non_asset_node``).
-_LOOKED_THROUGH = ("ephemeral",)
+# What dagster-dbt looks through to find a node's asset parents, as its private
+# ``asset_utils.is_non_asset_node`` says (tests/unit/test_internals.py holds the two equal).
+NON_ASSET_RESOURCE_TYPES = ("metric", "semantic_model", "saved_query", "function")
 
 
-def owner(node: Mapping[str, Any]) -> str | None:
-    """The domain that owns a dbt node: its dbt group."""
-    return node.get("config", {}).get("group")
+def looked_through(node: Mapping[str, Any]) -> bool:
+    """A node that is no asset: dagster-dbt follows its parents instead (an ephemeral model, a metric)."""
+    resource_type = node.get("resource_type")
+    return resource_type in NON_ASSET_RESOURCE_TYPES or (
+        resource_type == "model" and node.get("config", {}).get("materialized") == "ephemeral")
 
 
 def _collection(manifest: Mapping[str, Any], unique_id: str) -> str | None:
@@ -63,7 +68,7 @@ def domain_slice(manifest: Mapping[str, Any], domain: str) -> dict[str, Any]:
         if uid in whole or uid in boundary or _collection(manifest, uid) is None:
             continue
         node = _node(manifest, uid)
-        if node.get("config", {}).get("materialized") in _LOOKED_THROUGH:
+        if looked_through(node):
             whole.add(uid)
             todo.extend(_parents(node))
         else:
