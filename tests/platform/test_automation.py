@@ -91,6 +91,15 @@ def test_ingest_starts_each_domain_day_in_dependency_order(platform):
     assert not alerts(platform)
 
 
+def test_a_trigger_ticks_at_its_own_interval(platform):
+    """Its interval here is 3 s; Dagster's sensor daemon would go round every 5 s (the sensor_loop
+    patch makes it every second: tests/platform/test_stock_dagster.py has the 5 s without it)."""
+    gaps = wait_until(lambda: (g := platform.sensor_tick_gaps("billing", BY_DATA)) and len(g) >= 5 and g,
+                      "five ticks of billing's trigger", 120)
+    print("a 3 s trigger's ticks, seconds apart: " + ", ".join(f"{g:.1f}" for g in gaps))
+    assert min(gaps) >= 2.9 and sorted(gaps)[len(gaps) // 2] < 4.5, gaps
+
+
 def test_a_failed_ingest_starts_no_domain_and_alerts_once(platform):
     land_fixture_days(platform.local, (2,))  # and the crm loaded through day 2, no run writing meanwhile
     (platform.local / "landing" / "billing" / "invoices" / f"{DAY[2]}.csv").write_text("invoice_id\nnot-a-number\n")

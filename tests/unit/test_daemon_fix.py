@@ -148,7 +148,7 @@ def test_the_backfill_patches_install_once():
         return (asset_backfill.build_run_requests_with_backfill_policies, asset_backfill._get_candidate_asset_graph_subset,
                 asset_backfill._should_backfill_atomic_asset_graph_subset_unit)
 
-    assert install("run coordinator") == ["backfill_split", "backfill_units"]
+    assert install("run coordinator") == ["backfill_split", "backfill_units", "sensor_loop"]
     first = patched()
     install("run coordinator")
     assert patched() == first

@@ -67,7 +67,7 @@ def test_a_private_module_gone_is_a_patch_that_does_not_fit(monkeypatch):
         raise ModuleNotFoundError("No module named 'dagster._core.execution.asset_backfill'")
 
     monkeypatch.setattr(patches.BY_NAME["backfill_units"]._implementation(), "fits", moved)
-    assert install("run coordinator") == ["backfill_split"]
+    assert install("run coordinator") == ["backfill_split", "sensor_loop"]
     assert ("backfill_units", "does not fit",
             "ModuleNotFoundError: No module named 'dagster._core.execution.asset_backfill'") in status()
 
@@ -77,7 +77,7 @@ def test_platform_patches_switches_them_off_one_by_one(monkeypatch):
     assert install("run coordinator") == [] and not any(active(p.name) for p in PATCHES)
     monkeypatch.setenv("PLATFORM_PATCHES", "backfill_units,dbt_startup")
     assert {name for name, state, _ in status() if state == "on"} == {"backfill_units", "dbt_startup"}
-    assert {name for name, state, _ in status() if state == "off"} == {"backfill_split", "dialog", "warm_runs"}
+    assert {name for name, state, _ in status() if state == "off"} == {"backfill_split", "dialog", "sensor_loop", "warm_runs"}
 
 
 def render_table() -> str:

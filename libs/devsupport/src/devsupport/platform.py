@@ -80,6 +80,16 @@ class Webserver:
                                    {"id": started["sensorState"]["id"]})["stopSensor"]
             assert stopped["__typename"] == "StopSensorMutationResult", stopped
 
+    def sensor_tick_gaps(self, location: str, name: str, ticks: int = 20) -> list[float]:
+        """Seconds between a sensor's newest ``ticks`` ticks, as its page on the UI lists them."""
+        data = self.graphql(
+            """query($s: SensorSelector!, $n: Int) { sensorOrError(sensorSelector: $s) { ... on Sensor {
+                 sensorState { ticks(limit: $n) { timestamp } } } } }""",
+            {"s": {"repositoryLocationName": location, "repositoryName": "__repository__", "sensorName": name},
+             "n": ticks})
+        stamps = sorted(tick["timestamp"] for tick in data["sensorOrError"]["sensorState"]["ticks"])
+        return [later - earlier for earlier, later in zip(stamps, stamps[1:])]
+
     def start_schedule(self, location: str, name: str) -> None:
         """Start a schedule as its toggle on the UI's Automation page does."""
         selector = {"repositoryLocationName": location, "repositoryName": "__repository__", "scheduleName": name}
