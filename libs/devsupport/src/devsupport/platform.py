@@ -1,6 +1,7 @@
 """A started platform's webserver, driven over the GraphQL the UI sends: whether it is ready, and
 what a person does on its pages (launch a job, switch a sensor or a schedule on, backfill)."""
 
+import itertools
 import json
 import subprocess
 import time
@@ -88,7 +89,7 @@ class Webserver:
             {"s": {"repositoryLocationName": location, "repositoryName": "__repository__", "sensorName": name},
              "n": ticks})
         stamps = sorted(tick["timestamp"] for tick in data["sensorOrError"]["sensorState"]["ticks"])
-        return [later - earlier for earlier, later in zip(stamps, stamps[1:])]
+        return [later - earlier for earlier, later in itertools.pairwise(stamps)]
 
     def start_schedule(self, location: str, name: str) -> None:
         """Start a schedule as its toggle on the UI's Automation page does."""
