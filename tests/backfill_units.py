@@ -7,6 +7,9 @@ backfill), billing's op on ingest, and care's op, whose ``account_health`` reads
 subsettable and backfilled in one run, as a domain's dbt op is, and its assets carry the op's
 backfill unit (the backfill_units patch, ``dataplatform.patches``)."""
 
+import os
+from pathlib import Path
+
 from dagster import (
     AssetKey,
     AssetsDefinition,
@@ -28,10 +31,16 @@ TICKETS, ACCOUNT_HEALTH = AssetKey(["care", "tickets"]), AssetKey(["care", "acco
 RAW_CONTACTS, CONTACTS = AssetKey(["raw", "crm", "contacts"]), AssetKey(["care", "stg_crm__contacts"])
 
 
+# A file whose presence fails every domain op (a full disk under the warehouse, say): set by a test.
+FAULT_ENV = "BACKFILL_UNITS_FAULT"
+
+
 def op(name: str, specs: list[AssetSpec]):
     @multi_asset(name=name, specs=[s.merge_attributes(tags={BACKFILL_UNIT_TAG: name}) for s in specs], can_subset=True,
                  partitions_def=DAYS, backfill_policy=BackfillPolicy.single_run())
     def _op(context):
+        if name != "ingest" and (fault := os.environ.get(FAULT_ENV)) and Path(fault).exists():
+            raise OSError(f"No space left on device (the test's fault: {fault})")
         for spec in specs:  # in dependency order, as Dagster requires of a multi-asset
             if spec.key in context.selected_asset_keys:
                 yield MaterializeResult(asset_key=spec.key)

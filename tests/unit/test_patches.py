@@ -31,7 +31,7 @@ def test_each_patch_is_described_whole_and_its_evidence_exists():
     for patch in PATCHES:
         assert all([patch.changes, patch.why, patch.without, patch.evidence]), patch.name
         assert patch.need in ("mission", "optimisation", "cosmetic")
-        assert patch.installed_by in ("run coordinator", "location", "dbt resource")
+        assert patch.installed_by in ("run coordinator", "location", "location loader", "dbt resource")
         module = patch._implementation()
         assert callable(module.fits) and callable(module.apply)
         path, _, test = patch.evidence.partition("::")
@@ -77,7 +77,7 @@ def test_platform_patches_switches_them_off_one_by_one(monkeypatch):
     assert install("run coordinator") == [] and not any(active(p.name) for p in PATCHES)
     monkeypatch.setenv("PLATFORM_PATCHES", "backfill_units,dbt_startup")
     assert {name for name, state, _ in status() if state == "on"} == {"backfill_units", "dbt_startup"}
-    assert {name for name, state, _ in status() if state == "off"} == {"backfill_split", "dialog", "sensor_loop", "warm_runs"}
+    assert {name for name, state, _ in status() if state == "off"} == {"backfill_split", "dialog", "run_defs", "sensor_loop", "warm_runs"}
 
 
 def render_table() -> str:

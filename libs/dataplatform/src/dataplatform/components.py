@@ -81,6 +81,7 @@ def load_location(defs_folder: ModuleType) -> dg.Definitions:
     from dataplatform.patches.warm_runs import location_modules
 
     project_root = Path(defs_folder.__file__).parent.parent
+    install("location loader")  # before the build: what a run's build skips (the run_defs patch)
     with warnings.catch_warnings():
         # Warnings about dg's own loading (preview and beta APIs it uses): not the user's to act on.
         warnings.simplefilter("ignore", dg.BetaWarning)
