@@ -8,7 +8,7 @@ cache, so an edit writes a new file in place of the link and the cache is never 
 change, one at a time and all together: an optional parameter added to the code server's
 ``get_external_pipeline_subset_result`` (the dialog patch), ``_mp_ctx`` renamed in
 ``DagsterApiServer`` (warm runs), ``_should_backfill_atomic_asset_graph_subset_unit`` renamed in
-the backfill daemon (the backfill units). Then, on the platform's test project, under the stock
+the backfill daemon (the backfill units), and so on for each patch. Then, on the platform's test project, under the stock
 ``dagster-webserver`` and ``dagster-daemon run``: the three locations load, the daemon stays up,
 day 1 runs through ingest, billing and care, and the logs say which patch is off and why.
 """
@@ -35,6 +35,11 @@ CHANGES = {
         "run_requests = build_run_requests_with_backfill_policies(", "run_requests = _build_run_requests(")
         + "\n_build_run_requests = build_run_requests_with_backfill_policies\n"),
     "dbt_startup": ("dagster_dbt", "core/resource.py", lambda text: text.replace("_cli_version", "_dbt_cli_version")),
+    "sensor_loop": ("dagster", "_daemon/sensor.py", lambda text: text.replace(
+        "MIN_INTERVAL_LOOP_TIME", "SENSOR_LOOP_SECONDS")),
+    "run_defs": ("dagster", "components/core/load_defs.py", lambda text: text.replace(
+        "def get_library_json_enriched_defs(tree: ComponentTree | None)",
+        "def get_library_json_enriched_defs(tree: ComponentTree | None, *, include_schemas: bool = True)", 1)),
 }
 
 
