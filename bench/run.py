@@ -818,17 +818,14 @@ def _backfill_latency(records: list, launched: float) -> dict:
                         for previous, r in zip([None, *records], records, strict=False)]}
 
 
-def bench_organisation(domain_count: int, models: int, days: int = 2) -> dict:
+def bench_organisation(domain_count: int, models: int, days: int = 2, loads: bool = True) -> dict:
     """An organisation's workspace (bench/make_organisation.py: ``domain_count`` domains reading
     each other in a chain, ``models`` models): the manifest's preparation (the slices included);
     each location's load in a fresh interpreter (seconds, peak RSS) against two floors (import
     dagster_dbt; that and read the whole manifest); the triggers' tick with a year of history; the
-    whole platform's RSS as deployed (a code server per location) and under `dg dev`; and a
-    "Materialize all" of ``days`` days (runs per location, wall time)."""
+    whole platform's RSS as deployed (a code server per location) and under `dg dev` (all of it
+    only with ``loads``); and a "Materialize all" of ``days`` days (runs per location, wall time)."""
     from make_organisation import make_organisation, pythonpath
-
-    from dataplatform.manifest_slices import slice_path
-    from devsupport.workspace import locations
 
     root = WORK / "organisation"
     shutil.rmtree(root, ignore_errors=True)
@@ -842,6 +839,19 @@ def bench_organisation(domain_count: int, models: int, days: int = 2) -> dict:
     figures: dict = {"domains": domain_count, "days": days, "models": sum(n["resource_type"] == "model" for n in nodes),
                      "manifest_mb": manifest.stat().st_size / 2**20, "prepare_s": time.perf_counter() - started,
                      "locations": {}}
+    if loads:
+        measure_locations(figures, root, env, manifest, nodes)
+    if days:
+        figures["materialize_all"] = materialize_all_days(root, env, days)
+        print(f"  Materialize all of {days} days: {figures['materialize_all']}", flush=True)
+    return figures
+
+
+def measure_locations(figures: dict, root: Path, env: dict, manifest: Path, nodes) -> None:
+    """The organisation's loads, triggers and RSS (bench_organisation), into ``figures``."""
+    from dataplatform.manifest_slices import slice_path
+    from devsupport.workspace import locations
+
     figures["floor"] = dict(zip(("seconds", "peak_rss_mb"), measure(LOAD_BASELINE.format(manifest=str(manifest)), env),
                                 strict=True))
     figures["import floor"] = dict(zip(("seconds", "peak_rss_mb"), measure(IMPORT_FLOOR, env), strict=True))
@@ -861,9 +871,6 @@ def bench_organisation(domain_count: int, models: int, days: int = 2) -> dict:
     print(f"  as deployed: {figures['deployed']}", flush=True)
     figures["dg dev"] = platform_rss(env, lambda e, port, local: start_dg_dev(e, port, local, root), count=count)
     print(f"  under dg dev: {figures['dg dev']}", flush=True)
-    if days:
-        figures["materialize_all"] = materialize_all_days(root, env, days)
-    return figures
 
 
 IMPORT_FLOOR = """
@@ -944,6 +951,8 @@ def main() -> None:
     parser.add_argument("--org-domains", type=int, default=10, help="organisation: domains of the generated workspace")
     parser.add_argument("--org-models", type=int, default=5000, help="organisation: its generated models")
     parser.add_argument("--org-days", type=int, default=2, help='organisation: the days of its "Materialize all" (0: none)')
+    parser.add_argument("--org-skip-loads", action="store_true",
+                        help='organisation: its "Materialize all" only, not the loads, triggers and RSS')
     args = parser.parse_args()
     sections = set(args.sections.split(","))
     if unknown := sections - set(SECTIONS):
@@ -1003,7 +1012,8 @@ def main() -> None:
         results["publishing"] = bench_publishing(args.scale, args.history_scale, args.history_days, args.repeat)
     if "organisation" in sections:
         print(f"an organisation: {args.org_domains} domains, {args.org_models} models ...", flush=True)
-        results["organisation"] = bench_organisation(args.org_domains, args.org_models, args.org_days)
+        results["organisation"] = bench_organisation(args.org_domains, args.org_models, args.org_days,
+                                                     loads=not args.org_skip_loads)
     if "latency" in sections:
         print(f"a day's latency through the example's domains, {args.repeat} day(s) ...", flush=True)
         results["latency"] = {"the example": bench_latency(args.repeat)}
@@ -1064,7 +1074,10 @@ def report(results: dict) -> None:
     if "organisation" in results:
         r = results["organisation"]
         print(f"\nan organisation: {r['domains']} domains, {r['models']:,} models, manifest {r['manifest_mb']:.0f} MB "
-              f"(prepared in {r['prepare_s']:.0f} s); floors: import dagster_dbt {r['import floor']['seconds']:.1f} s, "
+              f"(prepared in {r['prepare_s']:.0f} s)")
+    if "organisation" in results and "floor" in results["organisation"]:
+        r = results["organisation"]
+        print(f"  floors: import dagster_dbt {r['import floor']['seconds']:.1f} s, "
               f"{r['import floor']['peak_rss_mb']:.0f} MB; and read the whole manifest {r['floor']['seconds']:.1f} s, "
               f"{r['floor']['peak_rss_mb']:.0f} MB")
         print("  location          models   slice MB   load s   peak RSS MB")
@@ -1077,6 +1090,8 @@ def report(results: dict) -> None:
             d = r[shape]
             print(f"  whole platform, {shape}: {d['peak_rss_mb']:,.0f} MB, ready in {d['ready_s']:.0f} s; by role: "
                   + ", ".join(f"{role} {mb:,.0f}" for role, mb in d["by_role_mb"].items()))
+    if "organisation" in results:
+        r = results["organisation"]
         m = r.get("materialize_all", {"backfill_status": "not run", "runs": 0, "runs_per_location": {}, "wall_s": 0, "work_s": 0})
         print(f"  Materialize all of {r.get('days', 2)} days: {m['backfill_status']}, {m['runs']} runs ("
               + ", ".join(f"{name} {n}" for name, n in sorted(m["runs_per_location"].items()))

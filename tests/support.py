@@ -171,9 +171,9 @@ def day(k: int) -> str:
     return (partitions_start() + timedelta(days=k - 1)).isoformat()
 
 
-def land_fixture_days(local: Path, days: tuple[int, ...]) -> None:
+def land_fixture_days(local: Path, days: tuple[int, ...], warehouse: Path | None = None) -> None:
     """The fixture's exports of ``days`` in the landing zone under ``local``, and the crm loaded
-    (as Fivetran would) through the last of them."""
+    (as Fivetran would) through the last of them, into ``warehouse`` (``local``'s by default)."""
     from fixtures.subscriptions.landing import land_day, load_crm
 
     from dataplatform.partitions import partitions_start
@@ -181,7 +181,7 @@ def land_fixture_days(local: Path, days: tuple[int, ...]) -> None:
     local.mkdir(parents=True, exist_ok=True)
     for k in days:
         land_day(local / "landing", partitions_start(), k)
-    load_crm(local / "warehouse.duckdb", partitions_start(), max(days))
+    load_crm(warehouse or local / "warehouse.duckdb", partitions_start(), max(days))
 
 
 @contextmanager
@@ -333,3 +333,40 @@ result = job_def.execute_in_process(tags=partition_range_tags(days[0], days[-1])
 assert result.success, job
 print("materialized", len(result.get_asset_materialization_events()))
 """
+
+
+@contextmanager
+def small_disk(path: Path, megabytes: int):
+    """A tmpfs of ``megabytes`` mounted at ``path`` for the test: a disk that can be filled. Needs
+    root (CI runs the suite as root); skips with the reason elsewhere."""
+    import pytest
+
+    path.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={megabytes}m", "tmpfs", str(path)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"a small disk needs `mount -t tmpfs` (root): {mounted.stderr.strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+def fill_disk(disk: Path) -> Path:
+    """Write a file on ``disk`` until no byte is left; the file, to delete to free the space."""
+    import errno
+    import os
+
+    filler = disk / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    try:
+        for chunk in (1 << 20, 1 << 16, 1 << 12, 1):
+            try:
+                while True:
+                    os.write(fd, b"\0" * chunk)
+            except OSError as full:
+                if full.errno != errno.ENOSPC:
+                    raise
+    finally:
+        os.close(fd)
+    return filler

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 from dagster import build_schedule_context, materialize
 from fixtures.subscriptions.landing import land_day
-from support import checksum, day, fixture_catalogue, query
+from support import checksum, day, fill_disk, fixture_catalogue, query, small_disk
 
 from dataplatform.partitions import partition_range_tags, partitions_start
 from dataplatform.settings import resolve_settings
@@ -38,16 +38,17 @@ def project(fixture_root) -> Path:
     return fixture_root / "dbt"
 
 
-def definitions(local: Path, project: Path):
+def definitions(local: Path, project: Path, warehouse: Path | None = None):
     return build_definitions(resolve_settings(
         {"PLATFORM_ENV": "dev", "PLATFORM_LOCAL_DIR": str(local), "PLATFORM_SCHEDULES": "stopped",
-         "DBT_PROJECT_DIR": str(project)}))
+         "DBT_PROJECT_DIR": str(project), **({"DUCKDB_PATH": str(warehouse)} if warehouse else {})}))
 
 
-def ingest(local: Path, first: str, last: str | None = None, raise_on_error: bool = True):
+def ingest(local: Path, first: str, last: str | None = None, raise_on_error: bool = True, warehouse: Path | None = None):
     """Every ingest asset for the partition ``first`` (or the range ``first..last``, one run), on
-    the test project's sources (``local / "dbt"``, see the ``local`` fixture)."""
-    defs = definitions(local, local / "dbt")
+    the test project's sources (``local / "dbt"``, see the ``local`` fixture), into ``warehouse``
+    (by default ``local / "warehouse.duckdb"``)."""
+    defs = definitions(local, local / "dbt", warehouse)
     tags = partition_range_tags(first, last or first)
     return materialize(defs.assets, resources=defs.resources, tags=tags, raise_on_error=raise_on_error)
 
@@ -164,6 +165,30 @@ def test_a_range_that_fails_on_a_day_keeps_the_days_before_it(local):
     assert query(database, "select distinct _export_date from raw_billing.invoices") == [(day_date(1),)]
     materialized = {(e.asset_key.to_user_string(), e.partition) for e in result.get_asset_materialization_events()}
     assert {p for key, p in materialized if key == "raw/billing/invoices"} == {DAYS[0]}
+
+
+def test_a_full_disk_under_the_warehouse_is_named_as_the_warehouses_fault_and_changes_nothing(local, tmp_path):
+    """Issue 34: the disk under the warehouse fills before day 2 loads. The run fails naming the
+    warehouse's path and the full disk, not the landing files; day 1's rows are unchanged and day 2
+    is not recorded. Space freed, day 2 loads."""
+    with small_disk(tmp_path / "disk", 64) as disk:
+        warehouse = disk / "warehouse.duckdb"
+        ingest(local, DAYS[0], warehouse=warehouse)
+        before = by_day(warehouse)
+        filler = fill_disk(disk)
+        result = ingest(local, DAYS[1], raise_on_error=False, warehouse=warehouse)
+        assert not result.success
+        failures = [e.step_failure_data.error.cause.message for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+        assert failures and all(f"The warehouse {warehouse} could not be written" in message
+                                and "No space left on device" in message and "landing files are not at fault" in message
+                                and ".csv" not in message for message in failures), failures
+        assert by_day(warehouse) == before
+        filler.unlink()
+        assert ingest(local, DAYS[1], warehouse=warehouse).success
+        loaded = by_day(warehouse)
+        assert {key: value for key, value in loaded.items() if key[1] == DAYS[0]} == \
+               {key: value for key, value in before.items() if key[1] == DAYS[0]}
+        assert all(loaded[(table, DAYS[1])][0] > 0 for table in EVENT_TABLES)
 
 
 def test_each_loaded_partition_is_recorded_with_its_row_count_and_an_empty_day_is_told_apart(local):

@@ -109,6 +109,9 @@ def test_a_failed_ingest_starts_no_domain_and_alerts_once(platform):
     assert (alert["kind"], alert["run_id"], alert["partition"], alert["location"]) == (
         "run_failed", failed.run_id, DAY[2], "shared_ingest")
     assert "raw/billing/invoices" in alert["assets"] and DAY[2] in alert["summary"]
+    # It says why: the failed step's error names the table, the landing file and its line.
+    assert alert["step"] and f"Step {alert['step']} failed: billing.invoices: partition {DAY[2]} not loaded" in alert["summary"]
+    assert f"invoices/{DAY[2]}.csv" in alert["cause"] and "line " in alert["cause"], alert["cause"]
     reason = wait_until(lambda: (r := last_skip_reason(platform, "billing", "billing_on_new_data")) and DAY[2] in r and r,
                         "billing's trigger to say what it waits for", 60)
     day_2 = reason.split("; ")[0]

@@ -1,4 +1,5 @@
-"""A failed run the instance will retry is not an alert; one it will not retry is. Real runs
+"""A failed run the instance will retry is not an alert; one it will not retry is, and says why
+(its failed step's error). Real runs
 on a real (ephemeral) instance with run retries on, as deploy/dagster.yaml sets them."""
 
 import pytest
@@ -42,3 +43,6 @@ def test_a_run_with_no_retry_left_is_an_alert_naming_asset_and_owner(instance):
     alert = failed_run_alert(instance, {"dagster/max_retries": "0"})  # as a last retry: the instance retries no more
     assert (alert["kind"], alert["assets"], alert["owners"]) == ("run_failed", ["flaky"], ["team:platform"])
     assert "of flaky_job failed: not built flaky" in alert["summary"]
+    # The step's own error, not Dagster's "Execution of run ... failed. Steps failed: [...]".
+    assert (alert["step"], alert["cause"]) == ("flaky", "the warehouse went away")
+    assert alert["summary"].endswith(". Step flaky failed: the warehouse went away"), alert["summary"]

@@ -13,6 +13,7 @@ through Slack's own client, slack_sdk.
 
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +38,12 @@ from dataplatform.patches.internals import PARTITION_NAME_TAG as PARTITION_TAG
 from dataplatform.patches.internals import WILL_RETRY_TAG
 
 ASSETS_NAMED = 20
+CAUSE_LINES, CAUSE_CHARACTERS = 2, 400
+# Dagster's wrapper of an exception raised in a step, whose cause is the step's own error.
+DAGSTER_WRAPPERS = {"DagsterExecutionStepExecutionError", "DagsterUserCodeExecutionError"}
+# Where dagster-dbt lists the errors dbt logged, in its error for a failed dbt command.
+DBT_ERRORS = "Errors parsed from dbt logs:"
+DBT_HEADERS = {"Encountered an error:"}  # dbt's line before an error that stopped it
 
 
 class AlertSink(Protocol):
@@ -85,7 +92,9 @@ def partition_of(tags: Mapping[str, str]) -> str | None:
     if PARTITION_TAG in tags:
         return tags[PARTITION_TAG]
     start, end = tags.get(RANGE_START_TAG), tags.get(RANGE_END_TAG)
-    return f"{start}..{end}" if start and end else None
+    if start and end:
+        return start if start == end else f"{start}..{end}"  # a backfill's one day is that day
+    return None
 
 
 def run_failure_alert(context: RunFailureSensorContext) -> dict[str, Any] | None:
@@ -96,14 +105,17 @@ def run_failure_alert(context: RunFailureSensorContext) -> dict[str, Any] | None
         return None
     records = instance.all_logs(run.run_id, of_type={DagsterEventType.ASSET_MATERIALIZATION_PLANNED,
                                                     DagsterEventType.ASSET_MATERIALIZATION,
-                                                    DagsterEventType.ASSET_CHECK_EVALUATION})
-    planned, built, failed_checks = set(), set(), []
+                                                    DagsterEventType.ASSET_CHECK_EVALUATION,
+                                                    DagsterEventType.STEP_FAILURE})
+    planned, built, failed_checks, failed_steps = set(), set(), [], []
     for record in records:
         event = record.dagster_event
         if event.event_type == DagsterEventType.ASSET_MATERIALIZATION_PLANNED:
             planned.add(event.asset_key)
         elif event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
             built.add(event.asset_key)
+        elif event.event_type == DagsterEventType.STEP_FAILURE:
+            failed_steps.append((event.step_key, cause_of(event.step_failure_data.error)))
         elif not (evaluation := event.asset_check_evaluation_data).passed:
             failed_checks.append(f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}")
     not_built = sorted(planned - built, key=str)
@@ -114,13 +126,33 @@ def run_failure_alert(context: RunFailureSensorContext) -> dict[str, Any] | None
                + (f" for {partition}" if partition else "")
                + (f": not built {', '.join(names[:ASSETS_NAMED])}" + (" ..." if len(names) > ASSETS_NAMED else "")
                   if names else "")
-               + (f"; failed checks {', '.join(failed_checks)}" if failed_checks else "")
-               + f". {context.failure_event.message or ''}".rstrip())
+               + (f"; failed checks {', '.join(failed_checks)}" if failed_checks else ""))
+    # The first failed step's own error says why; without one (a run that crashed or was
+    # stopped) Dagster's message for the run does.
+    step, cause = failed_steps[0] if failed_steps else (None, context.failure_event.message or "")
+    summary += (f". Step {step} failed: {cause}" if step else f". {cause}".rstrip())
     return {
         "kind": "run_failed", "run_id": run.run_id, "job": run.job_name, "partition": partition,
         "assets": names, "failed_checks": failed_checks, "owners": owners_of(graph, not_built),
-        "summary": summary[:3000],
+        "step": step, "cause": cause, "summary": summary[:3000],
     }
+
+
+def cause_of(error) -> str:
+    """A failed step's error in a line or two: the user code's exception inside Dagster's wrapper,
+    dbt's first error (its model or test and message) out of dagster-dbt's, without class names."""
+    while error is not None and error.cause is not None and error.cls_name in DAGSTER_WRAPPERS:
+        error = error.cause
+    if error is None:
+        return ""
+    text = re.sub(rf"^[\w.]*\b{re.escape(error.cls_name or '')}: ", "", error.message)  # "module.Class: "
+    if DBT_ERRORS in text:
+        text = text.split(DBT_ERRORS, 1)[1].strip().split("\n\n", 1)[0]
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip() and line.strip() not in DBT_HEADERS]
+    cause = ""
+    for line in lines[:CAUSE_LINES]:  # "Runtime Error" + "Could not ...": "Runtime Error: Could not ..."
+        cause += line if not cause else (" " if cause.endswith(":") else ": ") + line
+    return cause[:CAUSE_CHARACTERS]
 
 
 def run_failure_alerts(location: str, sink: AlertSink, status: DefaultSensorStatus) -> SensorDefinition:

@@ -103,9 +103,26 @@ class Webserver:
     def materialize_all(self, partitions: list[str]) -> str:
         """What "Materialize all" on the global asset graph does, with a range of days picked in its
         partition dialog: one asset backfill of every key, those days of the partitioned ones."""
+        return self.materialize(partitions, title="Materialize all")
+
+    def materialize(self, partitions: list[str], prefixes: tuple[str, ...] | None = None, title: str | None = None) -> str:
+        """The same backfill of the assets whose key starts with one of ``prefixes`` (a domain's
+        name: its assets, selected on the graph), or of every asset."""
         nodes = self.graphql("{ assetNodes { assetKey { path } isMaterializable } }")["assetNodes"]
-        keys = [n["assetKey"] for n in nodes if n["isMaterializable"]]  # an observed source is not
-        return self._launch_backfill({"assetSelection": keys, "partitionNames": partitions, "title": "Materialize all"})
+        keys = [n["assetKey"] for n in nodes if n["isMaterializable"]  # an observed source is not
+                and (prefixes is None or n["assetKey"]["path"][0] in prefixes)]
+        return self._launch_backfill({"assetSelection": keys, "partitionNames": partitions, "title": title})
+
+    def reexecute_backfill(self, backfill_id: str) -> str:
+        """What "Re-execute from failure" on a backfill's page does: a new backfill of what it did
+        not build; its id."""
+        data = self.graphql(
+            """mutation($p: ReexecutionParams!) { reexecutePartitionBackfill(reexecutionParams: $p) {
+                 __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }""",
+            {"p": {"parentRunId": backfill_id, "strategy": "FROM_FAILURE"}},
+        )["reexecutePartitionBackfill"]
+        assert data["__typename"] == "LaunchBackfillSuccess", data
+        return data["backfillId"]
 
     def backfill_job(self, location: str, job: str, partitions: list[str]) -> str:
         """What "Launch backfill" on a job's Partitions page does: a backfill of the job for those days

@@ -5,11 +5,12 @@ from __future__ import annotations
 import contextlib
 import time
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import duckdb
 
 from shared_ingest.catalogue import EXPORT_DATE, LOADED_AT, SourceTable
-from shared_ingest.errors import IngestError, Problem
+from shared_ingest.errors import IngestError, Problem, WarehouseError
 from shared_ingest.loading import (
     LOADED_PARTITIONS_SCHEMA,
     LOADED_PARTITIONS_TABLE,
@@ -61,7 +62,7 @@ class DuckDBLoader(WarehouseLoader):
                 con.execute("commit")
             except duckdb.Error as error:
                 _discard(con, staging)
-                raise IngestError(table, _read_problems(table, files, options, error)) from None
+                raise self._load_error(table, files, options, error) from None
             except IngestError:
                 _discard(con, staging)
                 raise
@@ -96,7 +97,7 @@ class DuckDBLoader(WarehouseLoader):
                 con.execute("commit")
             except duckdb.Error as error:
                 _rollback(con)
-                raise IngestError(table, _read_problems(table, [file], options, error), partition) from None
+                raise self._load_error(table, [file], options, error, partition) from None
             except IngestError:
                 _rollback(con)
                 raise
@@ -112,6 +113,16 @@ class DuckDBLoader(WarehouseLoader):
         if newest is not None and newest.tzinfo is None:
             newest = newest.replace(tzinfo=UTC)  # a naive time in the warehouse is UTC
         return newest
+
+    def _load_error(self, table: SourceTable, files: list[str], options: str, error: duckdb.Error,
+                    partition: str | None = None) -> IngestError:
+        """The warehouse's fault (its file, its WAL or its spill named, no space left, read-only) or
+        the files': the rejects name file, line and column; DuckDB's own message is the fallback."""
+        message = _first_line(error)
+        if _warehouse_fault(self.database, str(error)):
+            return WarehouseError(table, self.database, message, partition)
+        problems = csv_problems(table, files, options) or [Problem(", ".join(files), message)]
+        return IngestError(table, problems, partition)
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(self.database)
@@ -168,9 +179,14 @@ def _discard(con: duckdb.DuckDBPyConnection, staging: str) -> None:
     con.execute(f"drop table if exists {staging}")
 
 
-def _read_problems(table: SourceTable, files: list[str], options: str, error: duckdb.Error) -> list[Problem]:
-    """The rejects name file, line and column; DuckDB's own message (first line) is the fallback."""
-    return csv_problems(table, files, options) or [Problem(", ".join(files), _first_line(error))]
+# What DuckDB says when the disk under the warehouse is full or the warehouse cannot be written.
+WAREHOUSE_FAULTS = ("No space left on device", "Read-only file system", "read-only mode", "Disk quota exceeded")
+
+
+def _warehouse_fault(database: str, message: str) -> bool:
+    """Whether DuckDB's error is the warehouse's: it names the warehouse's file (or its .wal or
+    .tmp beside it), or says the disk is full or read-only. A landing file's problem does neither."""
+    return Path(database).name in message or any(fault in message for fault in WAREHOUSE_FAULTS)
 
 
 def _first_line(error: Exception) -> str:

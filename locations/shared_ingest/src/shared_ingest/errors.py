@@ -1,5 +1,6 @@
 """What a failed ingest raises: the problems found in the landing files, each named by file, line
-and column, and the promise that the raw table is unchanged."""
+and column, or the warehouse's own fault (a full disk, a read-only file), named by its path; and
+the promise that the raw table is unchanged."""
 
 from dataclasses import dataclass
 
@@ -40,4 +41,21 @@ class IngestError(RuntimeError):
         super().__init__(
             f"{table.qualified_name}: {what}, {table.schema}.{table.name} is unchanged. "
             f"{len(problems)} problem(s) in the landing files:\n{shown}{more}"
+        )
+
+
+class WarehouseError(IngestError):
+    """The warehouse could not be written (no space left, read-only): not the landing files' fault,
+    which were read without a problem. The raw table keeps its previous rows."""
+
+    def __init__(self, table: SourceTable, warehouse: str, message: str, partition: str | None = None):
+        self.table = table
+        self.problems = []
+        self.warehouse = warehouse
+        what = f"partition {partition} not loaded" if partition else "not loaded"
+        RuntimeError.__init__(
+            self,
+            f"{table.qualified_name}: {what}, {table.schema}.{table.name} is unchanged. The warehouse {warehouse} "
+            f"could not be written: {message}. The landing files are not at fault: free the space (or make the "
+            f"warehouse writable), then launch the run again.",
         )
