@@ -7,6 +7,8 @@ workspace's own.
     python3 tasks.py new-domain NAME [--remove]   # a domain, registered everywhere (or removed)
     python3 tasks.py remove-example               # the example this repository ships (example.toml)
     python3 tasks.py canary                       # the platform against the newest Dagster and dbt
+    python3 tasks.py host [--port N]              # the platform as on a host of its own: a code server per
+                                                  # location under supervisord, restarted if it dies
 
 Each installs uv if it is missing, then syncs the workspace from uv.lock. `up` then prepares
 what the code locations expect (the dbt manifest, the days the dev sources have landed, the
@@ -43,7 +45,32 @@ def uv_command() -> list[str]:
 
 
 def serve(dg_dev_args: list[str]) -> None:
-    """`up` inside the synced environment: prepare, then run `dg dev` until a signal stops it.
+    """`up` inside the synced environment: prepare, then run `dg dev` until a signal stops it."""
+    home = prepare()
+    print(f"tasks.py: instance home {home}; starting `dg dev` (Ctrl-C or SIGTERM stops everything); the UI will be "
+          f"on http://127.0.0.1:{_port(dg_dev_args)}", flush=True)
+    sys.exit(supervise([str(Path(sys.executable).parent / "dg"), "dev", *dg_dev_args]))
+
+
+def serve_host(args: list[str]) -> None:
+    """`host` inside the synced environment: prepare, then supervisord runs a code server per
+    location, the webserver and the daemon (devsupport.host) until a signal stops it."""
+    from dagster import DagsterInstance
+
+    from dataplatform.settings import resolve_settings
+    from devsupport import host
+
+    home = prepare()
+    with DagsterInstance.get():  # the storage created once: the webserver and the daemon would race on it
+        pass
+    port = int(_port(args))
+    print(f"tasks.py: instance home {home}; starting supervisord (Ctrl-C or SIGTERM stops everything); the UI will be "
+          f"on http://127.0.0.1:{port}", flush=True)
+    host.run(REPO, resolve_settings().local_dir, port)
+
+
+def prepare() -> Path:
+    """What the code locations expect, prepared; the instance home.
 
     The instance home is .local/dagster_home (PLATFORM_LOCAL_DIR moves it), configured by a fresh
     copy of deploy/dev/dagster.yaml (PLATFORM_DAGSTER_YAML names another) on every start. The
@@ -56,7 +83,6 @@ def serve(dg_dev_args: list[str]) -> None:
     from shared_ingest.dev_sources import dev_sources
 
     os.chdir(REPO)  # dg dev reads dg.toml from here
-    bin_dir = Path(sys.executable).parent
     settings = resolve_settings()
     start, days = dev_calendar(settings.local_dir)
     print(f"tasks.py: the dev calendar starts on {start} ({days} day(s) to yesterday)", flush=True)
@@ -73,9 +99,7 @@ def serve(dg_dev_args: list[str]) -> None:
     home.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(os.environ.get("PLATFORM_DAGSTER_YAML") or REPO / "deploy" / "dev" / "dagster.yaml", home / "dagster.yaml")
     os.environ["DAGSTER_HOME"] = str(home)
-    print(f"tasks.py: instance home {home}; starting `dg dev` (Ctrl-C or SIGTERM stops everything); the UI will be "
-          f"on http://127.0.0.1:{_port(dg_dev_args)}", flush=True)
-    sys.exit(supervise([str(bin_dir / "dg"), "dev", *dg_dev_args]))
+    return home
 
 
 # How long `dg dev` has to stop its webserver, daemon and code servers after the interrupt; then
@@ -126,11 +150,11 @@ def _signal_group(pgid: int, signum: int) -> bool:
     return True
 
 
-def _port(dg_dev_args: list[str]) -> str:
-    """The port `dg dev` serves the UI on (its --port, or 3000)."""
+def _port(args: list[str]) -> str:
+    """The port the UI is served on (--port, or 3000)."""
     for flag in ("--port", "-p"):
-        if flag in dg_dev_args and dg_dev_args.index(flag) + 1 < len(dg_dev_args):
-            return dg_dev_args[dg_dev_args.index(flag) + 1]
+        if flag in args and args.index(flag) + 1 < len(args):
+            return args[args.index(flag) + 1]
     return "3000"
 
 
@@ -162,11 +186,14 @@ def dev_calendar(local_dir: Path) -> tuple[str, int]:
 
 def main() -> None:
     workspace = ["python", "-m", "devsupport"]
-    commands = {"up": ["python", __file__, "serve"], "test": ["pytest", *TEST_WORKERS],
+    commands = {"up": ["python", __file__, "serve"], "host": ["python", __file__, "serve-host"],
+                "test": ["pytest", *TEST_WORKERS],
                 "new-domain": [*workspace, "new-domain"], "remove-example": [*workspace, "remove-example"],
                 "canary": ["python", "-m", "devsupport.canary"]}
     if len(sys.argv) >= 2 and sys.argv[1] == "serve":
         serve(sys.argv[2:])
+    if len(sys.argv) >= 2 and sys.argv[1] == "serve-host":
+        serve_host(sys.argv[2:])
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     uv = uv_command()

@@ -65,8 +65,8 @@ def resolves(name: str) -> bool:
 
 
 def cited_in() -> dict[Path, set[str]]:
-    files = [*pages(), *(p for p in REPO.rglob("*") if p.suffix in (".yml", ".yaml", ".sql", ".toml")
-                         and not {".venv", "target", "dbt_packages", ".local", "node_modules"} & set(p.parts))]
+    tracked = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
+    files = [*pages(), *(REPO / p for p in tracked if Path(p).suffix in (".yml", ".yaml", ".sql", ".toml"))]
     return {path: names for path in files if (names := cited_names(path.read_text(errors="replace")))}
 
 
