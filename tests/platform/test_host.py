@@ -36,14 +36,14 @@ def platform(fixture_root, tmp_path_factory):
 
 
 def code_servers(platform) -> dict[str, list[psutil.Process]]:
-    """The `dagster code-server start` processes under the platform, by location."""
+    """The `dagster api grpc` processes under the platform, by location."""
     found: dict[str, list[psutil.Process]] = {}
     for process in psutil.Process(platform.process.pid).children(recursive=True):
         try:
             command = process.cmdline()
         except psutil.Error:
             continue
-        if "code-server" in command and "start" in command:
+        if "api" in command and "grpc" in command and "--location-name" in command:
             found.setdefault(command[command.index("--location-name") + 1], []).append(process)
     return found
 

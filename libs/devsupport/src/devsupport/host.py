@@ -2,7 +2,7 @@
 runs once, under supervisord, which restarts one that dies.
 
 `dg dev` (`tasks.py up`) is the dev loop. On a host of its own the platform runs as the Helm chart
-runs it: one `dagster code-server start` per location (the UI's Reload restarts its code), and the
+runs it: one `dagster api grpc` per location (a deploy restarts it: `supervisorctl restart`), and the
 stock `dagster-webserver` and `dagster-daemon run` reading them as ``grpc_server`` entries. Both
 share each location's server, so memory counts it once (a plain webserver and daemon over
 workspace.yaml's ``python_module`` entries each start their own). A server that dies is started
@@ -49,7 +49,7 @@ def supervisord_conf(folder: Path, root: Path, ports: dict[str, int], ui_port: i
     conf["rpcinterface:supervisor"] = {"supervisor.rpcinterface_factory": "supervisor.rpcinterface:make_main_rpcinterface"}
     conf["supervisorctl"] = {"serverurl": f"unix://{folder / 'supervisor.sock'}"}
     programs = {f"code-server-{location.name}": [
-        str(bin_dir / "dagster"), "code-server", "start", "-m", location.module, "--location-name", location.name,
+        str(bin_dir / "dagster"), "api", "grpc", "-m", location.module, "--location-name", location.name,
         "-h", HOST, "-p", str(ports[location.name])] for location in locations(root)}
     wait = [sys.executable, "-m", "devsupport.host", "wait-for", ",".join(map(str, ports.values())), "--"]
     programs["webserver"] = [*wait, str(bin_dir / "dagster-webserver"), "-w", str(workspace), "-h", HOST, "-p", str(ui_port)]
