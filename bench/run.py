@@ -274,7 +274,7 @@ def dbt_jobs(first_day: str, end_day: str) -> dict:
 
 
 SECTIONS = ("ingest", "domains", "load", "large", "platform", "history", "backfill", "publishing", "trigger", "patches",
-            "latency", "organisation")
+            "latency", "organisation", "scaling")
 
 
 def day_key(day: int) -> str:
@@ -847,6 +847,37 @@ def bench_organisation(domain_count: int, models: int, days: int = 2, loads: boo
     return figures
 
 
+def bench_scaling(domain_counts: list[int], per_domain: int, repeat: int) -> dict:
+    """The same domain's location (sales, ``per_domain`` models) as the project around it grows:
+    an organisation of each of ``domain_counts`` domains (``per_domain`` models each), its manifest
+    prepared, sales' location and the organisation's last domain's loaded ``repeat`` times each in a
+    fresh interpreter (median seconds, median peak RSS). A location should cost its own slice."""
+    from make_organisation import make_organisation, pythonpath
+
+    from devsupport.workspace import locations
+
+    figures = {}
+    for count in domain_counts:
+        root = WORK / f"organisation-{count}"
+        shutil.rmtree(root, ignore_errors=True)
+        make_organisation(root, count, per_domain * count)
+        env = scrubbed_env(PLATFORM_LOCAL_DIR=str(root / ".local"), DBT_PROJECT_DIR=str(root / "dbt"),
+                           PYTHONPATH=pythonpath(root), PLATFORM_SCHEDULES="stopped")
+        prepare_manifest_for(env)
+        nodes = json.loads((root / "dbt" / "target" / "manifest.json").read_text())["nodes"].values()
+        project = {"models": sum(n["resource_type"] == "model" for n in nodes), "locations": len(locations(root))}
+        for name in ("sales", [loc.name for loc in locations(root)][-1]):
+            loads = [measure(LOAD_LOCATION.format(location=name), env, cwd=root) for _ in range(repeat)]
+            project[name] = {"seconds": statistics.median(s for s, _ in loads), "peak_rss_mb": statistics.median(r for _, r in loads),
+                             "models": sum(n["resource_type"] == "model" and n["config"].get("group") == name for n in nodes)}
+        figures[project["models"]] = project
+        print(f"  {project['models']} models, {project['locations']} locations: "
+              + ", ".join(f"{k} {v['models']} models {v['seconds']:.1f} s {v['peak_rss_mb']:.0f} MB"
+                          for k, v in project.items() if isinstance(v, dict)), flush=True)
+        shutil.rmtree(root, ignore_errors=True)
+    return figures
+
+
 def measure_locations(figures: dict, root: Path, env: dict, manifest: Path, nodes) -> None:
     """The organisation's loads, triggers and RSS (bench_organisation), into ``figures``."""
     from dataplatform.manifest_slices import slice_path
@@ -948,6 +979,8 @@ def main() -> None:
     parser.add_argument("--backfill-scale", type=float, default=11.0, help="backfill: about 100k order lines a day")
     parser.add_argument("--backfill-days", type=int, default=30)
     parser.add_argument("--trigger-days", type=int, default=365, help="trigger: days of history on the instance")
+    parser.add_argument("--scaling-domains", default="2,5,10", help="scaling: the organisations' domain counts")
+    parser.add_argument("--scaling-models", type=int, default=500, help="scaling: models per domain")
     parser.add_argument("--org-domains", type=int, default=10, help="organisation: domains of the generated workspace")
     parser.add_argument("--org-models", type=int, default=5000, help="organisation: its generated models")
     parser.add_argument("--org-days", type=int, default=2, help='organisation: the days of its "Materialize all" (0: none)')
@@ -1014,6 +1047,10 @@ def main() -> None:
         print(f"an organisation: {args.org_domains} domains, {args.org_models} models ...", flush=True)
         results["organisation"] = bench_organisation(args.org_domains, args.org_models, args.org_days,
                                                      loads=not args.org_skip_loads)
+    if "scaling" in sections:
+        counts = [int(n) for n in args.scaling_domains.split(",")]
+        print(f"a domain's location as the project grows to {counts} domains of {args.scaling_models} models ...", flush=True)
+        results["scaling"] = bench_scaling(counts, args.scaling_models, args.repeat)
     if "latency" in sections:
         print(f"a day's latency through the example's domains, {args.repeat} day(s) ...", flush=True)
         results["latency"] = {"the example": bench_latency(args.repeat)}
