@@ -2,10 +2,21 @@
 (its failed step's error). Real runs
 on a real (ephemeral) instance with run retries on, as deploy/dagster.yaml sets them."""
 
-import pytest
-from dagster import DagsterEventType, DagsterInstance, Definitions, asset, build_run_status_sensor_context, define_asset_job
+import json
 
-from dataplatform.alerts import run_failure_alert
+import pytest
+from dagster import (
+    DagsterEventType,
+    DagsterInstance,
+    DefaultSensorStatus,
+    Definitions,
+    asset,
+    build_run_status_sensor_context,
+    build_sensor_context,
+    define_asset_job,
+)
+
+from dataplatform.alerts import JsonLinesSink, run_failure_alert, run_failure_alerts
 
 RETRIES = {"run_retries": {"enabled": True, "max_retries": 1, "retry_on_asset_or_op_failure": True}}
 
@@ -46,3 +57,20 @@ def test_a_run_with_no_retry_left_is_an_alert_naming_asset_and_owner(instance):
     # The step's own error, not Dagster's "Execution of run ... failed. Steps failed: [...]".
     assert (alert["step"], alert["cause"]) == ("flaky", "the warehouse went away")
     assert alert["summary"].endswith(". Step flaky failed: the warehouse went away"), alert["summary"]
+
+
+def test_a_run_that_will_be_retried_does_not_hold_back_the_next_failures_alert(instance, tmp_path):
+    """Two failures between two ticks, the first to be retried: the second's alert is delivered at
+    the first tick after it, not one later (Dagster ends a tick at a failure its sensor returns
+    anything for, a SkipReason included)."""
+    sink = JsonLinesSink(tmp_path / "alerts.jsonl")
+    sensor = run_failure_alerts("here", sink, DefaultSensorStatus.RUNNING)
+    repository = DEFS.get_repository_def()
+    cursor = sensor.evaluate_tick(build_sensor_context(instance=instance, repository_def=repository)).cursor  # its start
+    run = DEFS.resolve_job_def("flaky_job")
+    retried = run.execute_in_process(instance=instance, raise_on_error=False).run_id
+    final = run.execute_in_process(instance=instance, tags={"dagster/max_retries": "0"}, raise_on_error=False).run_id
+    assert instance.get_run_by_id(retried).tags["dagster/will_retry"] == "true"
+    sensor.evaluate_tick(build_sensor_context(instance=instance, cursor=cursor, repository_def=repository))
+    delivered = [json.loads(line) for line in sink.path.read_text().splitlines()] if sink.path.exists() else []
+    assert [alert["run_id"] for alert in delivered] == [final]

@@ -161,10 +161,13 @@ def run_failure_alerts(location: str, sink: AlertSink, status: DefaultSensorStat
     @run_failure_sensor(name=f"{location}_alert_on_run_failure", default_status=status,
                         description="Delivers one alert per run of this location that failed and will not be retried.")
     def _alert(context: RunFailureSensorContext):
+        # Return nothing either way: Dagster ends the tick at the first failure for which the
+        # sensor returns something (a SkipReason included), and the failures after it (a
+        # retry's that failed too, another run's) would wait for the next tick.
         if (alert := run_failure_alert(context)) is None:
-            return SkipReason(f"run {context.dagster_run.run_id[:8]} will be retried")
+            context.log.info(f"run {context.dagster_run.run_id[:8]} will be retried: no alert")
+            return
         sink.deliver({**alert, "location": location, "at": datetime.now(UTC).isoformat()})
-        return None
 
     return _alert
 
