@@ -9,6 +9,8 @@ corrected, without touching the others; a range of days is one run.
 
 import csv
 import shutil
+import subprocess
+import sys
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
@@ -189,6 +191,28 @@ def test_a_full_disk_under_the_warehouse_is_named_as_the_warehouses_fault_and_ch
         assert {key: value for key, value in loaded.items() if key[1] == DAYS[0]} == \
                {key: value for key, value in before.items() if key[1] == DAYS[0]}
         assert all(loaded[(table, DAYS[1])][0] > 0 for table in EVENT_TABLES)
+
+
+def test_a_warehouse_locked_by_another_process_is_named_as_the_warehouses_fault(local, tmp_path):
+    """Another process (a DuckDB shell left open) holds the warehouse's lock: day 2's run fails
+    naming the warehouse and the lock, not the landing files, and day 1's rows are unchanged."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    ingest(local, DAYS[0], warehouse=warehouse)
+    before = by_day(warehouse)
+    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb, sys; c = duckdb.connect({str(warehouse)!r}); "
+                               "print('held', flush=True); sys.stdin.read()"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        result = ingest(local, DAYS[1], raise_on_error=False, warehouse=warehouse)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert not result.success
+    failures = [e.step_failure_data.error.cause.message for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert failures and all(f"The warehouse {warehouse} could not be written" in message and "lock" in message
+                            and ".csv" not in message for message in failures), failures
+    assert by_day(warehouse) == before
 
 
 def test_each_loaded_partition_is_recorded_with_its_row_count_and_an_empty_day_is_told_apart(local):

@@ -49,7 +49,7 @@ class DuckDBLoader(WarehouseLoader):
         started = time.monotonic()
         target, staging = _names(table)
         options = self.read_csv_options(table)
-        with self._connect() as con:
+        with self._connect(table) as con:
             con.execute(f"create schema if not exists {table.schema}")
             try:
                 rows = self._stage(con, table, staging, files, f"current_timestamp as {LOADED_AT}")
@@ -76,7 +76,7 @@ class DuckDBLoader(WarehouseLoader):
         stamped = (f"select *, current_timestamp as {LOADED_AT}, date '{partition}' as {EXPORT_DATE} "
                    f"from read_csv({sql_list([file])}, {options})")
         record = f"{LOADED_PARTITIONS_SCHEMA}.{LOADED_PARTITIONS_TABLE}"
-        with self._connect() as con:
+        with self._connect(table, partition) as con:
             con.execute(f"create schema if not exists {table.schema}")
             con.execute(f"create schema if not exists {LOADED_PARTITIONS_SCHEMA}")
             con.execute(loaded_partitions_ddl(record))
@@ -124,11 +124,17 @@ class DuckDBLoader(WarehouseLoader):
         problems = csv_problems(table, files, options) or [Problem(", ".join(files), message)]
         return IngestError(table, problems, partition)
 
-    def _connect(self) -> duckdb.DuckDBPyConnection:
-        con = duckdb.connect(self.database)
-        con.execute("set preserve_insertion_order = false")
-        con.execute(f"set memory_limit = {_quote(self.memory_limit)}")
-        return con
+    @contextlib.contextmanager
+    def _connect(self, table: SourceTable, partition: str | None = None):
+        """A connection to the warehouse. A DuckDB error outside the load itself (the file locked by
+        another process, a schema that cannot be created) is the warehouse's, never the files'."""
+        try:
+            with duckdb.connect(self.database) as con:
+                con.execute("set preserve_insertion_order = false")
+                con.execute(f"set memory_limit = {_quote(self.memory_limit)}")
+                yield con
+        except duckdb.Error as error:
+            raise WarehouseError(table, self.database, _first_line(error), partition) from None
 
     @staticmethod
     def read_csv_options(table: SourceTable) -> str:

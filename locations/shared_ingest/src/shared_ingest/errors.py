@@ -45,7 +45,7 @@ class IngestError(RuntimeError):
 
 
 class WarehouseError(IngestError):
-    """The warehouse could not be written (no space left, read-only): not the landing files' fault,
+    """The warehouse could not be written (no space left, read-only, locked): not the landing files' fault,
     which were read without a problem. The raw table keeps its previous rows."""
 
     def __init__(self, table: SourceTable, warehouse: str, message: str, partition: str | None = None):
@@ -56,6 +56,6 @@ class WarehouseError(IngestError):
         RuntimeError.__init__(
             self,
             f"{table.qualified_name}: {what}, {table.schema}.{table.name} is unchanged. The warehouse {warehouse} "
-            f"could not be written: {message}. The landing files are not at fault: free the space (or make the "
-            f"warehouse writable), then launch the run again.",
+            f"could not be written: {message}. The landing files are not at fault: free the space, make the "
+            f"warehouse writable or end the process that holds its lock, then launch the run again.",
         )
