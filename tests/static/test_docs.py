@@ -65,8 +65,12 @@ def resolves(name: str) -> bool:
 
 
 def cited_in() -> dict[Path, set[str]]:
-    tracked = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
-    files = [*pages(), *(REPO / p for p in tracked if Path(p).suffix in (".yml", ".yaml", ".sql", ".toml"))]
+    # The tree as git sees it: tracked files still on disk and new ones not ignored (a copy may have removed the example).
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.split()
+    in_tree = {REPO / p for p in listed if Path(p).suffix in (".yml", ".yaml", ".sql", ".toml")}
+    files = [*pages(), *sorted(path for path in in_tree if path.is_file())]
     return {path: names for path in files if (names := cited_names(path.read_text(errors="replace")))}
 
 
