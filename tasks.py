@@ -87,7 +87,7 @@ def prepare() -> Path:
     start, days = dev_calendar(settings.local_dir)
     print(f"tasks.py: the dev calendar starts on {start} ({days} day(s) to yesterday)", flush=True)
     print("tasks.py: preparing the dbt manifest (dbt deps and parse if the project changed)", flush=True)
-    subprocess.run([sys.executable, "-m", "dataplatform.dbt_project", "prepare"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-m", "dataplatform.dbt.project", "prepare"], check=True, stdout=subprocess.DEVNULL)
     if sources := dev_sources():
         print(f"tasks.py: the simulated source systems land day(s) 1..{days} if not landed yet", flush=True)
         for source in sources:

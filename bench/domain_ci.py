@@ -61,7 +61,7 @@ def main() -> None:
         base_env = env | {"PLATFORM_LOCAL_DIR": str(WORK / "base")}
         figures: dict[str, float] = {}
 
-        figures["affected --json"], out = timed([sys.executable, "-m", "dataplatform.affected", "--base", "HEAD", "--json"],
+        figures["affected --json"], out = timed([sys.executable, "-m", "devsupport.affected", "--base", "HEAD", "--json"],
                                                 pr, env, WORK / "affected.log")
         markers = json.loads(out)["markers"]
         started = time.perf_counter()
@@ -71,7 +71,7 @@ def main() -> None:
                    "--partition", DAY], REPO, base_env, WORK / f"base-{location}.log")
         figures["base warehouse (cached per base commit)"] = time.perf_counter() - started
         figures["affected --build"], _ = timed(
-            [sys.executable, "-m", "dataplatform.affected", "--base", "HEAD", "--build", "--day", DAY,
+            [sys.executable, "-m", "devsupport.affected", "--base", "HEAD", "--build", "--day", DAY,
              "--warehouse", WORK / "base" / "warehouse.duckdb"], pr, env, WORK / "build.log")
         figures[f"tiers: static or unit or {markers}"], out = timed(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-m", f"static or unit or {markers}"],

@@ -43,7 +43,7 @@ from pathlib import Path
 import psutil
 from dagster import DagsterInstance, DagsterRunStatus
 
-from dataplatform.domain import domain_selection
+from dataplatform.dbt.plan import domain_selection
 from dataplatform.partitions import partition_range_tags
 from dataplatform.settings import resolve_settings
 from devsupport.chain import daily_chain
@@ -102,7 +102,7 @@ def median(samples: list) -> float:
 # a fresh table, stamped as the ingest stamps (the dbt sources read _loaded_at and _export_date).
 NATIVE_LOAD = """
 import duckdb
-from shared_ingest.landing import landed_files
+from dataplatform.landing import landed_files
 from shared_ingest.loading import loaded_partitions_ddl
 from dataplatform.settings import resolve_settings
 from shared_ingest.catalogue import load_catalogue
@@ -219,7 +219,8 @@ def launch_run(env: dict, workspace: Path, location: str, job: str, first: str, 
 
 ASSET_LOAD = """
 from dagster import materialize
-from shared_ingest.assets import LandingZone, build_ingest_asset
+from dataplatform.landing import LandingZone
+from shared_ingest.assets import build_ingest_asset
 from shared_ingest.duckdb_loader import DuckDBLoader
 from dataplatform.settings import resolve_settings
 from shared_ingest.catalogue import load_catalogue
@@ -235,7 +236,7 @@ os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
 import dlt, pyarrow.csv as pv
 from dataplatform.settings import resolve_settings
 from shared_ingest.catalogue import load_catalogue
-from shared_ingest.landing import files_to_load
+from dataplatform.landing import files_to_load
 
 @dlt.resource(name="order_items", write_disposition="replace")
 def order_items():
@@ -298,7 +299,7 @@ def _generate(landing: Path, day: int, scale: float) -> None:
 def _order_items_file(landing: Path, day: int) -> Path:
     from datetime import date
 
-    from shared_ingest.landing import day_file
+    from dataplatform.landing import day_file
 
     return Path(day_file(str(landing), _order_items(), date.fromisoformat(day_key(day))))
 
@@ -369,7 +370,7 @@ def plain_dbt(args: list[str], env: dict) -> float:
 
 def prepare_manifest_for(env: dict) -> None:
     """Parse once for a warehouse before timing runs on it, as the platform does when it starts."""
-    subprocess.run([sys.executable, "-m", "dataplatform.dbt_project", "prepare"], env=env, check=True,
+    subprocess.run([sys.executable, "-m", "dataplatform.dbt.project", "prepare"], env=env, check=True,
                    stdout=subprocess.DEVNULL)
 
 
@@ -463,7 +464,7 @@ TRIGGER_TICK = """
 import json, statistics, tempfile, time
 from dagster import AssetMaterialization, DagsterInstance, build_sensor_context
 import importlib
-from dataplatform.domain import plan_domain
+from dataplatform.dbt.plan import plan_domain
 from dataplatform.partitions import daily_partitions
 
 repo = importlib.import_module("{domain}.definitions").defs().get_repository_def()
@@ -653,7 +654,7 @@ def start_one_process_per_location(env: dict, port: int, local: Path, root: Path
 
     home = instance_home(local / "dagster_home", (REPO / "deploy" / "dev" / "dagster.yaml").read_text())
     env = {**env, "DAGSTER_HOME": str(home)}
-    subprocess.run([sys.executable, "-m", "dataplatform.dbt_project", "prepare"], env=env, check=True,
+    subprocess.run([sys.executable, "-m", "dataplatform.dbt.project", "prepare"], env=env, check=True,
                    stdout=subprocess.DEVNULL)
     bin_dir, log = Path(sys.executable).parent, open(local / "platform.log", "wb")
     workspace = local / "workspace.grpc.yaml"
@@ -880,7 +881,7 @@ def bench_scaling(domain_counts: list[int], per_domain: int, repeat: int) -> dic
 
 def measure_locations(figures: dict, root: Path, env: dict, manifest: Path, nodes) -> None:
     """The organisation's loads, triggers and RSS (bench_organisation), into ``figures``."""
-    from dataplatform.manifest_slices import slice_path
+    from dataplatform.dbt.slices import slice_path
     from devsupport.workspace import locations
 
     figures["floor"] = dict(zip(("seconds", "peak_rss_mb"), measure(LOAD_BASELINE.format(manifest=str(manifest)), env),

@@ -120,7 +120,7 @@ def fixture_root(tmp_path_factory) -> Path:
 def prepared_manifest(dev_env: dict[str, str], project: Path | None = None) -> dict:
     """A dev manifest, prepared as a location prepares it when it loads (``dbt deps`` and ``dbt
     parse`` only if the project changed), with no location loaded."""
-    from dataplatform.dbt_project import get_dbt_project, prepare_manifest
+    from dataplatform.dbt.project import get_dbt_project, prepare_manifest
 
     with pytest.MonkeyPatch.context() as mp:
         settings = point_at_dev(mp, dev_env["PLATFORM_LOCAL_DIR"])

@@ -3,7 +3,7 @@
     An on-run-end hook, before publishing: it counts a mart's blue relation, the one published.
     A model built for a window (a Dagster partition or range) counts the window's rows. Views hold
     no rows of their own and are not counted. One log line, `row counts: {"<unique_id>": n, ...}`,
-    read by the platform's dbt ops (dataplatform.domain); one query, a metadata read on BigQuery. -#}
+    read by the platform's dbt ops (dataplatform.dbt.plan); one query, a metadata read on BigQuery. -#}
 {% macro log_row_counts(results) %}
     {%- set invocation = dbt_invocation() -%}
     {%- if not (execute and invocation.command in ('build', 'run', 'retry', 'snapshot')) -%}{{ return('') }}{%- endif -%}

@@ -22,14 +22,14 @@ from google.api_core.exceptions import GoogleAPIError
 from google.cloud import bigquery
 from support import day, scrubbed_env
 
-from dataplatform.dbt_op import microbatch_window_args
-from dataplatform.dbt_project import dbt_executable
+from dataplatform.dbt.op import microbatch_window_args
+from dataplatform.dbt.project import dbt_executable
+from dataplatform.landing import day_file
 from dataplatform.partitions import partitions_start
 from devsupport.dbt import copy_dbt_project
 from shared_ingest.bigquery_loader import plan_bigquery_load
 from shared_ingest.catalogue import load_catalogue
 from shared_ingest.errors import IngestError
-from shared_ingest.landing import day_file
 from shared_ingest.row_checks import run_row_checks
 
 DAY, DAY_2 = date.fromisoformat(day(1)), date.fromisoformat(day(2))

@@ -17,7 +17,7 @@ from dagster._utils import pushd
 from packaging.version import Version
 from support import copy_dbt_project
 
-from dataplatform.dbt_project import dbt_cli, dbt_executable, get_dbt_project
+from dataplatform.dbt.project import dbt_cli, dbt_executable, get_dbt_project
 from dataplatform.patches.dbt_startup import PlatformDbtCli
 
 

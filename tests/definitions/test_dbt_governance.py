@@ -12,7 +12,7 @@ import pytest
 import yaml
 from support import REPO, copy_dbt_project
 
-from dataplatform.dbt_project import dbt_executable
+from dataplatform.dbt.project import dbt_executable
 
 
 def dbt(project, *args: str) -> subprocess.CompletedProcess:

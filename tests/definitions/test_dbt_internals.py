@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from support import copy_dbt_project
 
-from dataplatform.dbt_project import dbt_executable
+from dataplatform.dbt.project import dbt_executable
 from dataplatform.publishing import BLUE_SUFFIX
 
 PROBE_MODEL = "model.warehouse.contract_probe"

@@ -11,8 +11,8 @@ import sys
 
 from dagster import AssetKey
 
-from dataplatform.dbt_op import build_dbt_assets
-from dataplatform.dbt_project import get_dbt_project
+from dataplatform.dbt.op import build_dbt_assets
+from dataplatform.dbt.project import get_dbt_project
 
 DEPTH = 1500
 

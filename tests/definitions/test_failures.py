@@ -1,8 +1,8 @@
 """Missing relations in dbt's errors, mapped to their asset and code location, on the test project's
 real manifest (tests/fixtures/subscriptions)."""
 
-from dataplatform.failures import explain_missing_relations, relation_owners
-from dataplatform.translator import PlatformTranslator
+from dataplatform.dbt.failures import explain_missing_relations, relation_owners
+from dataplatform.dbt.translator import PlatformTranslator
 
 
 def test_bigquery_and_duckdb_missing_tables_name_their_asset_and_location(fixture_manifest):

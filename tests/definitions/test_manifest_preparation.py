@@ -12,7 +12,7 @@ PREPARE = r"""
 import logging, sys, time
 logging.basicConfig(level=logging.INFO)
 from pathlib import Path
-from dataplatform.dbt_project import get_dbt_project, prepare_manifest
+from dataplatform.dbt.project import get_dbt_project, prepare_manifest
 start = float(sys.argv[2])
 while time.time() < start:
     time.sleep(0.01)
@@ -41,7 +41,7 @@ def test_three_locations_loading_at_once_parse_once(tmp_path, platform_env, fixt
 def test_an_edit_is_picked_up_on_the_next_load(tmp_path, platform_env, fixture_root):
     import json
 
-    from dataplatform.dbt_project import get_dbt_project, prepare_manifest
+    from dataplatform.dbt.project import get_dbt_project, prepare_manifest
 
     project = copy_dbt_project(tmp_path / "dbt", fixture_root / "dbt")
     dbt_project = get_dbt_project(project, "dev")
@@ -57,7 +57,7 @@ def test_an_edit_is_picked_up_on_the_next_load(tmp_path, platform_env, fixture_r
 def dbt_event_names(project, target_path) -> list[str]:
     """The names of the events of one dbt command run as a Dagster run does (dagster-dbt copies
     the prepared ``partial_parse.msgpack`` into the run's own target folder)."""
-    from dataplatform.dbt_project import dbt_cli, get_dbt_project
+    from dataplatform.dbt.project import dbt_cli, get_dbt_project
 
     invocation = dbt_cli(get_dbt_project(project, "dev")).cli(["ls", "--select", "invoices"], target_path=target_path)
     return [event.raw_event["info"]["name"] for event in invocation.stream_raw_events()]
@@ -69,7 +69,7 @@ def test_a_run_parses_partially_after_the_warehouse_changed(tmp_path, platform_e
     only what changed instead of the whole project."""
     import logging
 
-    from dataplatform.dbt_project import get_dbt_project, prepare_manifest
+    from dataplatform.dbt.project import get_dbt_project, prepare_manifest
 
     project = copy_dbt_project(tmp_path / "dbt", fixture_root / "dbt")
     prepare_manifest(get_dbt_project(project, "dev"))
@@ -91,7 +91,7 @@ def test_dbt_packages_are_installed_where_the_project_is_parsed_offline(tmp_path
     import json
     import logging
 
-    from dataplatform.dbt_project import get_dbt_project, prepare_manifest
+    from dataplatform.dbt.project import get_dbt_project, prepare_manifest
 
     package = tmp_path / "vendored" / "house_rules"
     (package / "macros").mkdir(parents=True)

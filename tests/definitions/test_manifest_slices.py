@@ -1,4 +1,4 @@
-"""A domain location reads its slice of the manifest (dataplatform.manifest_slices), not the whole:
+"""A domain location reads its slice of the manifest (dataplatform.dbt.slices), not the whole:
 what it defines from the slice is what it would define from the whole manifest. Shown on the
 platform's test project (tests/fixtures/subscriptions), where care reads billing's public model, and
 with a third domain added that reads care's, so a slice stops at what its domain reads.
@@ -9,11 +9,12 @@ import json
 
 import pytest
 
-from dataplatform.dbt_op import build_dbt_assets
-from dataplatform.dbt_project import get_dbt_project, prepare_manifest
-from dataplatform.domain import owner, plan_domain
-from dataplatform.manifest_slices import domain_slice, slice_path
-from dataplatform.translator import PlatformTranslator
+from dataplatform.dbt.nodes import owner
+from dataplatform.dbt.op import build_dbt_assets
+from dataplatform.dbt.plan import plan_domain
+from dataplatform.dbt.project import get_dbt_project, prepare_manifest
+from dataplatform.dbt.slices import domain_slice, slice_path
+from dataplatform.dbt.translator import PlatformTranslator
 
 DOMAINS = ("billing", "care")
 

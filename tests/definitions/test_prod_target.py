@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from support import copy_dbt_project, scrubbed_env
 
-from dataplatform.dbt_project import dbt_executable
+from dataplatform.dbt.project import dbt_executable
 
 DBT_TIMEOUT_SECONDS = 300
 

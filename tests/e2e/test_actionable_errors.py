@@ -26,7 +26,7 @@ def test_a_step_that_raises_mid_build_ends_its_dbt_before_the_step_ends(fixture_
     import duckdb
     import psutil
 
-    from dataplatform import dbt_op
+    from dataplatform.dbt import op as dbt_op
 
     def raise_after_first_event(context, events, *publishing):
         yield next(iter(events))  # dbt is now building

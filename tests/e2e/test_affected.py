@@ -1,4 +1,4 @@
-"""What a change touches (`python -m dataplatform.affected`), on a scratch git repository holding
+"""What a change touches (`python -m devsupport.affected`), on a scratch git repository holding
 the platform's test project (its dbt project and locations, tests/fixtures/subscriptions): one
 commit is the base, each test edits the working tree as a pull request would, and reads what the
 command prints as JSON (real git, real dbt deps, parse and `dbt ls --select state:modified+`)."""
@@ -49,7 +49,7 @@ def change(repo):
 
 def affected(repo, *args: str) -> subprocess.CompletedProcess:
     root, env = repo
-    return subprocess.run([sys.executable, "-m", "dataplatform.affected", "--base", "main", *args],
+    return subprocess.run([sys.executable, "-m", "devsupport.affected", "--base", "main", *args],
                           cwd=root, env=env, capture_output=True, text=True, timeout=300)
 
 
@@ -156,7 +156,7 @@ def test_build_runs_only_the_touched_nodes_in_a_scratch_copy_deferring_to_the_ba
 
     root, env = repo
     _, env = repo
-    result = subprocess.run([sys.executable, "-m", "dataplatform.affected", "--base", "main", "--build", "--day", day_1,
+    result = subprocess.run([sys.executable, "-m", "devsupport.affected", "--base", "main", "--build", "--day", day_1,
                              "--warehouse", str(warehouse)], cwd=root, env={**env, "DUCKDB_PATH": str(warehouse)},
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, (result.stdout[-3000:], result.stderr[-3000:])

@@ -28,7 +28,7 @@ from support import (
     unevaluated_checks,
 )
 
-from dataplatform.dbt_project import dbt_executable
+from dataplatform.dbt.project import dbt_executable
 
 DAY_1 = day(1)
 INVOICES = "models/billing/marts/invoices.sql"

@@ -20,10 +20,10 @@ from dagster import build_schedule_context, materialize
 from fixtures.subscriptions.landing import land_day
 from support import checksum, day, fill_disk, fixture_catalogue, query, small_disk
 
+from dataplatform.landing import partition_file
 from dataplatform.partitions import partition_range_tags, partitions_start
 from dataplatform.settings import resolve_settings
 from shared_ingest.components import build_definitions
-from shared_ingest.landing import partition_file
 
 DAYS = [day(d) for d in (1, 2, 3)]
 CATALOGUE = fixture_catalogue()

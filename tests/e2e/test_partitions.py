@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 from support import checksum, day, execute_job, fixture_platform, land_fixture_days, query, run_days
 
-from dataplatform.dbt_project import dbt_executable
+from dataplatform.dbt.project import dbt_executable
 from dataplatform.partitions import partitions_start
 
 DAYS = 3

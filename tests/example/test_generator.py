@@ -5,8 +5,8 @@ from datetime import date
 import numpy as np
 import pytest
 
+from dataplatform.landing import day_file, file_date, files_to_load, latest_day, partition_file
 from dataplatform.partitions import PARTITIONS_START_VARIABLE, partitions_start
-from shared_ingest.landing import day_file, file_date, files_to_load, latest_day, partition_file
 from sourcesim.days import day_date, day_number
 from sourcesim.generator import Volume, day_tables, generate_day, next_day
 

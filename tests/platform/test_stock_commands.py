@@ -40,7 +40,7 @@ def platform(fixture_root, tmp_path_factory):
     land_fixture_days(local, (1,))
     home = dev_instance_home(local)
     # What `tasks.py up` prepares and the stock processes do not: the workspace's dbt manifest.
-    subprocess.run([sys.executable, "-m", "dataplatform.dbt_project", "prepare"], check=True, cwd=fixture_root,
+    subprocess.run([sys.executable, "-m", "dataplatform.dbt.project", "prepare"], check=True, cwd=fixture_root,
                    env=scrubbed_env(PLATFORM_LOCAL_DIR=str(local), PLATFORM_ENV="dev", DBT_PROJECT_DIR=str(fixture_root / "dbt"),
                                     PYTHONPATH=fixture_pythonpath(fixture_root)))
     platform = start_platform(local, root=fixture_root, command=stock_processes, extra_env={"DAGSTER_HOME": str(home)})

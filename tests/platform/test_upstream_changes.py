@@ -120,7 +120,7 @@ def test_a_later_dagster_leaves_the_patch_off_and_the_platform_runs(patches, env
 
     with changed(environment, patches):
         # The workspace's manifest, which `tasks.py up` would prepare: with the changed Dagster too.
-        subprocess.run([str(bin_dir / "python"), "-m", "dataplatform.dbt_project", "prepare"], check=True, cwd=fixture_root,
+        subprocess.run([str(bin_dir / "python"), "-m", "dataplatform.dbt.project", "prepare"], check=True, cwd=fixture_root,
                        env=scrubbed_env(PLATFORM_LOCAL_DIR=str(local), DBT_PROJECT_DIR=str(fixture_root / "dbt")))
         platform = start_platform(local, root=fixture_root, command=stock_processes,
                                   extra_env={"DAGSTER_HOME": str(home), "PYTHONPATH": fixture_pythonpath(fixture_root)})

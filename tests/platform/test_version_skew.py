@@ -86,7 +86,7 @@ def skewed(fixture_root, tmp_path_factory):
     env = scrubbed_env(PLATFORM_LOCAL_DIR=str(local), PLATFORM_SCHEDULES="stopped", DAGSTER_HOME=str(home))
     for path, project in ((fixture_pythonpath(fixture_root), fixture_root / "dbt"), (billing_path, tree / "dbt")):
         # as each image's build parses its project
-        subprocess.run([BIN / "python", "-m", "dataplatform.dbt_project", "prepare"], check=True,
+        subprocess.run([BIN / "python", "-m", "dataplatform.dbt.project", "prepare"], check=True,
                        env={**env, "PYTHONPATH": path, "DBT_PROJECT_DIR": str(project)}, cwd=root, capture_output=True)
 
     def processes(port: int) -> list[str]:

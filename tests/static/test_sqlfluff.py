@@ -8,7 +8,7 @@ from pathlib import Path
 
 from support import REPO, scrubbed_env
 
-from dataplatform.dbt_project import get_dbt_project, install_packages
+from dataplatform.dbt.project import get_dbt_project, install_packages
 from dataplatform.settings import resolve_settings
 
 

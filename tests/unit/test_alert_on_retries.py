@@ -16,7 +16,7 @@ from dagster import (
     define_asset_job,
 )
 
-from dataplatform.alerts import JsonLinesSink, run_failure_alert, run_failure_alerts
+from dataplatform.automation.alerts import JsonLinesSink, run_failure_alert, run_failure_alerts
 
 RETRIES = {"run_retries": {"enabled": True, "max_retries": 1, "retry_on_asset_or_op_failure": True}}
 

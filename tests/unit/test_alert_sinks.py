@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from dataplatform.alerts import JsonLinesSink, SlackSink, alert_sink
+from dataplatform.automation.alerts import JsonLinesSink, SlackSink, alert_sink
 
 ALERT = {"kind": "run_failed", "summary": "Run 1a2b3c4d of ingest_sources failed for 2026-01-02", "assets": ["raw/shop/orders"]}
 

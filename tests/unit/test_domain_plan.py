@@ -4,7 +4,7 @@ no Dagster definitions, instance or dbt run."""
 import pytest
 from dagster import AssetKey
 
-from dataplatform.domain import UnknownGroupError, plan_domain
+from dataplatform.dbt.plan import UnknownGroupError, plan_domain
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,9 @@ itself."""
 
 from dagster import AssetCheckSpec, AssetKey, DagsterInstance, RunRequest
 
+from dataplatform.dbt.translator import non_blocking
 from dataplatform.partitions import partition_range_tags
 from dataplatform.patches import internals
-from dataplatform.translator import non_blocking
 
 
 def test_the_tags_and_the_metadata_key_are_dagsters():
@@ -19,7 +19,7 @@ def test_the_tags_and_the_metadata_key_are_dagsters():
         assert getattr(internals, name) == getattr(tags, name), name
     assert internals.DAGSTER_DBT_PROJECT_METADATA_KEY == DAGSTER_DBT_PROJECT_METADATA_KEY
     # The platform's jobs' run tags: what run retries and run monitoring read.
-    from dataplatform.execution import RUN_TAGS
+    from dataplatform.runs import RUN_TAGS
 
     assert set(RUN_TAGS) == {tags.RETRY_STRATEGY_TAG, tags.MAX_RUNTIME_SECONDS_TAG}
 
@@ -73,11 +73,11 @@ def test_a_source_tests_check_is_made_non_blocking_with_everything_else_kept():
 
 
 def test_the_slices_look_through_what_dagster_dbt_looks_through():
-    """A slice keeps a parent that is no asset with its own parents (dataplatform.manifest_slices),
+    """A slice keeps a parent that is no asset with its own parents (dataplatform.dbt.slices),
     by dagster-dbt's rule, which is private: the two agree on every resource type."""
     from dagster_dbt.asset_utils import is_non_asset_node
 
-    from dataplatform.manifest_slices import looked_through
+    from dataplatform.dbt.slices import looked_through
 
     types = ("model", "seed", "snapshot", "source", "test", "exposure", "unit_test", "analysis", "operation",
              "metric", "semantic_model", "saved_query", "function")

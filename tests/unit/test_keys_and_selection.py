@@ -3,7 +3,7 @@
 import pytest
 from dagster import AssetKey
 
-from dataplatform.domain import count_nodes, domain_selection
+from dataplatform.dbt.plan import count_nodes, domain_selection
 from dataplatform.keys import dbt_node_asset_key, snapshot_pool, source_asset_key
 
 

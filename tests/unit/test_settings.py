@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 from dagster import DefaultScheduleStatus, in_process_executor
 
-from dataplatform.execution import platform_executor, schedule_status
+from dataplatform.automation.status import schedule_status
+from dataplatform.runs import platform_executor
 from dataplatform.settings import SettingsError, enabled_patches, resolve_settings
 
 

@@ -3,7 +3,7 @@
 import pytest
 from dagster import AssetKey
 
-from dataplatform.translator import PlatformTranslator, UngroupedNodeError
+from dataplatform.dbt.translator import PlatformTranslator, UngroupedNodeError
 
 
 def node(resource_type="model", name="invoices", group="billing", **extra):
@@ -59,7 +59,7 @@ def versioned_manifest(config=None, macros=None):
 
 
 def test_a_code_version_follows_the_config_that_shapes_the_output_not_tags_or_owners():
-    from dataplatform.translator import CodeVersions
+    from dataplatform.dbt.translator import CodeVersions
 
     def version(**kwargs):
         return CodeVersions(versioned_manifest(**kwargs)).of("model.warehouse.invoices")

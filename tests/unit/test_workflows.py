@@ -1,5 +1,5 @@
 """The CI workflows in .github/workflows say what the README says: main runs .ci/run (the README's
-test command), and a pull request's domain CI calls `python -m dataplatform.affected` with
+test command), and a pull request's domain CI calls `python -m devsupport.affected` with
 arguments its parser accepts and runs the tiers by markers pytest knows."""
 
 import re
@@ -8,7 +8,7 @@ import shlex
 import yaml
 from support import LOCATIONS, REPO
 
-from dataplatform.affected import argument_parser
+from devsupport.affected import argument_parser
 
 WORKFLOWS = REPO / ".github" / "workflows"
 
@@ -25,12 +25,12 @@ def test_main_runs_the_ci_script():
 
 def test_domain_ci_calls_affected_with_arguments_it_accepts():
     calls = [line for run in steps("domains.yml") for line in run.replace("\\\n", " ").splitlines()
-             if "dataplatform.affected" in line]
+             if "devsupport.affected" in line]
     assert len(calls) == 2  # what the change touches (--json), and the build of it (--build)
     for line in calls:
         words = shlex.split(re.sub(r"\$\{\{[^}]*\}\}|\"\$\{?\w+\}?\"|\$\w+", "X", line.split("|")[0]))
         args = argument_parser().parse_args([w.replace("X", "2026-01-01") if w == "X" else w
-                                             for w in words[words.index("dataplatform.affected") + 1:]])
+                                             for w in words[words.index("devsupport.affected") + 1:]])
         assert args.base.startswith("origin/")
     assert any("--build" in line and "--warehouse" in line for line in calls)
 

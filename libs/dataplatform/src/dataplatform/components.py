@@ -1,15 +1,12 @@
-"""The dg component a domain location declares in its ``defs.yaml``, and how a location loads its defs.
+"""The dg component a domain location declares in its ``defs.yaml``, and the field types of components.
 
 A domain's ``defs.yaml`` names its dbt group and the daily time its marts are due; the component
-builds the rest the same way for every domain (dataplatform.domain plans it,
-dataplatform.domain_definitions builds it): one daily-partitioned dbt op of the whole group in the
+builds the rest the same way for every domain (dataplatform.dbt.plan plans it,
+dataplatform.location builds it): one daily-partitioned dbt op of the whole group in the
 pool ``<group>_snapshots``, its job, what starts its day (its trigger, its own schedule, or both), the alerts. It is not
 a ``DbtProjectComponent``: a domain is also its trigger, its checks' jobs and its alerts.
 """
 
-import warnings
-from pathlib import Path
-from types import ModuleType
 from typing import Annotated, Literal
 
 import dagster as dg
@@ -66,28 +63,6 @@ class DbtDomain(dg.Component, dg.Model, dg.Resolvable):
         return []
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
-        from dataplatform.domain_definitions import build_domain_definitions
+        from dataplatform.location import build_domain_definitions
 
         return build_domain_definitions(self.group, marts_fresh_by=self.marts_fresh_by, start=self.start, cron=self.cron)
-
-
-def load_location(defs_folder: ModuleType) -> dg.Definitions:
-    """A location's definitions: everything its ``defs`` folder declares, as ``dg`` loads it.
-
-    Loaded from the module rather than from the project's pyproject.toml (``load_from_defs_folder``):
-    a location image installs the package, where no pyproject.toml sits above the module.
-    """
-    from dataplatform.patches import install
-    from dataplatform.patches.warm_runs import location_modules
-
-    project_root = Path(defs_folder.__file__).parent.parent
-    install("location loader")  # before the build: what a run's build skips (the run_defs patch)
-    with warnings.catch_warnings():
-        # Warnings about dg's own loading (preview and beta APIs it uses): not the user's to act on.
-        warnings.simplefilter("ignore", dg.BetaWarning)
-        warnings.simplefilter("ignore", dg.PreviewWarning)
-        defs = dg.ComponentTree.from_module(defs_module=defs_folder, project_root=project_root).build_defs()
-    # In the code server that loads this location, after the build, so that what it imported is
-    # preloaded too (the warm_runs patch); a patch that does not fit stays off, with a warning.
-    install("location", warm_runs={"preload": location_modules(defs_folder.__name__.partition(".")[0])})
-    return defs

@@ -1,10 +1,16 @@
 """The one rule that names raw tables and their asset keys.
 
 An ingest asset in shared_ingest and the dbt source it feeds must be the same node in the
-asset graph, so both take their key from here.
+asset graph, so both take their key from here. Its names are read by the platform's tools too,
+which need no Dagster: Dagster is imported where a key is made.
 """
 
-from dagster import AssetKey
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dagster import AssetKey
 
 RAW_KEY_PREFIX = "raw"
 # The code location that defines every source's asset (a domain location is named as its dbt group).
@@ -13,6 +19,8 @@ INGEST_LOCATION = "shared_ingest"
 
 def source_asset_key(source_name: str, table_name: str) -> AssetKey:
     """Key of a source-system table: the ingest asset that loads it and the dbt source that reads it."""
+    from dagster import AssetKey
+
     return AssetKey([RAW_KEY_PREFIX, source_name, table_name])
 
 
@@ -24,6 +32,8 @@ def loaded_elsewhere(loader: str | None) -> bool:
 
 def dbt_node_asset_key(group: str, name: str) -> AssetKey:
     """Key of a dbt model or snapshot: its owning domain, then its name."""
+    from dagster import AssetKey
+
     return AssetKey([group, name])
 
 

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
-INGEST = "shared_ingest"
+from dataplatform.keys import INGEST_LOCATION as INGEST
+
 DG_TOML, WORKSPACE_YAML, PYPROJECT = "dg.toml", "workspace.yaml", "pyproject.toml"
 HELM_VALUES, DBT_PROJECT, EXAMPLE_TOML = "deploy/helm/values.yaml", "dbt/dbt_project.yml", "example.toml"
 MKDOCS_YML = "mkdocs.yml"
@@ -321,7 +322,7 @@ def _readers_outside(root: Path, groups: set[str]) -> list[str]:
     import json
     import os
 
-    from dataplatform.dbt_project import get_dbt_project, prepare_manifest
+    from dataplatform.dbt.project import get_dbt_project, prepare_manifest
     from dataplatform.settings import resolve_settings
 
     settings = resolve_settings({**os.environ, "DBT_PROJECT_DIR": str(root / "dbt")})

@@ -20,7 +20,7 @@ import fsspec
 import numpy as np
 import pyarrow as pa
 
-from shared_ingest.landing import day_file, latest_day
+from dataplatform.landing import day_file, latest_day
 from sourcesim.days import day_date, day_number
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from dagster import (
     schedule,
 )
 
-from shared_ingest.assets import LandingZone
+from dataplatform.landing import LandingZone
 from sourcesim.days import day_number
 from sourcesim.generator import generate_day, land_days, next_day
 

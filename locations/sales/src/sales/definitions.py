@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from dataplatform.components import load_location
+from dataplatform.location import load_location
 
 from . import defs as defs_folder
 

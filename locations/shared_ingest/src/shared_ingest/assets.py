@@ -7,26 +7,19 @@ from dagster import (
     AssetMaterialization,
     AssetsDefinition,
     BackfillPolicy,
-    ConfigurableResource,
     MaterializeResult,
     MetadataValue,
     asset,
 )
 
+from dataplatform.landing import LandingZone, files_to_load, partition_file
 from dataplatform.partitions import daily_partitions, partition_day
 from shared_ingest.catalogue import Catalogue, SourceTable
 from shared_ingest.errors import IngestError
-from shared_ingest.landing import files_to_load, partition_file
 from shared_ingest.loading import LoadResult, WarehouseLoader
 from shared_ingest.validation import landing_problems
 
 INGEST_OWNERS = ["team:platform"]
-
-
-class LandingZone(ConfigurableResource):
-    """Where the source systems drop their daily exports (a folder, or a bucket in production)."""
-
-    root: str
 
 
 def load_metadata(result: LoadResult) -> dict:

@@ -13,12 +13,14 @@ import dagster as dg
 import yaml
 from pydantic import Field
 
-from dataplatform.alerts import location_alerts
+from dataplatform.automation.alerts import location_alerts
+from dataplatform.automation.status import schedule_status
 from dataplatform.components import DailyCron
-from dataplatform.execution import RUN_TAGS, platform_executor, schedule_status
+from dataplatform.landing import LandingZone
 from dataplatform.partitions import daily_cron_time
+from dataplatform.runs import RUN_TAGS, platform_executor
 from dataplatform.settings import Settings, resolve_settings
-from shared_ingest.assets import LandingZone, build_ingest_assets
+from shared_ingest.assets import build_ingest_assets
 from shared_ingest.bigquery_loader import BigQueryLoader
 from shared_ingest.catalogue import load_catalogue
 from shared_ingest.dev_sources import dev_sources

@@ -3,7 +3,7 @@ SourceIngest component of shared_ingest.components)."""
 
 import dagster as dg
 
-from dataplatform.components import load_location
+from dataplatform.location import load_location
 
 from . import defs as defs_folder
 

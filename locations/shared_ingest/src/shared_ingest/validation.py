@@ -16,9 +16,9 @@ from collections.abc import Iterator, Mapping, Sequence
 import duckdb
 import fsspec
 
+from dataplatform.landing import day_file, landed_files, latest_day, partition_file, table_folder
 from shared_ingest.catalogue import SourceTable
 from shared_ingest.errors import Problem
-from shared_ingest.landing import day_file, landed_files, latest_day, partition_file, table_folder
 
 
 def missing_files(root: str, table: SourceTable, partition_key: str | None = None,

@@ -5,7 +5,7 @@ A **patch** changes how Dagster behaves. The registry below says of each: what i
 without it, how it checks that it fits the installed Dagster, and where it is installed. Each is
 installed where Dagster runs the code it changes: the backfill patches by the instance's run
 coordinator (``dataplatform.run_coordinator``, named by every dagster.yaml here), the code-server
-patches by each location as it loads (``dataplatform.components.load_location``), the dbt start-up
+patches by each location as it loads (``dataplatform.location.load_location``), the dbt start-up
 patch by the dbt resource.
 
 **They fail open.** A patch that does not fit the installed Dagster is not installed: one warning

@@ -10,7 +10,7 @@ start-up costs it pays on every dbt command of every run.
   ``in_process_adapter=True`` loads it for an asset that does.
 
 The resource overrides two private hooks of ``DbtCliResource`` (``_cli_version``,
-``_initialize_dbt_core_adapter``); ``dataplatform.dbt_project.dbt_cli`` gives it only when the
+``_initialize_dbt_core_adapter``); ``dataplatform.dbt.project.dbt_cli`` gives it only when the
 patch is on and fits, and plain ``DbtCliResource`` otherwise. tests/definitions/test_dbt_cli.py
 checks that a real ``cli()`` still calls both hooks.
 """

@@ -3,9 +3,9 @@ with them), each kept so that an upstream change can never stop a location from 
 
 - The run tags Dagster writes and the platform reads (a day, a range of days, a retry to come, a
   backfill) and the spec metadata key under which dagster-dbt puts the project object (which the
-  UI shows as an unserializable row; ``dataplatform.translator`` leaves it out): stored values,
+  UI shows as an unserializable row; ``dataplatform.dbt.translator`` leaves it out): stored values,
   so written out here; tests/unit/test_internals.py fails, naming it, if Dagster's differs.
-- The backfills in progress, which a domain's trigger waits for (``dataplatform.triggers``):
+- The backfills in progress, which a domain's trigger waits for (``dataplatform.automation.triggers``):
   through Dagster's private filter while it is where it was; if not, with one warning, the newest
   backfills filtered here.
 """

@@ -14,7 +14,7 @@ The fix: in a process started by ``multiprocessing`` (a run launched by a code s
 of the multiprocess executor), the function returns the definitions without that metadata. The
 code server, ``dagster api execute_run`` (a run pod) and every other process compute it as Dagster
 does. Installed by each location before it builds its definitions
-(``dataplatform.components.load_location``). Delete it when Dagster computes it lazily.
+(``dataplatform.location.load_location``). Delete it when Dagster computes it lazily.
 """
 
 import functools

@@ -4,7 +4,7 @@ Three code locations load at the same time. If each ran ``dbt parse`` (dagster-d
 ``prepare_if_dev``) they would race on ``target/`` (dagster#33993). Instead the manifest is
 rebuilt only when the project's files, or the environment variables they read, changed since
 the last parse, under a file lock, so the first location to load parses and the others read its
-manifest; the same step cuts each domain's slice of it (``dataplatform.manifest_slices``), which
+manifest; the same step cuts each domain's slice of it (``dataplatform.dbt.slices``), which
 is all its location reads. A deployment image parses at build; a location started with other values (the real
 BigQuery project) parses once more at start, so that its runs can parse partially.
 """
@@ -26,7 +26,7 @@ from dagster import get_dagster_logger
 from dagster_dbt import DbtCliResource, DbtProject
 from filelock import FileLock
 
-from dataplatform.manifest_slices import write_slices
+from dataplatform.dbt.slices import write_slices
 
 log = get_dagster_logger("dbt_project")
 
@@ -155,9 +155,9 @@ def prepare_manifest(project: DbtProject) -> Path:
 
 
 def main() -> None:
-    """``python -m dataplatform.dbt_project prepare``: parse at image build, not at start.
+    """``python -m dataplatform.dbt.project prepare``: parse at image build, not at start.
     ``... env``: the environment dbt reads (the calendar, the warehouse), as ``export`` lines, for
-    dbt by hand: ``eval "$(uv run python -m dataplatform.dbt_project env)"``."""
+    dbt by hand: ``eval "$(uv run python -m dataplatform.dbt.project env)"``."""
     import argparse
     import shlex
 

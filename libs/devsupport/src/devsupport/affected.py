@@ -1,9 +1,9 @@
 """What a change touches: the code locations and dbt nodes between a base ref and the working tree,
 and a build of only those in a scratch warehouse, deferring to the base for everything else.
 
-    python -m dataplatform.affected --base origin/main            # what the change touches
-    python -m dataplatform.affected --base origin/main --json     # the same, for CI
-    python -m dataplatform.affected --base origin/main --build --day 2026-01-01
+    python -m devsupport.affected --base origin/main            # what the change touches
+    python -m devsupport.affected --base origin/main --json     # the same, for CI
+    python -m devsupport.affected --base origin/main --build --day 2026-01-01
 
 A location is touched when its files change, when it owns a dbt node that changed or is
 downstream of one (across domains through public models), and, for shared_ingest's loaders, the
@@ -33,10 +33,13 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-INGEST = "shared_ingest"
+from dataplatform.dbt.nodes import ASSET_TYPES, is_asset, owner
+from dataplatform.keys import INGEST_LOCATION
+
 # Files that change no deployed code: nothing to build or test for them.
 DOCUMENTATION = ("README.md", "docs/", "mkdocs.yml", "bench/", ".github/", "LICENSE")
-BUILT_TYPES = {"model", "snapshot", "seed", "test", "source"}
+# What a build of the affected nodes lists: the assets, their tests (checks) and the sources they read.
+LISTED_TYPES = (*ASSET_TYPES, "test", "source")
 
 
 class AffectedError(RuntimeError):
@@ -107,14 +110,6 @@ def locations_of_files(files: Iterable[str], locations: Iterable[str]) -> dict[s
     return touched
 
 
-def owner(node: Mapping[str, Any]) -> str | None:
-    """The domain (dbt group) that owns a node: its group, else the models/<domain>/ folder it is in."""
-    if group := node.get("group") or node.get("config", {}).get("group"):
-        return group
-    parts = Path(node.get("original_file_path", "")).parts
-    return parts[1] if len(parts) > 2 and parts[0] in {"models", "snapshots", "seeds", "data-tests"} else None
-
-
 def descendants(manifest: Mapping[str, Any], unique_ids: Iterable[str]) -> set[str]:
     """The nodes and everything downstream of them in the manifest."""
     children = manifest.get("child_map", {})
@@ -129,10 +124,10 @@ def descendants(manifest: Mapping[str, Any], unique_ids: Iterable[str]) -> set[s
 
 def code_version_changes(base: Mapping[str, Any], current: Mapping[str, Any]) -> set[str]:
     """Nodes present in both manifests whose code version (macros followed) differs."""
-    from dataplatform.translator import PLACED, CodeVersions
+    from dataplatform.dbt.translator import CodeVersions
 
     before, after = CodeVersions(base), CodeVersions(current)
-    both = [uid for uid, node in current["nodes"].items() if node["resource_type"] in PLACED and uid in base["nodes"]]
+    both = [uid for uid, node in current["nodes"].items() if is_asset(node) and uid in base["nodes"]]
     return {uid for uid in both if before.of(uid) != after.of(uid)}
 
 
@@ -183,9 +178,9 @@ def parse(project: Path, target: Path) -> None:
 
 def parse_base(repo: Path, commit: str, cache: Path) -> Path:
     """The base commit's dbt target folder (manifest.json), parsed once per project fingerprint:
-    the base's files and the values of the variables they read (``dbt_project.project_fingerprint``,
+    the base's files and the values of the variables they read (``dataplatform.dbt.project.project_fingerprint``,
     the rule the locations' manifest follows; a DuckDB path names every relation's database)."""
-    from dataplatform.dbt_project import project_fingerprint
+    from dataplatform.dbt.project import project_fingerprint
 
     extracted = cache / f"base-tree-{commit[:12]}"
     project = extracted / "dbt"
@@ -215,7 +210,7 @@ def assess(repo: Path, base: str, cache: Path | None = None) -> tuple[Affected, 
 
     project = repo / "dbt"
     dbt_changed = any(f.startswith("dbt/") for f in files)
-    if not dbt_changed and INGEST not in affected.locations:
+    if not dbt_changed and INGEST_LOCATION not in affected.locations:
         return affected, None
     current_target = cache / "current"
     state = parse_base(repo, commit, cache) if dbt_changed else None
@@ -229,16 +224,16 @@ def assess(repo: Path, base: str, cache: Path | None = None) -> tuple[Affected, 
         if problems := removed_versions_still_read(base_manifest, current):
             raise RemovedVersionError("\n".join(problems))
         listed = dbt(["ls", "--quiet", *common, "--select", "state:modified+", "--state", str(state),
-                      "--resource-type", *sorted(BUILT_TYPES), "--output", "json", "--output-keys", "unique_id"])
+                      "--resource-type", *sorted(LISTED_TYPES), "--output", "json", "--output-keys", "unique_id"])
         nodes = {json.loads(line)["unique_id"] for line in listed}
         nodes |= descendants(current, code_version_changes(base_manifest, current))
-    if INGEST in affected.locations:
+    if INGEST_LOCATION in affected.locations:
         nodes |= source_consumers(current)
 
     every = {**current["nodes"], **current.get("sources", {})}
     for uid in sorted(nodes):
         node = every.get(uid)
-        if node is None or node["resource_type"] not in BUILT_TYPES or (domain := owner(node)) is None:
+        if node is None or node["resource_type"] not in LISTED_TYPES or (domain := owner(node)) is None:
             continue
         affected.nodes.setdefault(domain, []).append(uid)
     for domain, uids in affected.nodes.items():
@@ -261,7 +256,7 @@ def build(repo: Path, affected: Affected, state: Path, warehouse: Path, day: dat
     The copy is named as the dev warehouse (``DUCKDB_PATH``), so that DuckDB's database name, which
     both manifests name in every relation, is the same; the base warehouse is never written.
     """
-    from dataplatform.dbt_op import microbatch_window_args
+    from dataplatform.dbt.op import microbatch_window_args
 
     repo = repo.resolve()
     cache = cache or cache_dir(repo)
@@ -301,7 +296,7 @@ def describe(affected: Affected) -> str:
 
 
 def argument_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m dataplatform.affected", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m devsupport.affected", description=__doc__.split("\n\n")[0])
     parser.add_argument("--base", default="origin/main", help="the ref the change is compared to (default origin/main)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON (for CI)")
     parser.add_argument("--build", action="store_true", help="dbt build the touched nodes in a scratch warehouse")

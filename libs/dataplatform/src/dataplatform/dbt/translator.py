@@ -10,6 +10,7 @@ from typing import Any
 from dagster import AssetCheckSpec, AssetKey, AssetSpec, FreshnessPolicy
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
+from dataplatform.dbt.nodes import is_asset, owner
 from dataplatform.keys import RAW_KEY_PREFIX, dbt_node_asset_key, source_asset_key
 from dataplatform.patches.internals import DAGSTER_DBT_PROJECT_METADATA_KEY
 from dataplatform.publishing import green_relation, is_blue_green, is_mart
@@ -26,7 +27,6 @@ _CONFIG_NOT_IN_CODE_VERSION = frozenset({"tags", "meta", "docs", "group", "acces
 # dbt calls these to name the relation of every model, seed and snapshot. No node lists them in its
 # `depends_on.macros`, yet an edit to them moves every node to another relation.
 PLACEMENT_MACROS = ("generate_database_name", "generate_schema_name", "generate_alias_name")
-PLACED = ("model", "seed", "snapshot")
 
 
 def placement_macros(manifest: Mapping[str, Any]) -> list[str]:
@@ -75,7 +75,7 @@ class CodeVersions:
 
     def _version(self, node: Mapping[str, Any]) -> str:
         called = list(node.get("depends_on", {}).get("macros", []))
-        if node["resource_type"] in PLACED:
+        if is_asset(node):
             called += self._placement
         macros = set().union(*(self._macro_closure(m) for m in called))
         config = {k: v for k, v in node.get("config", {}).items() if k not in _CONFIG_NOT_IN_CODE_VERSION}
@@ -131,7 +131,7 @@ class PlatformTranslator(DagsterDbtTranslator):
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "source":
             return None  # a source is an ingest asset; shared_ingest owns it and names its group
-        group = dbt_resource_props.get("config", {}).get("group")
+        group = owner(dbt_resource_props)
         if not group:
             raise UngroupedNodeError(
                 f"dbt {dbt_resource_props['resource_type']} {dbt_resource_props['unique_id']} "

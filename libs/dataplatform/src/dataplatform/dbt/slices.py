@@ -15,7 +15,7 @@ A slice is a manifest in dbt's own shape, so dagster-dbt selects and resolves in
 - the macros the owned nodes call, recursively, and the macros that place every node;
 - ``child_map`` and ``parent_map`` cut to the slice; the groups, selectors and metadata whole.
 
-``write_slices`` runs where the manifest is prepared (``dataplatform.dbt_project``: at ``tasks.py
+``write_slices`` runs where the manifest is prepared (``dataplatform.dbt.project``: at ``tasks.py
 up``, at image build), once per group, into ``target/slices/<group>.json``.
 """
 
@@ -24,8 +24,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from dataplatform.domain import owner
-from dataplatform.translator import placement_macros
+from dataplatform.dbt.nodes import owner
+from dataplatform.dbt.translator import placement_macros
 
 SLICES_FOLDER = "slices"
 _FINGERPRINT_FILE = "manifest.fingerprint"

@@ -23,11 +23,12 @@ from dagster import (
 )
 from dagster_dbt import DagsterDbtCliRuntimeError, DbtCliInvocation, DbtCliResource, DbtProject, dbt_assets
 
-from dataplatform.failures import explain_missing_relations, relation_owners
+from dataplatform.dbt.failures import explain_missing_relations, relation_owners
+from dataplatform.dbt.nodes import is_asset
 from dataplatform.keys import BACKFILL_UNIT_TAG
 from dataplatform.partitions import daily_partitions
 from dataplatform.publishing import is_blue_green, report_publishing
-from dataplatform.translator import PlatformTranslator
+from dataplatform.dbt.translator import PlatformTranslator
 
 
 def event_time_args(context: AssetExecutionContext) -> list[str]:
@@ -104,7 +105,7 @@ def build_dbt_assets(
     owners = relation_owners(manifest, translator)
     tests = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "test"}  # a check is named after its test
     unique_ids = {translator.get_asset_key(n): uid for uid, n in manifest["nodes"].items()
-                  if n["resource_type"] in ("model", "snapshot", "seed")}
+                  if is_asset(n)}
     tables = {key: uid for key, uid in unique_ids.items() if manifest["nodes"][uid]["config"].get("materialized") in COUNTED}
 
     @dbt_assets(

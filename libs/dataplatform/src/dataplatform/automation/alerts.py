@@ -203,7 +203,7 @@ def freshness_alerts(location: str, sink: AlertSink, status: DefaultSensorStatus
 
 def location_alerts(location: str, settings) -> list[SensorDefinition]:
     """Both alert sensors of a location, delivering to the settings' sink."""
-    from dataplatform.execution import sensor_status
+    from dataplatform.automation.status import sensor_status
 
     sink = alert_sink(os.environ, settings.local_dir)
     status = sensor_status(settings)

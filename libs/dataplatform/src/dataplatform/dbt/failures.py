@@ -7,9 +7,10 @@ from typing import Any
 
 from dagster import AssetKey
 
+from dataplatform.dbt.nodes import is_asset, owner
 from dataplatform.keys import INGEST_LOCATION, RAW_KEY_PREFIX, loaded_elsewhere
 from dataplatform.publishing import green_schema
-from dataplatform.translator import PlatformTranslator
+from dataplatform.dbt.translator import PlatformTranslator
 
 # dbt's message when a relation it reads does not exist, per warehouse.
 _MISSING_RELATION = (
@@ -27,8 +28,8 @@ def relation_owners(manifest: Mapping[str, Any], translator: PlatformTranslator)
         for s in manifest["sources"].values()
     }
     for node in manifest["nodes"].values():
-        if node["resource_type"] in ("model", "snapshot"):
-            owners[f"{green_schema(node)}.{node['alias']}".lower()] = (translator.get_asset_key(node), node["config"]["group"])
+        if is_asset(node):
+            owners[f"{green_schema(node)}.{node['alias']}".lower()] = (translator.get_asset_key(node), owner(node))
     return owners
 
 

@@ -1,23 +1,28 @@
-"""The thin builder that turns a domain's plan (dataplatform.domain) into its location's ``Definitions``."""
+"""How a code location loads: its ``defs`` folder as dg builds it (``load_location``), and the thin
+builder that turns a domain's plan (dataplatform.dbt.plan) into its location's ``Definitions``."""
 
 import functools
 import json
+import warnings
 from datetime import timedelta
 from pathlib import Path
+from types import ModuleType
 
+import dagster as dg
 from dagster import AssetSelection, Definitions, FreshnessPolicy, define_asset_job, get_dagster_logger
 from dagster_dbt import DbtProject
 
-from dataplatform.alerts import location_alerts
-from dataplatform.dbt_op import build_dbt_assets
-from dataplatform.dbt_project import dbt_cli, get_dbt_project, prepare_manifest
-from dataplatform.domain import DomainPlan, plan_domain
-from dataplatform.execution import RUN_TAGS, platform_executor, schedule_status, sensor_status
-from dataplatform.manifest_slices import slice_path
+from dataplatform.automation.alerts import location_alerts
+from dataplatform.automation.status import schedule_status, sensor_status
+from dataplatform.automation.triggers import domain_schedule, domain_trigger
+from dataplatform.dbt.op import build_dbt_assets
+from dataplatform.dbt.plan import DomainPlan, plan_domain
+from dataplatform.dbt.project import dbt_cli, get_dbt_project, prepare_manifest
+from dataplatform.dbt.slices import slice_path
+from dataplatform.dbt.translator import PlatformTranslator
 from dataplatform.partitions import daily_partitions
+from dataplatform.runs import RUN_TAGS, platform_executor
 from dataplatform.settings import Settings, resolve_settings
-from dataplatform.translator import PlatformTranslator
-from dataplatform.triggers import domain_schedule, domain_trigger
 
 
 def marts_freshness(fresh_by: str, allowed: timedelta = timedelta(hours=3)) -> FreshnessPolicy:
@@ -87,3 +92,25 @@ def definitions_of(plan: DomainPlan, project: DbtProject, manifest, translator: 
         resources={"dbt": dbt_cli(project)},
         executor=platform_executor(settings),
     )
+
+
+def load_location(defs_folder: ModuleType) -> dg.Definitions:
+    """A location's definitions: everything its ``defs`` folder declares, as ``dg`` loads it.
+
+    Loaded from the module rather than from the project's pyproject.toml (``load_from_defs_folder``):
+    a location image installs the package, where no pyproject.toml sits above the module.
+    """
+    from dataplatform.patches import install
+    from dataplatform.patches.warm_runs import location_modules
+
+    project_root = Path(defs_folder.__file__).parent.parent
+    install("location loader")  # before the build: what a run's build skips (the run_defs patch)
+    with warnings.catch_warnings():
+        # Warnings about dg's own loading (preview and beta APIs it uses): not the user's to act on.
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        defs = dg.ComponentTree.from_module(defs_module=defs_folder, project_root=project_root).build_defs()
+    # In the code server that loads this location, after the build, so that what it imported is
+    # preloaded too (the warm_runs patch); a patch that does not fit stays off, with a warning.
+    install("location", warm_runs={"preload": location_modules(defs_folder.__name__.partition(".")[0])})
+    return defs

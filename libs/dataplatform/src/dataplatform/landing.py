@@ -1,7 +1,9 @@
 """Where source-system exports land: ``<root>/<source>/<table>/<YYYY-MM-DD>.csv``.
 
 The root is a local folder in dev and a bucket (``gs://...``) in production; fsspec lists both.
-An export is keyed by its day, the day of the daily partition that loads it.
+An export is keyed by its day, the day of the daily partition that loads it. The layout is the
+contract between whatever exports (a source system; in dev, a simulated one) and ingest, which
+reads it: both take it from here, neither imports the other.
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ from datetime import date
 from typing import Protocol
 
 import fsspec
+from dagster import ConfigurableResource
 
 from dataplatform.partitions import partition_day
-from shared_ingest.catalogue import SourceTable
 
 
 class LandedTable(Protocol):
@@ -21,6 +23,18 @@ class LandedTable(Protocol):
 
     source: str
     name: str
+
+
+class LoadedTable(LandedTable, Protocol):
+    """A table ingest loads: also whether its exports are its history (events) or its state."""
+
+    history: str
+
+
+class LandingZone(ConfigurableResource):
+    """Where the source systems drop their daily exports (a folder, or a bucket in production)."""
+
+    root: str
 
 
 def table_folder(root: str, table: LandedTable) -> str:
@@ -51,7 +65,7 @@ def landed_files(root: str, table: LandedTable) -> list[str]:
     return sorted(f"{protocol}{p}" for p in fs.glob(f"{folder}/*.csv"))
 
 
-def files_to_load(root: str, table: SourceTable) -> list[str]:
+def files_to_load(root: str, table: LoadedTable) -> list[str]:
     """The exports that make up the raw table: the newest one for state, all for events."""
     files = landed_files(root, table)
     if table.history == "state":

@@ -1,12 +1,7 @@
-"""How runs execute in each environment: one writer on DuckDB, parallel steps on BigQuery."""
+"""How the platform's runs execute in each environment: one writer on DuckDB, parallel steps on
+BigQuery; and the tags every run of its jobs carries (retries, a bound on its time)."""
 
-from dagster import (
-    DefaultScheduleStatus,
-    DefaultSensorStatus,
-    ExecutorDefinition,
-    in_process_executor,
-    multiprocess_executor,
-)
+from dagster import ExecutorDefinition, in_process_executor, multiprocess_executor
 
 from dataplatform.settings import Settings
 
@@ -25,13 +20,3 @@ def platform_executor(settings: Settings) -> ExecutorDefinition:
     if settings.single_writer:
         return in_process_executor
     return multiprocess_executor
-
-
-def schedule_status(settings: Settings) -> DefaultScheduleStatus:
-    """Schedules start running with the platform unless PLATFORM_SCHEDULES=stopped."""
-    return DefaultScheduleStatus.RUNNING if settings.schedules_running else DefaultScheduleStatus.STOPPED
-
-
-def sensor_status(settings: Settings) -> DefaultSensorStatus:
-    """Sensors (the domains' triggers, the alerts) follow the schedules' switch."""
-    return DefaultSensorStatus.RUNNING if settings.schedules_running else DefaultSensorStatus.STOPPED

@@ -50,7 +50,7 @@ from dagster import (
     sensor,
 )
 
-from dataplatform.domain import DomainPlan
+from dataplatform.dbt.plan import DomainPlan
 from dataplatform.partitions import partition_range_tags
 from dataplatform.patches.internals import requested_backfills
 

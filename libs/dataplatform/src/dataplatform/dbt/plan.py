@@ -1,7 +1,7 @@
 """A domain's plan: what its code location defines, read from the manifest and its ``defs.yaml``.
 
 Pure data, no Dagster machinery, so each case is checked in a line (tests/unit/test_domain_plan.py);
-``dataplatform.domain_definitions`` turns a plan into ``Definitions``.
+``dataplatform.location`` turns a plan into ``Definitions``.
 
 A domain's day is ONE op and one ``dbt build`` of its whole dbt group: snapshots, event models,
 dimensions and tests, daily-partitioned. An event model's partition is that day's rows (dbt's
@@ -12,7 +12,7 @@ The op sits in the domain's snapshot pool (limit 1), so no two builds of a domai
 snapshots, ever run at once. The build publishes all its marts at its end, or none.
 
 It starts when the data it reads for a day is there (``inputs``): the ingest assets of its
-sources and the public models of other domains it reads (its trigger, dataplatform.triggers);
+sources and the public models of other domains it reads (its trigger, dataplatform.automation.triggers);
 or at the time its ``defs.yaml`` gives (``start: cron``, its own schedule), or both.
 """
 
@@ -22,16 +22,16 @@ from typing import Any
 
 from dagster import AssetKey
 
+from dataplatform.dbt.nodes import is_asset, owner
 from dataplatform.keys import loaded_elsewhere, snapshot_pool
 from dataplatform.publishing import is_mart
-from dataplatform.translator import PlatformTranslator
+from dataplatform.dbt.translator import PlatformTranslator
 
 # dbt tests tagged so are the domain's critical tests: its reconciliations of marts against raw
 # data and the keys of its public models. They run in every build; their own job re-runs them
 # on demand, without rebuilding anything.
 CRITICAL_TESTS_TAG = "critical"
 
-BUILT = ("model", "snapshot")
 
 
 def domain_selection(domain: str) -> str:
@@ -103,11 +103,6 @@ def declared_groups(manifest: Mapping[str, Any]) -> set[str]:
     return {group["name"] for group in manifest.get("groups", {}).values()}
 
 
-def owner(node: Mapping[str, Any]) -> str | None:
-    """The domain that owns a dbt node: its dbt group."""
-    return node.get("config", {}).get("group")
-
-
 def count_nodes(manifest: Mapping[str, Any], domain: str, resource_type: str) -> int:
     """How many dbt nodes of one type the domain owns."""
     return sum(1 for node in manifest["nodes"].values()
@@ -129,7 +124,7 @@ def plan_domain(manifest: Mapping[str, Any], domain: str, marts_fresh_by: str,
     translator = translator or PlatformTranslator()
     nodes, sources = manifest["nodes"], manifest["sources"]
     owned = {uid: n for uid, n in nodes.items()
-             if n["resource_type"] in BUILT and owner(n) == domain}
+             if is_asset(n) and owner(n) == domain}
     key = {uid: translator.get_asset_key(n) for uid, n in owned.items()}
     children: dict[AssetKey, list[AssetKey]] = {k: [] for k in key.values()}
     inputs: dict[str, list[AssetKey]] = {}
@@ -137,7 +132,7 @@ def plan_domain(manifest: Mapping[str, Any], domain: str, marts_fresh_by: str,
         for parent in node["depends_on"]["nodes"]:
             if parent in owned:
                 children[key[parent]].append(key[uid])
-            elif parent.startswith("source.") or nodes.get(parent, {}).get("resource_type") in BUILT:
+            elif parent.startswith("source.") or is_asset(nodes.get(parent, {})):
                 inputs.setdefault(parent, []).append(key[uid])
 
     def as_input(uid: str, readers: list[AssetKey]) -> DomainInput:
