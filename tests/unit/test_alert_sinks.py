@@ -8,6 +8,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from dataplatform.automation.alerts import JsonLinesSink, SlackSink, alert_sink
+from dataplatform.settings import resolve_settings
 
 ALERT = {"kind": "run_failed", "summary": "Run 1a2b3c4d of ingest_sources failed for 2026-01-02", "assets": ["raw/shop/orders"]}
 
@@ -37,10 +38,12 @@ def slack():
 
 
 def test_the_environment_names_the_sink(tmp_path):
-    assert alert_sink({}, tmp_path) == JsonLinesSink(tmp_path / "alerts.jsonl")
-    assert alert_sink({"PLATFORM_ALERTS_FILE": str(tmp_path / "a.jsonl")}, tmp_path) == JsonLinesSink(tmp_path / "a.jsonl")
-    assert alert_sink({"PLATFORM_ALERTS_SLACK_WEBHOOK": "https://hooks.slack.com/x"}, tmp_path) == SlackSink(
-        "https://hooks.slack.com/x")
+    def sink(**environ):
+        return alert_sink(resolve_settings({"PLATFORM_LOCAL_DIR": str(tmp_path), **environ}))
+
+    assert sink() == JsonLinesSink(tmp_path / "alerts.jsonl")
+    assert sink(PLATFORM_ALERTS_FILE=str(tmp_path / "a.jsonl")) == JsonLinesSink(tmp_path / "a.jsonl")
+    assert sink(PLATFORM_ALERTS_SLACK_WEBHOOK="https://hooks.slack.com/x") == SlackSink("https://hooks.slack.com/x")
 
 
 def test_json_lines_appends_one_alert_a_line(tmp_path):

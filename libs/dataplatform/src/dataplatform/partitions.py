@@ -12,22 +12,16 @@ first day is a setting (``dataplatform.settings``).
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import date, time
 
 from dagster import DailyPartitionsDefinition
 
 from dataplatform.patches.internals import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
-from dataplatform.settings import PARTITIONS_START_VARIABLE, partitions_start_from
+from dataplatform.settings import PARTITIONS_START_VARIABLE, partitions_start
 
 __all__ = ["PARTITIONS_START_VARIABLE", "daily_cron_time", "daily_partitions", "partition_day", "partition_range_tags",
            "partitions_start"]
-
-
-def partitions_start() -> date:
-    """The first partition's day: the calendar of ``dataplatform.settings``."""
-    return partitions_start_from(os.environ)
 
 
 def daily_partitions() -> DailyPartitionsDefinition:

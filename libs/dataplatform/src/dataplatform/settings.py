@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 ENVIRONMENTS = ("dev", "prod")
 
@@ -68,6 +69,10 @@ class Settings:
     # another starts seconds after it ends.
     trigger_interval_seconds: int = 3
     partitions_start: date = DEFAULT_PARTITIONS_START
+    # Where alerts go (dataplatform.automation.alerts): a Slack incoming webhook
+    # (PLATFORM_ALERTS_SLACK_WEBHOOK), else a JSON-lines file (PLATFORM_ALERTS_FILE, default .local/alerts.jsonl).
+    alerts_slack_webhook: str | None = None
+    alerts_file: Path | None = None
 
     @property
     def single_writer(self) -> bool:
@@ -96,6 +101,11 @@ class Settings:
     def export_dbt_env(self) -> None:
         """Make the dbt subprocesses that dagster-dbt starts see this environment's profile."""
         os.environ.update(self.dbt_env())
+
+
+def partitions_start() -> date:
+    """The calendar's first day in this process's environment: what every partitions definition starts at."""
+    return partitions_start_from(os.environ)
 
 
 def partitions_start_from(environ: Mapping[str, str]) -> date:
@@ -132,6 +142,7 @@ def resolve_settings(environ: Mapping[str, str] | None = None) -> Settings:
         schedules_running=environ.get("PLATFORM_SCHEDULES", "running") == "running",
         trigger_interval_seconds=_trigger_interval(environ),
         partitions_start=partitions_start_from(environ),
+        **_alerts(environ, local_dir),
     )
 
 
@@ -152,6 +163,11 @@ def enabled_patches(environ: Mapping[str, str], known: tuple[str, ...]) -> froze
         raise SettingsError(f"{PATCHES_VARIABLE} must be all, none or a list of {', '.join(known)}; "
                             f"unknown: {', '.join(unknown)}")
     return frozenset(names)
+
+
+def _alerts(environ: Mapping[str, str], local_dir: Path) -> dict[str, Any]:
+    return {"alerts_slack_webhook": environ.get("PLATFORM_ALERTS_SLACK_WEBHOOK") or None,
+            "alerts_file": Path(environ.get("PLATFORM_ALERTS_FILE") or local_dir / "alerts.jsonl")}
 
 
 def _trigger_interval(environ: Mapping[str, str]) -> int:
@@ -189,6 +205,7 @@ def _prod_settings(environ: Mapping[str, str], local_dir: Path, dbt_dir: Path | 
         schedules_running=environ.get("PLATFORM_SCHEDULES", "running") == "running",
         trigger_interval_seconds=_trigger_interval(environ),
         partitions_start=partitions_start_from(environ),
+        **_alerts(environ, local_dir),
         bigquery=BigQuerySettings(
             project=environ["BIGQUERY_PROJECT"],
             location=environ.get("BIGQUERY_LOCATION", "EU"),

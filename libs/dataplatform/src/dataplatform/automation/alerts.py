@@ -12,7 +12,6 @@ through Slack's own client, slack_sdk.
 """
 
 import json
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from dagster import (
 from dataplatform.partitions import RANGE_END_TAG, RANGE_START_TAG
 from dataplatform.patches.internals import PARTITION_NAME_TAG as PARTITION_TAG
 from dataplatform.patches.internals import WILL_RETRY_TAG
+from dataplatform.settings import Settings
 
 ASSETS_NAMED = 20
 CAUSE_LINES, CAUSE_CHARACTERS = 2, 400
@@ -77,11 +77,11 @@ class SlackSink:
             raise RuntimeError(f"Slack refused the alert ({response.status_code}: {response.body})")
 
 
-def alert_sink(environ: Mapping[str, str], local_dir: Path) -> AlertSink:
-    """The sink this environment names: a Slack webhook if set, else the JSON-lines file."""
-    if webhook := environ.get("PLATFORM_ALERTS_SLACK_WEBHOOK"):
-        return SlackSink(webhook)
-    return JsonLinesSink(Path(environ.get("PLATFORM_ALERTS_FILE") or local_dir / "alerts.jsonl"))
+def alert_sink(settings: Settings) -> AlertSink:
+    """The sink the settings name: a Slack webhook if set, else the JSON-lines file."""
+    if settings.alerts_slack_webhook:
+        return SlackSink(settings.alerts_slack_webhook)
+    return JsonLinesSink(settings.alerts_file or settings.local_dir / "alerts.jsonl")
 
 
 def owners_of(graph, keys: Sequence[AssetKey]) -> list[str]:
@@ -201,10 +201,10 @@ def freshness_alerts(location: str, sink: AlertSink, status: DefaultSensorStatus
     return _alert
 
 
-def location_alerts(location: str, settings) -> list[SensorDefinition]:
+def location_alerts(location: str, settings: Settings) -> list[SensorDefinition]:
     """Both alert sensors of a location, delivering to the settings' sink."""
     from dataplatform.automation.status import sensor_status
 
-    sink = alert_sink(os.environ, settings.local_dir)
+    sink = alert_sink(settings)
     status = sensor_status(settings)
     return [run_failure_alerts(location, sink, status), freshness_alerts(location, sink, status)]
