@@ -16,7 +16,7 @@ from dagster import (
     define_asset_job,
 )
 
-from dataplatform.automation.alerts import JsonLinesSink, run_failure_alert, run_failure_alerts
+from dataplatform.automation.alerts import JsonLinesSink, SlackSink, run_failure_alert, run_failure_alerts
 
 RETRIES = {"run_retries": {"enabled": True, "max_retries": 1, "retry_on_asset_or_op_failure": True}}
 
@@ -74,3 +74,20 @@ def test_a_run_that_will_be_retried_does_not_hold_back_the_next_failures_alert(i
     sensor.evaluate_tick(build_sensor_context(instance=instance, cursor=cursor, repository_def=repository))
     delivered = [json.loads(line) for line in sink.path.read_text().splitlines()] if sink.path.exists() else []
     assert [alert["run_id"] for alert in delivered] == [final]
+
+
+def test_a_failure_alert_slack_cannot_take_fails_its_tick_with_the_alert_and_is_not_sent_again(instance):
+    """What the docs say of a Slack outage: the tick fails and carries the alert's text; Dagster's
+    run failure sensor moves past the run, so the next tick does not try it again."""
+    sink = SlackSink("http://127.0.0.1:9/services/T000/B000/XXXX", retries=0)  # the discard port: nothing listens
+    sensor = run_failure_alerts("here", sink, DefaultSensorStatus.RUNNING)
+    repository = DEFS.get_repository_def()
+    cursor = sensor.evaluate_tick(build_sensor_context(instance=instance, repository_def=repository)).cursor
+    run_id = DEFS.resolve_job_def("flaky_job").execute_in_process(
+        instance=instance, tags={"dagster/max_retries": "0"}, raise_on_error=False).run_id
+    tick = sensor.evaluate_tick(build_sensor_context(instance=instance, cursor=cursor, repository_def=repository))
+    [reaction] = tick.dagster_run_reactions
+    assert reaction.dagster_run.run_id == run_id
+    assert f"not delivered: Run {run_id[:8]} of flaky_job failed" in reaction.error.message
+    again = sensor.evaluate_tick(build_sensor_context(instance=instance, cursor=tick.cursor, repository_def=repository))
+    assert not again.dagster_run_reactions

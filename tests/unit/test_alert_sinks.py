@@ -14,15 +14,16 @@ ALERT = {"kind": "run_failed", "summary": "Run 1a2b3c4d of ingest_sources failed
 
 
 class FakeSlack(BaseHTTPRequestHandler):
-    status = 200
+    statuses: list = []  # one a request, first to last; 200 once they run out
     received: list = []
 
     def do_POST(self):  # noqa: N802 (http.server's name)
         body = self.rfile.read(int(self.headers["Content-Length"]))
         FakeSlack.received.append(json.loads(body))
-        self.send_response(FakeSlack.status)
+        status = FakeSlack.statuses.pop(0) if FakeSlack.statuses else 200
+        self.send_response(status)
         self.end_headers()
-        self.wfile.write(b"ok" if FakeSlack.status == 200 else b"invalid_token")
+        self.wfile.write(b"ok" if status == 200 else b"invalid_token")
 
     def log_message(self, *args):
         pass
@@ -31,7 +32,7 @@ class FakeSlack(BaseHTTPRequestHandler):
 @pytest.fixture
 def slack():
     server = HTTPServer(("127.0.0.1", 0), FakeSlack)
-    FakeSlack.received, FakeSlack.status = [], 200
+    FakeSlack.received, FakeSlack.statuses = [], []
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}/services/T000/B000/XXXX"
     server.shutdown()
@@ -58,7 +59,20 @@ def test_slack_gets_the_summary(slack):
     assert FakeSlack.received == [{"text": ALERT["summary"]}]
 
 
-def test_a_refused_delivery_raises_so_the_tick_fails_and_retries(slack):
-    FakeSlack.status = 403
-    with pytest.raises(RuntimeError, match="Slack refused the alert \\(403: invalid_token\\)"):
+def test_a_server_error_is_retried_and_delivered_once(slack):
+    FakeSlack.statuses = [503, 500]
+    SlackSink(slack).deliver(ALERT)
+    assert FakeSlack.received == [{"text": ALERT["summary"]}] * 3  # two refused, the third taken
+
+
+def test_a_refused_delivery_raises_with_the_alert_so_the_tick_shows_it(slack):
+    FakeSlack.statuses = [403]
+    with pytest.raises(RuntimeError, match=r"Slack refused the alert \(403: invalid_token\); not delivered: Run 1a2b3c4d"):
         SlackSink(slack).deliver(ALERT)
+    assert len(FakeSlack.received) == 1  # a refusal is not retried: the webhook is wrong
+
+
+def test_an_unreachable_slack_raises_with_the_alert(slack):
+    closed = slack.replace(slack.split("/")[2], "127.0.0.1:9")  # the discard port: nothing listens
+    with pytest.raises(RuntimeError, match=r"Slack could not be reached .*; not delivered: Run 1a2b3c4d"):
+        SlackSink(closed, retries=0).deliver(ALERT)

@@ -64,17 +64,29 @@ class JsonLinesSink:
 
 @dataclass(frozen=True)
 class SlackSink:
-    """A Slack incoming webhook; a delivery that Slack refuses raises, so the sensor's tick fails
-    and shows it, and the alert is tried again at the next tick."""
+    """A Slack incoming webhook. slack_sdk retries a lost connection, a rate limit and a server
+    error (``retries`` times each, backing off); a delivery still refused raises with the alert's
+    text, so the sensor's tick fails and shows it on the Automation page. Dagster does not run a
+    run failure sensor again for the same run (its cursor moves on: a sensor's side effects are
+    not repeated), so that tick is where a refused failure alert is read."""
 
     webhook_url: str
+    retries: int = 3
 
     def deliver(self, alert: Mapping[str, Any]) -> None:
+        from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+        from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
         from slack_sdk.webhook import WebhookClient
 
-        response = WebhookClient(self.webhook_url).send(text=alert["summary"])
+        handlers = [handler(max_retry_count=self.retries)
+                    for handler in (ConnectionErrorRetryHandler, RateLimitErrorRetryHandler, ServerErrorRetryHandler)]
+        try:
+            response = WebhookClient(self.webhook_url, retry_handlers=handlers).send(text=alert["summary"])
+        except OSError as error:  # no connection after the retries
+            raise RuntimeError(f"Slack could not be reached ({error}); not delivered: {alert['summary']}") from error
         if response.status_code != 200:
-            raise RuntimeError(f"Slack refused the alert ({response.status_code}: {response.body})")
+            raise RuntimeError(f"Slack refused the alert ({response.status_code}: {response.body}); "
+                               f"not delivered: {alert['summary']}")
 
 
 def alert_sink(settings: Settings) -> AlertSink:
