@@ -27,7 +27,7 @@ def project(tmp_path, platform_env, monkeypatch, fixture_root):
 
 def code_versions() -> dict[str, str]:
     """Every dbt asset's code version, from both domain locations' definitions."""
-    from dataplatform.location import build_domain_definitions
+    from dataplatform.domain import build_domain_definitions
 
     specs = [
         spec

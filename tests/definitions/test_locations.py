@@ -214,7 +214,7 @@ def test_the_marts_and_only_they_carry_the_freshness_policy_of_their_defs_yaml(d
     """A mart is expected built in the three hours before its domain's ``marts_fresh_by``, every day."""
     from datetime import timedelta
 
-    from dataplatform.location import build_domain_definitions
+    from dataplatform.domain import build_domain_definitions
 
     defs = build_domain_definitions(domain, marts_fresh_by="30 7 * * *")
     policies = {spec.key.path[-1]: spec.freshness_policy for spec in defs.resolve_all_asset_specs() if spec.freshness_policy}
@@ -317,7 +317,7 @@ def test_each_of_the_test_projects_locations_has_its_trigger_and_its_alerts(fixt
 # A domain loaded the way `dagster api grpc` loads it, counting the factory and the dbt ops it builds.
 LOAD_AS_CODE_SERVER = r"""
 import json, sys
-import dataplatform.location as domain
+import dataplatform.domain as domain
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 from dagster._grpc.server import LoadedRepositories
 

@@ -14,10 +14,10 @@ LIBRARY = REPO / "libs" / "dataplatform" / "src" / "dataplatform"
 FLOORS = {
     "settings": 0, "keys": 0, "publishing": 0,
     "patches": 1, "runs": 1,
-    "partitions": 2, "run_coordinator": 2,
+    "partitions": 2, "run_coordinator": 2, "location": 2,
     "landing": 3, "dbt": 3,
     "automation": 4,
-    "location": 5,
+    "domain": 5,
     "components": 6,
 }
 

@@ -10,8 +10,9 @@ floor or the floors below, never up:
   become assets, a domain's plan, and its op.
 - ``automation``: what starts a domain's day (its trigger, its schedule) and what tells its owners
   (the alerts); ``runs``: how runs execute.
-- ``location`` and ``components``: a code location's ``Definitions`` and the dg component a
-  domain's ``defs.yaml`` declares; ``run_coordinator``: what the instance's ``dagster.yaml`` names.
+- ``domain`` and ``components``: a domain location's ``Definitions`` and the dg component its
+  ``defs.yaml`` declares. ``location``: how every location loads its ``defs`` folder (no dbt, so
+  the ingest location loads without it); ``run_coordinator``: what ``dagster.yaml`` names.
 
 The platform's tools (what a change touches, ``devsupport.affected``) live outside this library,
 so a location's image does not ship them.

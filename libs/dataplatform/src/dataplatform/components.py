@@ -2,7 +2,7 @@
 
 A domain's ``defs.yaml`` names its dbt group and the daily time its marts are due; the component
 builds the rest the same way for every domain (dataplatform.dbt.plan plans it,
-dataplatform.location builds it): one daily-partitioned dbt op of the whole group in the
+dataplatform.domain builds it): one daily-partitioned dbt op of the whole group in the
 pool ``<group>_snapshots``, its job, what starts its day (its trigger, its own schedule, or both), the alerts. It is not
 a ``DbtProjectComponent``: a domain is also its trigger, its checks' jobs and its alerts.
 """
@@ -63,6 +63,6 @@ class DbtDomain(dg.Component, dg.Model, dg.Resolvable):
         return []
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
-        from dataplatform.location import build_domain_definitions
+        from dataplatform.domain import build_domain_definitions
 
         return build_domain_definitions(self.group, marts_fresh_by=self.marts_fresh_by, start=self.start, cron=self.cron)

@@ -1,7 +1,7 @@
 """A domain's plan: what its code location defines, read from the manifest and its ``defs.yaml``.
 
 Pure data, no Dagster machinery, so each case is checked in a line (tests/unit/test_domain_plan.py);
-``dataplatform.location`` turns a plan into ``Definitions``.
+``dataplatform.domain`` turns a plan into ``Definitions``.
 
 A domain's day is ONE op and one ``dbt build`` of its whole dbt group: snapshots, event models,
 dimensions and tests, daily-partitioned. An event model's partition is that day's rows (dbt's

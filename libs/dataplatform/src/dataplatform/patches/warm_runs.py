@@ -25,7 +25,7 @@ from collections.abc import Iterable
 
 # Imported by every run of a location, but only while its definitions are built (after the
 # location's own modules): preloaded too, so that a run pays none of their import.
-PLATFORM_MODULES = ("dagster", "dagster_dbt", "dbt.graph", "dataplatform.location", "dataplatform.automation.triggers")
+PLATFORM_MODULES = ("dagster", "dagster_dbt", "dbt.graph", "dataplatform.domain", "dataplatform.automation.triggers")
 
 # The spawn context the code server assigns in __init__, and the one StartRun reads.
 _ATTRIBUTE = "_mp_ctx"
