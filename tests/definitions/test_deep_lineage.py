@@ -12,6 +12,7 @@ import sys
 from dagster import AssetKey
 
 from dataplatform.dbt.op import build_dbt_assets
+from dataplatform.dbt.plan import plan_domain
 from dataplatform.dbt.project import get_dbt_project
 
 DEPTH = 1500
@@ -36,7 +37,8 @@ def with_a_chain(manifest: dict, depth: int) -> dict:
 def test_a_chain_deeper_than_the_recursion_limit_loads(platform_env, fixture_manifest, fixture_root):
     assert DEPTH > sys.getrecursionlimit()
     project = get_dbt_project(fixture_root / "dbt", platform_env.dbt_target)
-    assets = build_dbt_assets("billing_deep", project, with_a_chain(fixture_manifest, DEPTH), "group:billing")
+    deep = with_a_chain(fixture_manifest, DEPTH)
+    assets = build_dbt_assets(plan_domain(deep, "billing", "0 7 * * *"), project, deep)
     last = AssetKey(["billing", f"chain_{DEPTH - 1}"])
     assert last in assets.keys
     assert assets.asset_deps[last] == {AssetKey(["billing", f"chain_{DEPTH - 2}"])}

@@ -20,7 +20,7 @@ from support import (
     dev_simulations,
 )
 
-from dataplatform.dbt.plan import count_nodes
+from dataplatform.dbt.plan import plan_domain
 from dataplatform.keys import loaded_elsewhere, source_asset_key
 
 pytestmark = pytest.mark.usefixtures("platform_env")
@@ -46,7 +46,7 @@ def fixture_described(fixture_root, dev_env):
 def building(domain: str, manifest: dict) -> bool:
     """Whether the domain's dbt group owns a model (a domain just created owns none: it loads, and
     defines no asset until models are added)."""
-    return count_nodes(manifest, domain, "model") > 0
+    return plan_domain(manifest, domain, "0 7 * * *") is not None
 
 
 def defined_keys(described: dict) -> dict[str, str]:
@@ -324,7 +324,7 @@ from dagster._grpc.server import LoadedRepositories
 factory_calls, ops_built = [], []
 build_domain_definitions, build_dbt_assets = domain.build_domain_definitions, domain.build_dbt_assets
 domain.build_domain_definitions = lambda *a, **k: factory_calls.append(a[0]) or build_domain_definitions(*a, **k)
-domain.build_dbt_assets = lambda *a, **k: ops_built.append(a[0]) or build_dbt_assets(*a, **k)
+domain.build_dbt_assets = lambda *a, **k: ops_built.append(a[0].op) or build_dbt_assets(*a, **k)
 LoadedRepositories(LoadableTargetOrigin(executable_path=sys.executable, module_name=f"{sys.argv[1]}.definitions"),
                    container_image=None, entry_point=["dagster"], container_context=None)
 print(json.dumps({"factory_calls": factory_calls, "ops_built": ops_built}))

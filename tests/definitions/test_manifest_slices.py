@@ -41,7 +41,7 @@ def test_a_domain_defines_from_its_slice_what_it_defines_from_the_whole_manifest
     part = domain_slice(fixture_manifest, domain)
     plans = [plan_domain(m, domain, "0 7 * * *", PlatformTranslator()) for m in (fixture_manifest, part)]
     assert plans[0] == plans[1]
-    whole, sliced = (described(build_dbt_assets(f"{domain}_dbt", project, m, f"group:{domain}", PlatformTranslator(project=project)))
+    whole, sliced = (described(build_dbt_assets(plans[0], project, m, PlatformTranslator(project=project)))
                      for m in (fixture_manifest, part))
     assert sliced == whole
     assert whole["specs"] and whole["checks"]
@@ -80,7 +80,9 @@ def test_a_third_domain_reads_only_the_model_it_reads(fixture_manifest, project)
                                                    "unique_id": "group.warehouse.audit"}
     audit = domain_slice(manifest, "audit")
     assert sorted(owner(n) for n in audit["nodes"].values() if n["resource_type"] != "test") == ["audit", "care"]
-    whole, sliced = (described(build_dbt_assets("audit_dbt", project, m, "group:audit", PlatformTranslator(project=project)))
+    plan = plan_domain(audit, "audit", "0 7 * * *", PlatformTranslator())
+    assert plan == plan_domain(manifest, "audit", "0 7 * * *", PlatformTranslator())
+    whole, sliced = (described(build_dbt_assets(plan, project, m, PlatformTranslator(project=project)))
                      for m in (manifest, audit))
     assert sliced == whole and list(sliced["specs"]) == ["audit/audit_reads"]
 

@@ -74,6 +74,32 @@ def test_marts_are_the_models_under_marts(plans):
     assert {k.path[-1] for k in plans["care"].marts} == {"account_health", "tickets"}
 
 
+def test_the_blue_relations_are_the_marts_built_blue(plans):
+    """In dev every mart is built blue (publishing), so the op holds each one's report until dbt publishes."""
+    for plan in plans.values():
+        assert set(plan.blue_relations) == set(plan.marts)
+        assert all(f'"{key.path[0]}_blue"' in relation for key, relation in plan.blue_relations.items())
+
+
+def test_the_counted_tables_are_the_materialized_ones_not_the_views(plans):
+    tables = plans["billing"].tables
+    assert tables[key("billing/accounts_snapshot")] == "snapshot.warehouse.accounts_snapshot"
+    assert tables[key("billing/invoices")] == plans["billing"].unique_ids[key("billing/invoices")] == "model.warehouse.invoices.v1"
+    assert key("billing/stg_billing__accounts") in plans["billing"].unique_ids
+    assert key("billing/stg_billing__accounts") not in tables  # a view: no rows to count
+
+
+def test_the_tests_are_those_on_what_the_domain_builds_or_reads(plans):
+    """care reads billing's public models: it carries their tests (dbt runs them in care's build when
+    they read care's models too) and its sources' tests, and none of billing's own staging tests."""
+    care = plans["care"].tests
+    assert care["relationships_account_health_account_id__account_id__ref_accounts_"] == (
+        "model.warehouse.accounts", "model.warehouse.account_health")
+    assert care["source_unique_support_tickets_ticket_id"] == ("source.warehouse.support.tickets",)
+    assert not any("stg_billing" in name for name in care)
+    assert set(plans["care"].critical_tests) <= set(care)
+
+
 def test_a_group_the_project_does_not_declare_is_refused_naming_the_groups_it_does(fixture_manifest):
     with pytest.raises(UnknownGroupError, match=r"dbt group 'finance' is not declared in the dbt project "
                                                 r"\(its groups: billing, care\)"):

@@ -3,7 +3,7 @@
 import pytest
 from dagster import AssetKey
 
-from dataplatform.dbt.plan import count_nodes, domain_selection
+from dataplatform.dbt.plan import domain_selection
 from dataplatform.keys import dbt_node_asset_key, snapshot_pool, source_asset_key
 
 
@@ -19,17 +19,3 @@ def test_dbt_node_key_is_domain_then_name():
 def test_selections_and_pool_follow_the_domain_name(domain):
     assert domain_selection(domain) == f"group:{domain}"
     assert snapshot_pool(domain) == f"{domain}_snapshots"
-
-
-def test_count_nodes_counts_one_domain_and_type():
-    manifest = {
-        "nodes": {
-            "model.a": {"resource_type": "model", "config": {"group": "billing"}},
-            "model.b": {"resource_type": "model", "config": {"group": "care"}},
-            "snapshot.c": {"resource_type": "snapshot", "config": {"group": "billing"}},
-            "test.d": {"resource_type": "test", "config": {"group": "billing"}},
-        }
-    }
-    assert count_nodes(manifest, "billing", "model") == 1
-    assert count_nodes(manifest, "billing", "snapshot") == 1
-    assert count_nodes(manifest, "care", "snapshot") == 0

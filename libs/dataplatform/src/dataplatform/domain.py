@@ -64,7 +64,7 @@ def _domain_definitions(domain: str, marts_fresh_by: str, start: str, cron: str 
 def definitions_of(plan: DomainPlan, project: DbtProject, manifest, translator: PlatformTranslator,
                    settings: Settings) -> Definitions:
     """The plan's op, jobs, trigger or schedule (or both), and alerts."""
-    dbt_op = build_dbt_assets(plan.op, project, manifest, plan.select, translator, pool=plan.pool, partitioned=True)
+    dbt_op = build_dbt_assets(plan, project, manifest, translator)
     build = define_asset_job(
         plan.job, selection=AssetSelection.assets(dbt_op) | AssetSelection.checks(*dbt_op.check_keys),
         tags=RUN_TAGS,

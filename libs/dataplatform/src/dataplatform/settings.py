@@ -72,7 +72,11 @@ class Settings:
     # Where alerts go (dataplatform.automation.alerts): a Slack incoming webhook
     # (PLATFORM_ALERTS_SLACK_WEBHOOK), else a JSON-lines file (PLATFORM_ALERTS_FILE, default .local/alerts.jsonl).
     alerts_slack_webhook: str | None = None
-    alerts_file: Path | None = None
+    alerts_file: Path | None = None  # unset: local_dir / "alerts.jsonl", filled in below
+
+    def __post_init__(self) -> None:
+        if self.alerts_file is None:
+            object.__setattr__(self, "alerts_file", self.local_dir / "alerts.jsonl")
 
     @property
     def single_writer(self) -> bool:
@@ -142,7 +146,7 @@ def resolve_settings(environ: Mapping[str, str] | None = None) -> Settings:
         schedules_running=environ.get("PLATFORM_SCHEDULES", "running") == "running",
         trigger_interval_seconds=_trigger_interval(environ),
         partitions_start=partitions_start_from(environ),
-        **_alerts(environ, local_dir),
+        **_alerts(environ),
     )
 
 
@@ -165,9 +169,9 @@ def enabled_patches(environ: Mapping[str, str], known: tuple[str, ...]) -> froze
     return frozenset(names)
 
 
-def _alerts(environ: Mapping[str, str], local_dir: Path) -> dict[str, Any]:
+def _alerts(environ: Mapping[str, str]) -> dict[str, Any]:
     return {"alerts_slack_webhook": environ.get("PLATFORM_ALERTS_SLACK_WEBHOOK") or None,
-            "alerts_file": Path(environ.get("PLATFORM_ALERTS_FILE") or local_dir / "alerts.jsonl")}
+            "alerts_file": Path(environ["PLATFORM_ALERTS_FILE"]) if environ.get("PLATFORM_ALERTS_FILE") else None}
 
 
 def _trigger_interval(environ: Mapping[str, str]) -> int:
@@ -205,7 +209,7 @@ def _prod_settings(environ: Mapping[str, str], local_dir: Path, dbt_dir: Path | 
         schedules_running=environ.get("PLATFORM_SCHEDULES", "running") == "running",
         trigger_interval_seconds=_trigger_interval(environ),
         partitions_start=partitions_start_from(environ),
-        **_alerts(environ, local_dir),
+        **_alerts(environ),
         bigquery=BigQuerySettings(
             project=environ["BIGQUERY_PROJECT"],
             location=environ.get("BIGQUERY_LOCATION", "EU"),

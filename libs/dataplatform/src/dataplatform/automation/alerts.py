@@ -93,7 +93,7 @@ def alert_sink(settings: Settings) -> AlertSink:
     """The sink the settings name: a Slack webhook if set, else the JSON-lines file."""
     if settings.alerts_slack_webhook:
         return SlackSink(settings.alerts_slack_webhook)
-    return JsonLinesSink(settings.alerts_file or settings.local_dir / "alerts.jsonl")
+    return JsonLinesSink(settings.alerts_file)
 
 
 def owners_of(graph, keys: Sequence[AssetKey]) -> list[str]:

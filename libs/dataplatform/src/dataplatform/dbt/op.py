@@ -24,11 +24,11 @@ from dagster import (
 from dagster_dbt import DagsterDbtCliRuntimeError, DbtCliInvocation, DbtCliResource, DbtProject, dbt_assets
 
 from dataplatform.dbt.failures import explain_missing_relations, relation_owners
-from dataplatform.dbt.nodes import is_asset
+from dataplatform.dbt.plan import DomainPlan
+from dataplatform.dbt.translator import PlatformTranslator
 from dataplatform.keys import BACKFILL_UNIT_TAG
 from dataplatform.partitions import daily_partitions
-from dataplatform.publishing import is_blue_green, report_publishing
-from dataplatform.dbt.translator import PlatformTranslator
+from dataplatform.publishing import report_publishing
 
 
 def event_time_args(context: AssetExecutionContext) -> list[str]:
@@ -46,7 +46,7 @@ def microbatch_window_args(start: datetime, end: datetime) -> list[str]:
     return ["--event-time-start", start.strftime("%Y-%m-%dT%H:%M:%S"), "--event-time-end", end.strftime("%Y-%m-%dT%H:%M:%S")]
 
 
-def tests_outside_selection(context: AssetExecutionContext, tests: Mapping[str, Mapping[str, Any]],
+def tests_outside_selection(context: AssetExecutionContext, tests: Mapping[str, tuple[str, ...]],
                             unique_ids: Mapping[AssetKey, str]) -> list[str]:
     """``--select`` of the tests of the run's planned checks that read a node the run does not build.
 
@@ -57,7 +57,7 @@ def tests_outside_selection(context: AssetExecutionContext, tests: Mapping[str, 
     """
     built = {unique_ids.get(key) for key in context.selected_asset_keys}
     names = sorted(key.name for key in context.selected_asset_check_keys
-                   if key.name in tests and not set(tests[key.name]["depends_on"]["nodes"]) <= built)
+                   if key.name in tests and not set(tests[key.name]) <= built)
     return ["--select", " ".join(names)] if names else []
 
 
@@ -81,61 +81,47 @@ def report_unplanned_checks(context: AssetExecutionContext, events: Iterator[Any
             yield event
 
 
-def build_dbt_assets(
-    name: str,
-    project: DbtProject,
-    manifest: Mapping[str, Any],
-    select: str,
-    translator: PlatformTranslator | None = None,
-    exclude: str | None = None,
-    pool: str | None = None,
-    partitioned: bool = False,
-) -> AssetsDefinition:
-    """One ``dbt build`` over a selection; its dbt tests become asset checks.
+def build_dbt_assets(plan: DomainPlan, project: DbtProject, manifest: Mapping[str, Any],
+                     translator: PlatformTranslator | None = None) -> AssetsDefinition:
+    """The domain's op: one ``dbt build`` of its selection, daily-partitioned; its dbt tests become
+    asset checks.
 
-    A partitioned one builds the days of its partition (or range) in ONE dbt invocation: a
-    90-day backfill is one run and one ``dbt build`` with 90 batches, not 90 runs. Ops that
-    share a ``translator`` share its resolved asset specs. Its assets carry the op's name as their
-    backfill unit, so that a backfill builds them in one run (the backfill_units patch).
+    It builds the days of its partition (or range) in ONE dbt invocation: a 90-day backfill is one
+    run and one ``dbt build`` with 90 batches, not 90 runs. Ops that share a ``translator`` share
+    its resolved asset specs. Its assets carry the op's name as their backfill unit, so that a
+    backfill builds them in one run (the backfill_units patch). What it reads of the manifest while
+    dbt runs is in the ``plan``, found once; only a failure's explanation reads the manifest again.
     """
-
     translator = translator or PlatformTranslator(project=project)
-    blue_relations = {translator.get_asset_key(node): node["relation_name"] for node in manifest["nodes"].values()
-                      if is_blue_green(node)}
-    owners = relation_owners(manifest, translator)
-    tests = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "test"}  # a check is named after its test
-    unique_ids = {translator.get_asset_key(n): uid for uid, n in manifest["nodes"].items()
-                  if is_asset(n)}
-    tables = {key: uid for key, uid in unique_ids.items() if manifest["nodes"][uid]["config"].get("materialized") in COUNTED}
 
     @dbt_assets(
         manifest=manifest,
         project=project,
-        select=select,
-        exclude=exclude,
-        name=name,
+        select=plan.select,
+        name=plan.op,
         dagster_dbt_translator=translator,
-        pool=pool,
-        partitions_def=daily_partitions() if partitioned else None,
-        backfill_policy=BackfillPolicy.single_run() if partitioned else None,
+        pool=plan.pool,
+        partitions_def=daily_partitions(),
+        backfill_policy=BackfillPolicy.single_run(),
     )
     def _dbt(context: AssetExecutionContext, dbt: DbtCliResource):
         # A run of checks alone (the critical tests' job) has no partition: its tests read every day.
-        windowed = partitioned and (context.has_partition_key or context.has_partition_key_range)
-        args = ["build", *(event_time_args(context) if windowed else []), *tests_outside_selection(context, tests, unique_ids)]
+        windowed = context.has_partition_key or context.has_partition_key_range
+        args = ["build", *(event_time_args(context) if windowed else []),
+                *tests_outside_selection(context, plan.tests, plan.unique_ids)]
         invocation = dbt.cli(args, context=context)
         row_counts: dict[str, int] = {}
         try:
             events = report_unplanned_checks(context, asset_events(invocation, row_counts))
-            yield from report_publishing(context, events, blue_relations, tables, row_counts)
+            yield from report_publishing(context, events, plan.blue_relations, plan.tables, row_counts)
         except DagsterDbtCliRuntimeError as error:
-            if hint := explain_missing_relations(str(error), owners):
+            if hint := explain_missing_relations(str(error), relation_owners(manifest, translator)):
                 raise Failure(description=f"{hint}\n\n{error}") from error
             raise
         finally:
             end_dbt_process(context, invocation.process)
 
-    return _dbt.map_asset_specs(lambda spec: spec.merge_attributes(tags={BACKFILL_UNIT_TAG: name}))
+    return _dbt.map_asset_specs(lambda spec: spec.merge_attributes(tags={BACKFILL_UNIT_TAG: plan.op}))
 
 
 def end_dbt_process(context: AssetExecutionContext, process: subprocess.Popen, grace_seconds: float = 30) -> None:
@@ -159,8 +145,6 @@ def end_dbt_process(context: AssetExecutionContext, process: subprocess.Popen, g
     context.log.info(f"dbt (pid {process.pid}) stopped with exit code {process.returncode}")
 
 
-# Materializations whose rows dbt counts at the end of an invocation (dbt/macros/row_counts.sql).
-COUNTED = ("table", "incremental", "snapshot")
 ROW_COUNTS_LOG_PREFIX = "row counts: "
 
 

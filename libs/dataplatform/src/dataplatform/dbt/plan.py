@@ -23,16 +23,16 @@ from typing import Any
 from dagster import AssetKey
 
 from dataplatform.dbt.nodes import is_asset, owner
-from dataplatform.keys import loaded_elsewhere, snapshot_pool
-from dataplatform.publishing import is_mart
 from dataplatform.dbt.translator import PlatformTranslator
+from dataplatform.keys import loaded_elsewhere, snapshot_pool
+from dataplatform.publishing import is_blue_green, is_mart
 
 # dbt tests tagged so are the domain's critical tests: its reconciliations of marts against raw
 # data and the keys of its public models. They run in every build; their own job re-runs them
 # on demand, without rebuilding anything.
 CRITICAL_TESTS_TAG = "critical"
-
-
+# Materializations whose rows dbt counts at the end of an invocation (dbt/macros/row_counts.sql).
+COUNTED = ("table", "incremental", "snapshot")
 
 def domain_selection(domain: str) -> str:
     """dbt selection of everything a domain builds: its dbt group (models, snapshots, their tests)."""
@@ -69,6 +69,11 @@ class DomainPlan:
     snapshots: int
     marts: tuple[AssetKey, ...]
     marts_fresh_by: str
+    # What its op reads while dbt runs (dataplatform.dbt.op), found in the same one pass:
+    unique_ids: Mapping[AssetKey, str]  # each asset's dbt unique id
+    blue_relations: Mapping[AssetKey, str]  # each blue/green mart's blue relation
+    tables: Mapping[AssetKey, str]  # the assets whose rows dbt counts, by unique id
+    tests: Mapping[str, tuple[str, ...]]  # each dbt test on what the domain builds or reads: the nodes it reads
     start: str = "data"  # data, cron or both (DbtDomain.start)
     cron: str | None = None
     schedule: str | None = None  # with a cron: its schedule's name
@@ -103,12 +108,6 @@ def declared_groups(manifest: Mapping[str, Any]) -> set[str]:
     return {group["name"] for group in manifest.get("groups", {}).values()}
 
 
-def count_nodes(manifest: Mapping[str, Any], domain: str, resource_type: str) -> int:
-    """How many dbt nodes of one type the domain owns."""
-    return sum(1 for node in manifest["nodes"].values()
-               if node["resource_type"] == resource_type and owner(node) == domain)
-
-
 def plan_domain(manifest: Mapping[str, Any], domain: str, marts_fresh_by: str,
                 translator: PlatformTranslator | None = None, start: str = "data",
                 cron: str | None = None) -> DomainPlan | None:
@@ -119,12 +118,11 @@ def plan_domain(manifest: Mapping[str, Any], domain: str, marts_fresh_by: str,
         known = ", ".join(sorted(declared_groups(manifest))) or "none"
         raise UnknownGroupError(f"dbt group {domain!r} is not declared in the dbt project (its groups: {known}): "
                                 f"declare it in dbt/models/{domain}/_{domain}__group.yml (python3 tasks.py new-domain)")
-    if count_nodes(manifest, domain, "model") == 0:
-        return None
     translator = translator or PlatformTranslator()
     nodes, sources = manifest["nodes"], manifest["sources"]
-    owned = {uid: n for uid, n in nodes.items()
-             if is_asset(n) and owner(n) == domain}
+    owned = {uid: n for uid, n in nodes.items() if is_asset(n) and owner(n) == domain}
+    if not any(n["resource_type"] == "model" for n in owned.values()):
+        return None
     key = {uid: translator.get_asset_key(n) for uid, n in owned.items()}
     children: dict[AssetKey, list[AssetKey]] = {k: [] for k in key.values()}
     inputs: dict[str, list[AssetKey]] = {}
@@ -140,8 +138,12 @@ def plan_domain(manifest: Mapping[str, Any], domain: str, marts_fresh_by: str,
         return DomainInput(translator.get_asset_key(props), tuple(sorted(set(readers), key=str)),
                            observed=uid.startswith("source.") and loaded_elsewhere(props.get("loader")))
 
-    critical = sorted(n["name"] for n in nodes.values() if n["resource_type"] == "test"
-                      and CRITICAL_TESTS_TAG in n.get("tags", []) and set(n["depends_on"]["nodes"]) & set(owned))
+    # The tests on what it builds or reads: those its location's slice holds (dataplatform.dbt.slices).
+    read = {parent for node in owned.values() for parent in node["depends_on"]["nodes"]} - set(owned)
+    tests = {uid: n for uid, n in nodes.items()
+             if n["resource_type"] == "test" and set(n["depends_on"]["nodes"]) & (set(owned) | read)}
+    critical = sorted(n["name"] for n in tests.values()
+                      if CRITICAL_TESTS_TAG in n.get("tags", []) and set(n["depends_on"]["nodes"]) & set(owned))
     return DomainPlan(
         domain=domain,
         op=f"{domain}_dbt",
@@ -154,9 +156,13 @@ def plan_domain(manifest: Mapping[str, Any], domain: str, marts_fresh_by: str,
         children={k: tuple(sorted(v, key=str)) for k, v in children.items()},
         critical_tests=tuple(critical),
         critical_tests_job=f"{domain}_critical_tests" if critical else None,
-        snapshots=count_nodes(manifest, domain, "snapshot"),
+        snapshots=sum(1 for n in owned.values() if n["resource_type"] == "snapshot"),
         marts=tuple(sorted((key[uid] for uid, n in owned.items() if is_mart(n)), key=str)),
         marts_fresh_by=marts_fresh_by,
+        unique_ids={key[uid]: uid for uid in owned},
+        blue_relations={key[uid]: n["relation_name"] for uid, n in owned.items() if is_blue_green(n)},
+        tables={key[uid]: uid for uid, n in owned.items() if n["config"].get("materialized") in COUNTED},
+        tests={n["name"]: tuple(n["depends_on"]["nodes"]) for n in tests.values()},  # a check is named after its test
         start=start,
         cron=cron,
         schedule=f"{domain}_on_cron" if cron else None,
