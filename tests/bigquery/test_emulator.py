@@ -13,7 +13,7 @@ test (`load_table_from_file`) with the plan's own job config, instead of the pla
 import csv
 import json
 import subprocess
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -144,7 +144,7 @@ def dbt_ok(emulator, project, tmp_path, *args: str) -> subprocess.CompletedProce
     return result
 
 
-WINDOW = microbatch_window_args(datetime.combine(DAY, time(), UTC), datetime.combine(DAY, time(), UTC) + timedelta(days=1))
+WINDOW = microbatch_window_args(DAY, DAY)
 
 
 def test_a_state_table_loads_checks_and_swaps(raw, catalogue):

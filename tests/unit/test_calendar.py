@@ -1,12 +1,15 @@
-"""The platform's clocks: every time a location declares is a daily cron, or a clear error."""
+"""The platform's clocks: every time a location declares is a daily cron, or a clear error; and
+the day's forms at each edge."""
 
 import re
+from datetime import date
 
 import pytest
 from pydantic import ValidationError
 
 from dataplatform.components import DbtDomain
-from dataplatform.partitions import daily_cron_time
+from dataplatform.dbt.op import microbatch_window_args
+from dataplatform.partitions import daily_cron_time, daily_partitions, partition_day, partition_key
 from shared_ingest.components import SourceIngest, declared_ingest
 
 
@@ -70,3 +73,18 @@ def test_dbt_run_by_hand_starts_its_calendar_where_the_platform_does():
     reads = re.compile(rf"env_var\(\s*'{PARTITIONS_START_VARIABLE}'\s*(?:,\s*'([^']*)')?\s*\)")
     defaults = [(p.name, m[1]) for p in files for m in reads.finditer(p.read_text())]
     assert defaults and all(default == DEFAULT_PARTITIONS_START.isoformat() for _, default in defaults), defaults
+
+
+def test_a_day_is_its_partition_key_and_back(monkeypatch):
+    monkeypatch.setenv("PLATFORM_PARTITIONS_START", "2026-01-01")
+    key = daily_partitions().get_partition_keys()[40]
+    assert partition_key(partition_day(key)) == key and partition_day(key) == date(2026, 2, 10)
+
+
+@pytest.mark.parametrize("first, last, start, end", [
+    (date(2026, 1, 2), date(2026, 1, 2), "2026-01-02T00:00:00", "2026-01-03T00:00:00"),  # one day
+    (date(2026, 1, 30), date(2026, 2, 1), "2026-01-30T00:00:00", "2026-02-02T00:00:00"),  # a range across a month
+    (date(2024, 12, 31), date(2024, 12, 31), "2024-12-31T00:00:00", "2025-01-01T00:00:00"),
+])
+def test_dbts_microbatch_window_is_whole_days_with_its_end_exclusive(first, last, start, end):
+    assert microbatch_window_args(first, last) == ["--event-time-start", start, "--event-time-end", end]

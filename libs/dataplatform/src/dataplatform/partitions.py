@@ -8,6 +8,11 @@ a partition picked in the UI means the same day everywhere.
 It also owns the rest of the platform's day: the tags of a run over a range of days, and the
 daily crons the locations declare (``daily_cron_time``, which refuses any other). The calendar's
 first day is a setting (``dataplatform.settings``).
+
+Inside Python a day is a ``date``. It becomes a partition key at Dagster's edge and back
+(``partition_key``, ``partition_day``), dbt's event-time flags at dbt's (``dataplatform.dbt.op``),
+a SQL literal at the warehouse's (``shared_ingest.row_checks.sql_date``), and a file name in the
+landing zone (``dataplatform.landing``): one conversion each.
 """
 
 from __future__ import annotations
@@ -20,8 +25,8 @@ from dagster import DailyPartitionsDefinition
 from dataplatform.patches.internals import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 from dataplatform.settings import PARTITIONS_START_VARIABLE, partitions_start
 
-__all__ = ["PARTITIONS_START_VARIABLE", "daily_cron_time", "daily_partitions", "partition_day", "partition_range_tags",
-           "partitions_start"]
+__all__ = ["PARTITIONS_START_VARIABLE", "daily_cron_time", "daily_partitions", "partition_day", "partition_key",
+           "partition_range_tags", "partitions_start"]
 
 
 def daily_partitions() -> DailyPartitionsDefinition:
@@ -40,9 +45,14 @@ def partition_range_tags(first: str, last: str) -> dict[str, str]:
     return {RANGE_START_TAG: first, RANGE_END_TAG: last}
 
 
-def partition_day(partition_key: str) -> date:
+def partition_day(key: str) -> date:
     """The calendar day of a partition key."""
-    return date.fromisoformat(partition_key)
+    return date.fromisoformat(key)
+
+
+def partition_key(day: date) -> str:
+    """The partition key of a calendar day: the inverse of ``partition_day``."""
+    return day.isoformat()
 
 
 _DAILY_CRON = re.compile(r"(\d{1,2}) (\d{1,2}) \* \* \*")

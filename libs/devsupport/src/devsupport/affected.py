@@ -272,12 +272,11 @@ def build(repo: Path, affected: Affected, state: Path, warehouse: Path, day: dat
     shutil.copyfile(warehouse, scratch)
     current = json.loads((cache / "current" / "manifest.json").read_text())
     project = repo / "dbt"
-    start = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
     os.environ["DUCKDB_PATH"] = str(scratch)
     print(f"affected: dbt build of {len(uids)} node(s) for {day} in {scratch}, deferring to {state}", file=sys.stderr, flush=True)
     dbt(["build", "--project-dir", str(project), "--profiles-dir", str(project), "--target-path", str(cache / "build"),
          "--select", *selectors(current, uids), "--defer", "--state", str(state),
-         *microbatch_window_args(start, start + timedelta(days=1))])
+         *microbatch_window_args(day, day)])
     return scratch
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
+from dataplatform.partitions import partition_key
 from shared_ingest.catalogue import EXPORT_DATE, LOADED_AT, SourceTable
 from shared_ingest.errors import IngestError, Problem
 from shared_ingest.loading import (
@@ -19,7 +20,7 @@ from shared_ingest.loading import (
     loaded_partitions_ddl,
     no_files,
 )
-from shared_ingest.row_checks import RowCheck, row_checks, run_row_checks
+from shared_ingest.row_checks import RowCheck, row_checks, run_row_checks, sql_date
 
 if TYPE_CHECKING:  # the bigquery extra is imported only where BigQuery is used
     from google.cloud import bigquery
@@ -113,7 +114,7 @@ def plan_bigquery_load(project: str, table: SourceTable, files: list[str],
     )
     if day is None:
         return plan
-    on_day = f"date '{day.isoformat()}'"
+    on_day = sql_date(day)
     record = f"{project}.{LOADED_PARTITIONS_SCHEMA}.{LOADED_PARTITIONS_TABLE}"
     columns = ", ".join(f"{c} {t}" for c, t in table.bigquery_columns.items())
     return replace(
@@ -171,7 +172,7 @@ class BigQueryLoader(WarehouseLoader):
         from google.api_core.exceptions import GoogleAPIError
         from google.cloud import bigquery
 
-        partition = plan.day.isoformat() if plan.day else None
+        partition = partition_key(plan.day) if plan.day else None
         started = time.monotonic()
         client = self._client()
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 
+from dataplatform.partitions import partition_key
 from shared_ingest.catalogue import EXPORT_DATE, LOADED_AT, SourceTable
 from shared_ingest.errors import IngestError, Problem, WarehouseError
 from shared_ingest.loading import (
@@ -19,7 +20,7 @@ from shared_ingest.loading import (
     loaded_partitions_ddl,
     no_files,
 )
-from shared_ingest.row_checks import row_checks, run_row_checks
+from shared_ingest.row_checks import row_checks, run_row_checks, sql_date
 from shared_ingest.validation import csv_problems, sql_list
 
 
@@ -72,8 +73,8 @@ class DuckDBLoader(WarehouseLoader):
         started = time.monotonic()
         target, _ = _names(table)
         options = self.read_csv_options(table)
-        partition = day.isoformat()
-        stamped = (f"select *, current_timestamp as {LOADED_AT}, date '{partition}' as {EXPORT_DATE} "
+        partition = partition_key(day)
+        stamped = (f"select *, current_timestamp as {LOADED_AT}, {sql_date(day)} as {EXPORT_DATE} "
                    f"from read_csv({sql_list([file])}, {options})")
         record = f"{LOADED_PARTITIONS_SCHEMA}.{LOADED_PARTITIONS_TABLE}"
         with self._connect(table, partition) as con:
@@ -87,9 +88,9 @@ class DuckDBLoader(WarehouseLoader):
                 con.execute("begin transaction")
                 con.execute(f"create table if not exists {target} as {stamped} limit 0")
                 self._check_columns(con, table, target, partition)
-                con.execute(f"delete from {target} where {EXPORT_DATE} = date '{partition}'")
+                con.execute(f"delete from {target} where {EXPORT_DATE} = {sql_date(day)}")
                 (rows,) = con.execute(f"insert into {target} {stamped}").fetchone()
-                day_rows = f"(select * from {target} where {EXPORT_DATE} = date '{partition}')"
+                day_rows = f"(select * from {target} where {EXPORT_DATE} = {sql_date(day)})"
                 run_row_checks(row_checks(table, day_rows, target, day, "duckdb"), _query(con), table, [file], partition)
                 # Recorded in the same transaction: a day is recorded if and only if its rows are in.
                 con.execute(f"delete from {record} where source_table = ? and partition_day = ?", [table.qualified_name, day])

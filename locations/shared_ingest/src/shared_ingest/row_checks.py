@@ -31,6 +31,11 @@ class RowCheck:
     problems: Callable[[list[tuple], list[str]], list[Problem]]
 
 
+def sql_date(day: date) -> str:
+    """A day as a SQL date literal, the same in both dialects."""
+    return f"date '{day.isoformat()}'"
+
+
 def row_checks(table: SourceTable, staged: str, raw: str, day: date | None, dialect: str) -> tuple[RowCheck, ...]:
     """The checks of ``staged`` (a relation, quoted as the warehouse needs), a load of ``raw``: of
     the whole table (``day`` None), or of one day's partition. A key of several columns is checked
@@ -46,13 +51,13 @@ def row_checks(table: SourceTable, staged: str, raw: str, day: date | None, dial
     )]
     if day is None:
         return tuple(checks)
-    on_day = f"date '{day.isoformat()}'"
+    on_day = sql_date(day)
     if column := table.event_time_column:
         checks.append(RowCheck(
             "event_times",
             f"select {as_text} from {staged} "
             f"where {column} is null or {AS_DATE[dialect].format(column)} <> {on_day} limit 3",
-            False, lambda found, files: event_time_problems(table, files, day.isoformat(), found),
+            False, lambda found, files: event_time_problems(table, files, day, found),
         ))
     same_key = " and ".join(f"s.{c} = r.{c}" for c in key)
     checks.append(RowCheck(

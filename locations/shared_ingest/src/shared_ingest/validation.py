@@ -12,6 +12,7 @@ export's day) find values; ``key_problems`` and ``event_time_problems`` find the
 import csv
 import io
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import date
 
 import duckdb
 import fsspec
@@ -140,7 +141,7 @@ def key_problems(table: SourceTable, files: list[str], values: Sequence,
                                 column=", ".join(key))]
 
 
-def event_time_problems(table: SourceTable, files: list[str], day: str, keys: Sequence) -> list[Problem]:
+def event_time_problems(table: SourceTable, files: list[str], day: date, keys: Sequence) -> list[Problem]:
     """Where the events with these primary keys, found outside the export's ``day``, sit: an export
     holds its day's events only, so a day's partition is exactly that day's rows."""
     column = table.event_time_column

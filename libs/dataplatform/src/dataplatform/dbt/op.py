@@ -8,7 +8,7 @@ import json
 import signal
 import subprocess
 from collections.abc import Iterator, Mapping
-from datetime import datetime
+from datetime import date, timedelta
 from typing import Any
 
 from dagster import (
@@ -27,7 +27,7 @@ from dataplatform.dbt.failures import explain_missing_relations, relation_owners
 from dataplatform.dbt.plan import DomainPlan
 from dataplatform.dbt.translator import PlatformTranslator
 from dataplatform.keys import BACKFILL_UNIT_TAG
-from dataplatform.partitions import daily_partitions
+from dataplatform.partitions import daily_partitions, partition_day
 from dataplatform.publishing import report_publishing
 
 
@@ -37,13 +37,15 @@ def event_time_args(context: AssetExecutionContext) -> list[str]:
     dagster-dbt passes no such flags itself, and ``--vars`` would not do: without these flags
     dbt runs every batch since the model's ``begin``.
     """
-    window = context.partition_time_window
-    return microbatch_window_args(window.start, window.end)
+    keys = context.partition_key_range
+    return microbatch_window_args(partition_day(keys.start), partition_day(keys.end))
 
 
-def microbatch_window_args(start: datetime, end: datetime) -> list[str]:
-    """dbt's flags for the microbatch window ``start`` .. ``end``."""
-    return ["--event-time-start", start.strftime("%Y-%m-%dT%H:%M:%S"), "--event-time-end", end.strftime("%Y-%m-%dT%H:%M:%S")]
+def microbatch_window_args(first: date, last: date) -> list[str]:
+    """dbt's flags for the microbatch window of the days ``first`` .. ``last``: from the start of the
+    first to the start of the day after the last (dbt's end is exclusive)."""
+    return ["--event-time-start", f"{first.isoformat()}T00:00:00",
+            "--event-time-end", f"{(last + timedelta(days=1)).isoformat()}T00:00:00"]
 
 
 def tests_outside_selection(context: AssetExecutionContext, tests: Mapping[str, tuple[str, ...]],
