@@ -322,6 +322,7 @@ def _readers_outside(root: Path, groups: set[str]) -> list[str]:
     import json
     import os
 
+    from dataplatform.dbt.nodes import owner
     from dataplatform.dbt.project import get_dbt_project, prepare_manifest
     from dataplatform.settings import resolve_settings
 
@@ -329,7 +330,7 @@ def _readers_outside(root: Path, groups: set[str]) -> list[str]:
     settings.export_dbt_env()
     manifest = json.loads(prepare_manifest(get_dbt_project(settings.require_dbt_project(), settings.dbt_target)).read_text())
     nodes = manifest["nodes"]
-    group_of = {uid: n.get("config", {}).get("group") for uid, n in nodes.items()}
+    group_of = {uid: owner(n) for uid, n in nodes.items()}
     return sorted(f"{group_of[uid]}'s {node['name']} ({node['original_file_path']}) reads {nodes[parent]['name']}"
                   for uid, node in nodes.items() if group_of[uid] not in groups and node["resource_type"] != "test"
                   for parent in node["depends_on"]["nodes"] if group_of.get(parent) in groups)
