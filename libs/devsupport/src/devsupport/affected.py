@@ -257,6 +257,7 @@ def build(repo: Path, affected: Affected, state: Path, warehouse: Path, day: dat
     both manifests name in every relation, is the same; the base warehouse is never written.
     """
     from dataplatform.dbt.op import microbatch_window_args
+    from dataplatform.dbt.project import DBT_GLOBAL_FLAGS
 
     repo = repo.resolve()
     cache = cache or cache_dir(repo)
@@ -274,7 +275,7 @@ def build(repo: Path, affected: Affected, state: Path, warehouse: Path, day: dat
     project = repo / "dbt"
     os.environ["DUCKDB_PATH"] = str(scratch)
     print(f"affected: dbt build of {len(uids)} node(s) for {day} in {scratch}, deferring to {state}", file=sys.stderr, flush=True)
-    dbt(["build", "--project-dir", str(project), "--profiles-dir", str(project), "--target-path", str(cache / "build"),
+    dbt(["build", *DBT_GLOBAL_FLAGS, "--project-dir", str(project), "--profiles-dir", str(project), "--target-path", str(cache / "build"),
          "--select", *selectors(current, uids), "--defer", "--state", str(state),
          *microbatch_window_args(day, day)])
     return scratch
