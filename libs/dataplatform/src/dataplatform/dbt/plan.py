@@ -34,6 +34,7 @@ CRITICAL_TESTS_TAG = "critical"
 # Materializations whose rows dbt counts at the end of an invocation (dbt/macros/row_counts.sql).
 COUNTED = ("table", "incremental", "snapshot")
 
+
 def domain_selection(domain: str) -> str:
     """dbt selection of everything a domain builds: its dbt group (models, snapshots, their tests)."""
     return f"group:{domain}"
@@ -139,11 +140,12 @@ def plan_domain(manifest: Mapping[str, Any], domain: str, marts_fresh_by: str,
                            observed=uid.startswith("source.") and loaded_elsewhere(props.get("loader")))
 
     # The tests on what it builds or reads: those its location's slice holds (dataplatform.dbt.slices).
-    read = {parent for node in owned.values() for parent in node["depends_on"]["nodes"]} - set(owned)
+    built = set(owned)
+    built_or_read = built | {parent for node in owned.values() for parent in node["depends_on"]["nodes"]}
     tests = {uid: n for uid, n in nodes.items()
-             if n["resource_type"] == "test" and set(n["depends_on"]["nodes"]) & (set(owned) | read)}
+             if n["resource_type"] == "test" and not built_or_read.isdisjoint(n["depends_on"]["nodes"])}
     critical = sorted(n["name"] for n in tests.values()
-                      if CRITICAL_TESTS_TAG in n.get("tags", []) and set(n["depends_on"]["nodes"]) & set(owned))
+                      if CRITICAL_TESTS_TAG in n.get("tags", []) and not built.isdisjoint(n["depends_on"]["nodes"]))
     return DomainPlan(
         domain=domain,
         op=f"{domain}_dbt",
