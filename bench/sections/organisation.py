@@ -129,7 +129,7 @@ def materialize_all_days(root: Path, env: dict, days: int) -> dict:
         with DagsterInstance.from_config(str(local / "dagster_home")) as instance:
             backfill_id = web.materialize_all([(first + timedelta(days=k)).isoformat() for k in range(days)])
             launched = time.time()
-            runs = wait_until(lambda: _backfill_done(instance, backfill_id), "the Materialize all", 3600)
+            runs = wait_until(lambda: _backfill_done(instance, backfill_id), "the Materialize all", 7200)
             figures = _backfill_latency(runs, launched)
             figures["runs_per_location"] = {}
             for record in runs:
