@@ -3,6 +3,7 @@ has imported the location."""
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 import types
@@ -11,7 +12,7 @@ import pytest
 from dagster._grpc import server
 
 from dataplatform.patches.fit import DoesNotFit
-from dataplatform.patches.warm_runs import PLATFORM_MODULES, fits, location_modules
+from dataplatform.patches.warm_runs import PLATFORM_MODULES, RUN_MODULES, fits, location_modules
 
 # A code server created before the fix is installed (as the one loading a location is) and one
 # created after: both start their runs from the fork server.
@@ -62,8 +63,67 @@ def test_a_code_server_that_starts_runs_otherwise_does_not_fit_in_one_line():
 
 
 def test_the_preloaded_platform_modules_exist():
-    """The fork server skips a module it cannot import: a misspelt one would go unnoticed."""
-    assert [name for name in PLATFORM_MODULES if importlib.util.find_spec(name) is None] == []
+    """The fork server skips a module it cannot import: a misspelt one, or one Dagster renamed,
+    would go unnoticed (a slower run)."""
+    assert [name for name in (*PLATFORM_MODULES, *RUN_MODULES) if importlib.util.find_spec(name) is None] == []
+
+
+# A run as the code server's fork server starts one (dagster._grpc.impl._run_in_subprocess): the
+# preloaded modules imported, then the instance opened from its home and the run, created before
+# by its launcher, executed. Prints the modules of Dagster, SQLAlchemy and Alembic the run imported
+# itself.
+A_JOB = """
+import dagster as dg
+
+@dg.op
+def hello():
+    return 1
+
+@dg.job(executor_def=dg.in_process_executor)
+def a_job():
+    hello()
+"""
+CREATE_THE_RUN = """
+import sys, dagster as dg
+from a_job import a_job
+with dg.DagsterInstance.from_config(sys.argv[1]) as instance:
+    print(instance.create_run_for_job(a_job).run_id)
+"""
+RUN_AFTER_PRELOAD = """
+import json, sys
+for name in json.loads(sys.argv[3]):
+    __import__(name)
+before = set(sys.modules)
+import dagster as dg
+from dagster._grpc.impl import core_execute_run
+with dg.DagsterInstance.from_config(sys.argv[1]) as instance:
+    run = instance.get_run_by_id(sys.argv[2])
+    list(core_execute_run(dg.reconstructable(__import__("a_job").a_job), run, instance, inject_env_vars=False))
+    assert instance.get_run_by_id(run.run_id).is_success
+print(json.dumps(sorted(name for name in set(sys.modules) - before
+                        if name.partition(".")[0] in ("dagster", "sqlalchemy", "alembic"))))
+"""
+
+
+def _imported_by_a_run(preload, tmp_path) -> list[str]:
+    (tmp_path / "a_job.py").write_text(A_JOB)  # a module: the job must be reconstructable
+    home = tmp_path / f"home{len(preload)}"
+    home.mkdir()
+    python = lambda script, *args: subprocess.run([sys.executable, "-c", script, *map(str, args)], capture_output=True,
+                                                  text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    created = python(CREATE_THE_RUN, home)
+    assert created.returncode == 0, created.stderr[-3000:]
+    result = python(RUN_AFTER_PRELOAD, home, created.stdout.split()[-1], json.dumps(preload))
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def test_a_run_forked_from_the_fork_server_imports_next_to_nothing_of_dagster(tmp_path):
+    """What RUN_MODULES names is what a run imports after its definitions: when Dagster moves its
+    storage or executor elsewhere, this fails, and the list is measured again (without it a run
+    imports some 400 modules, ~0.5 s; bench/run.py --sections domains)."""
+    assert len(_imported_by_a_run(list(PLATFORM_MODULES), tmp_path)) > 100  # what the preload saves
+    assert _imported_by_a_run([*PLATFORM_MODULES, *RUN_MODULES], tmp_path) == []
 
 
 def test_a_location_preloads_its_own_modules(fixture_root):
@@ -73,6 +133,15 @@ def test_a_location_preloads_its_own_modules(fixture_root):
     preload = location_modules("billing")
     assert {"billing", "billing.definitions"} <= set(preload)
     assert not [name for name in preload if name.startswith(("care", "shared_ingest"))]
+
+
+def test_of_what_a_build_imported_the_outermost_modules_are_preloaded():
+    """Importing a package imports what it imports: the fork server's command line lists the
+    package, not its 1,000 modules; a module of a package imported before is listed itself."""
+    imported = {"agate", "agate.aggregations", "agate.aggregations.all", "email.parser", "json.tool"}
+    preload = location_modules("no_such_location", imported)
+    assert {"agate", "email.parser", "json.tool"} <= set(preload)
+    assert not {"agate.aggregations", "agate.aggregations.all"} & set(preload)
 
 
 def test_servers_created_before_and_after_the_install_fork_their_runs():

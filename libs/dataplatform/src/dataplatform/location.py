@@ -2,6 +2,7 @@
 location calls it, the ingest one too, so it imports no dbt: a domain's own definitions are its
 component's (``dataplatform.components.DbtDomain``, built by ``dataplatform.domain``)."""
 
+import sys
 import warnings
 from pathlib import Path
 from types import ModuleType
@@ -19,6 +20,7 @@ def load_location(defs_folder: ModuleType) -> dg.Definitions:
     from dataplatform.patches.warm_runs import location_modules
 
     project_root = Path(defs_folder.__file__).parent.parent
+    already_imported = set(sys.modules)
     install("location loader")  # before the build: what a run's build skips (the run_defs patch)
     with warnings.catch_warnings():
         # Warnings about dg's own loading (preview and beta APIs it uses): not the user's to act on.
@@ -27,5 +29,6 @@ def load_location(defs_folder: ModuleType) -> dg.Definitions:
         defs = dg.ComponentTree.from_module(defs_module=defs_folder, project_root=project_root).build_defs()
     # In the code server that loads this location, after the build, so that what it imported is
     # preloaded too (the warm_runs patch); a patch that does not fit stays off, with a warning.
-    install("location", warm_runs={"preload": location_modules(defs_folder.__name__.partition(".")[0])})
+    imported_by_build = set(sys.modules) - already_imported
+    install("location", warm_runs={"preload": location_modules(defs_folder.__name__.partition(".")[0], imported_by_build)})
     return defs

@@ -116,7 +116,8 @@ PATCHES: tuple[Patch, ...] = (
     ),
     Patch(
         name="warm_runs",
-        changes="A code server starts each run it launches from a fork server that has imported the location "
+        changes="A code server starts each run it launches from a fork server that has imported the location, what "
+                "its build imports and what Dagster imports in every run (its instance's storage, its executor) "
                 "(DagsterApiServer._mp_ctx replaced by a forkserver context).",
         why="Dagster's code server starts every run in a fresh interpreter (multiprocessing spawn): ~2.2 s of "
             "imports and definitions before the run starts, here.",

@@ -27,6 +27,34 @@ from collections.abc import Iterable
 # location's own modules): preloaded too, so that a run pays none of their import.
 PLATFORM_MODULES = ("dagster", "dagster_dbt", "dbt.graph", "dataplatform.domain", "dataplatform.automation.triggers")
 
+# What Dagster imports in every run once its definitions are built, whatever the location: the
+# instance's storage (SQLite in dev, dagster_postgres on the production instance), SQLAlchemy and
+# Alembic under it, the in-process executor, the compute log manager, the run's plan. About 450
+# modules, 0.5 to 1 s of every forked run here when they were not preloaded. Dagster's private
+# module names: one that no longer imports is skipped by the fork server (the run imports what it
+# needs itself, a little slower), and tests/unit/test_warm_runs.py fails loudly on it.
+RUN_MODULES = (
+    "_strptime",
+    "dagster._core.definitions.external_asset",
+    "dagster._core.definitions.repository_definition.repository_data_builder",
+    "dagster._core.execution.plan.active",
+    "dagster._core.executor.in_process",
+    "dagster._core.instance.factory",
+    "dagster._core.secrets.env_file",
+    "dagster._core.storage.local_compute_log_manager",
+    "dagster._core.storage.migration.utils",
+    "dagster._core.storage.root",
+    "dagster._core.storage.sqlite_storage",
+    "dagster._core.system_config.composite_descent",
+    "dagster._core.utility_ops",
+    "dagster._daemon",
+    "dagster._utils.temp_file",
+    "dagster._utils.test.definitions",
+    "dagster_postgres",
+    "fsspec.implementations.local",
+    "upath.implementations.local",
+)
+
 # The spawn context the code server assigns in __init__, and the one StartRun reads.
 _ATTRIBUTE = "_mp_ctx"
 
@@ -46,9 +74,14 @@ def fits(server_module=None) -> None:
             raise DoesNotFit(f"DagsterApiServer.{method} no longer uses self.{_ATTRIBUTE}")
 
 
-def location_modules(package: str) -> list[str]:
-    """The modules of the location ``package`` imported so far, to preload."""
-    return sorted(name for name in sys.modules if name == package or name.startswith(package + "."))
+def location_modules(package: str, imported_by_its_build: Iterable[str] = ()) -> list[str]:
+    """The modules of the location ``package`` and of the platform imported so far, and what building its definitions
+    imported (``imported_by_its_build``: the platform's, dbt's, a dev source's entry point), to
+    preload. Of the latter only the outermost (a module whose package is not among them): importing
+    it imports the rest, and the fork server's command line, which lists them, stays short."""
+    own = {name for name in sys.modules for of in (package, "dataplatform") if name == of or name.startswith(of + ".")}
+    built = set(imported_by_its_build)
+    return sorted(own | {name for name in built if name.rpartition(".")[0] not in built})
 
 
 def apply(preload: Iterable[str] = ()) -> None:
@@ -60,7 +93,7 @@ def apply(preload: Iterable[str] = ()) -> None:
     if isinstance(server.DagsterApiServer.__dict__.get(_ATTRIBUTE), property):
         return
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(sorted({*preload, *PLATFORM_MODULES}))
+    context.set_forkserver_preload(sorted({*preload, *PLATFORM_MODULES, *RUN_MODULES}))
     # A data descriptor on the class wins over the instance attribute __init__ assigns, so a
     # server created before this ran (the one that is loading this location) forks its runs too.
     setattr(server.DagsterApiServer, _ATTRIBUTE, property(lambda _server: context, lambda _server, _spawn: None))
