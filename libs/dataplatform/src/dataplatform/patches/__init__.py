@@ -123,7 +123,7 @@ PATCHES: tuple[Patch, ...] = (
             "imports and definitions before the run starts, here.",
         need="optimisation",
         without="Each run launched by a code server (dg dev, dagster dev, a host serving dagster api grpc) starts "
-                "in a fresh interpreter: 2.2 to 2.5 s from launch to start instead of 0.3 to 0.4 s here; nothing "
+                "in a fresh interpreter: 1.2 to 2.4 s from launch to start instead of 0.24 to 0.29 s here; nothing "
                 "changes under the Helm chart's K8sRunLauncher.",
         installed_by="location",
         evidence="tests/unit/test_warm_runs.py::test_without_the_patch_a_code_server_spawns_its_runs",
