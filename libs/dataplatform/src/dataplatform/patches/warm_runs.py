@@ -8,7 +8,8 @@ Each run imports Dagster, dagster-dbt (most of dbt-core) and the location again 
 starts (~2.2 s here, paid by every run of the daily chain), and finalizes all of it when it ends.
 
 The fix: the server's context is a ``forkserver`` one whose server process has imported the
-location's modules. A run is forked from it in milliseconds, builds its definitions afresh from
+location's modules, what building its definitions imported, and what Dagster imports in every
+run (``RUN_MODULES``: its instance's storage, its executor). A run is forked from it in milliseconds, builds its definitions afresh from
 the files on disk, as a spawned run does (only imported modules are shared), and ends through
 ``os._exit``, as every forked multiprocessing child does. The fork server is a fresh interpreter
 that the code server starts at its first run, never a fork of the gRPC server and its threads,
@@ -75,9 +76,9 @@ def fits(server_module=None) -> None:
 
 
 def location_modules(package: str, imported_by_its_build: Iterable[str] = ()) -> list[str]:
-    """The modules of the location ``package`` and of the platform imported so far, and what building its definitions
-    imported (``imported_by_its_build``: the platform's, dbt's, a dev source's entry point), to
-    preload. Of the latter only the outermost (a module whose package is not among them): importing
+    """The modules of the location ``package`` and of the platform imported so far, and what
+    building its definitions imported (``imported_by_its_build``: dbt's, a dev source's entry
+    point), to preload. Of the latter only the outermost (a module whose package is not among them): importing
     it imports the rest, and the fork server's command line, which lists them, stays short."""
     own = {name for name in sys.modules for of in (package, "dataplatform") if name == of or name.startswith(of + ".")}
     built = set(imported_by_its_build)
