@@ -9,9 +9,10 @@ starts (~2.2 s here, paid by every run of the daily chain), and finalizes all of
 
 The fix: the server's context is a ``forkserver`` one whose server process has imported the
 location's modules, what building its definitions imported, and what Dagster imports in every
-run (``RUN_MODULES``: its instance's storage, its executor). A run is forked from it in milliseconds, builds its definitions afresh from
-the files on disk, as a spawned run does (only imported modules are shared), and ends through
-``os._exit``, as every forked multiprocessing child does. The fork server is a fresh interpreter
+run (``RUN_MODULES``: its instance's storage, its executor). A run is forked from it in
+milliseconds, builds its definitions afresh from the files on disk, as a spawned run does (only
+imported modules are shared), and ends through ``os._exit``, as every forked multiprocessing
+child does. The fork server is a fresh interpreter
 that the code server starts at its first run, never a fork of the gRPC server and its threads,
 and it ends with its code server (a reload starts a new code server, and so a new fork server).
 
@@ -78,9 +79,10 @@ def fits(server_module=None) -> None:
 def location_modules(package: str, imported_by_its_build: Iterable[str] = ()) -> list[str]:
     """The modules of the location ``package`` and of the platform imported so far, and what
     building its definitions imported (``imported_by_its_build``: dbt's, a dev source's entry
-    point), to preload. Of the latter only the outermost (a module whose package is not among them): importing
-    it imports the rest, and the fork server's command line, which lists them, stays short."""
-    own = {name for name in sys.modules for of in (package, "dataplatform") if name == of or name.startswith(of + ".")}
+    point), to preload. Of the latter only the outermost (a module whose package is not among
+    them): importing it imports the rest, and the fork server's command line, which lists them,
+    stays short."""
+    own = {name for name in sys.modules if name.partition(".")[0] in (package, "dataplatform")}
     built = set(imported_by_its_build)
     return sorted(own | {name for name in built if name.rpartition(".")[0] not in built})
 
