@@ -167,8 +167,7 @@ def test_a_schedule_and_a_trigger_of_two_locations_are_stored_in_postgres(platfo
         assert sum(f'"{SENSOR[1]}"' in body for body in bodies["SENSOR"]) == 1, bodies
     finally:
         # Stopped again, so the daemon never launches a run of its own while the module runs.
-        platform.graphql("""mutation($id: String!) { stopRunningSchedule(id: $id) { __typename } }""",
-                         {"id": result["scheduleState"]["id"]})
+        platform.stop_schedule(*SCHEDULE)
         platform.set_sensor(*SENSOR, running=False)
     assert not postgres.query("select 1 from instigators where status = 'RUNNING'")
 

@@ -77,9 +77,13 @@ class Webserver:
             {"s": selector})["startSensor"]
         assert started["__typename"] == "Sensor", started
         if not running:
-            stopped = self.graphql("""mutation($id: String!) { stopSensor(id: $id) { __typename } }""",
-                                   {"id": started["sensorState"]["id"]})["stopSensor"]
-            assert stopped["__typename"] == "StopSensorMutationResult", stopped
+            def status() -> str:
+                return self.graphql(
+                    """query($s: SensorSelector!) { sensorOrError(sensorSelector: $s) { ... on Sensor {
+                         sensorState { status } } } }""", {"s": selector})["sensorOrError"]["sensorState"]["status"]
+
+            self._stop("""mutation($id: String!) { stopSensor(id: $id) { __typename ... on PythonError { message } } }""",
+                       started["sensorState"]["id"], "StopSensorMutationResult", status)
 
     def sensor_tick_gaps(self, location: str, name: str, ticks: int = 20) -> list[float]:
         """Seconds between a sensor's newest ``ticks`` ticks, as its page on the UI lists them."""
@@ -99,6 +103,31 @@ class Webserver:
                  __typename ... on ScheduleStateResult { scheduleState { status } } ... on PythonError { message } } }""",
             {"s": selector})["startSchedule"]
         assert started["__typename"] == "ScheduleStateResult", started
+
+    def stop_schedule(self, location: str, name: str) -> None:
+        """Stop a schedule as its toggle on the UI's Automation page does."""
+        selector = {"repositoryLocationName": location, "repositoryName": "__repository__", "scheduleName": name}
+
+        def state() -> dict:
+            return self.graphql(
+                """query($s: ScheduleSelector!) { scheduleOrError(scheduleSelector: $s) { ... on Schedule {
+                     scheduleState { id status } } } }""", {"s": selector})["scheduleOrError"]["scheduleState"]
+
+        self._stop("""mutation($id: String!) { stopRunningSchedule(id: $id) {
+                        __typename ... on PythonError { message } } }""",
+                   state()["id"], "ScheduleStateResult", lambda: state()["status"])
+
+    def _stop(self, mutation: str, state_id: str, stopped: str, status, settle: float = 3.0, attempts: int = 5) -> None:
+        """Stop an instigator and see it stay stopped. Dagster's daemons write back the state they
+        read as a tick began, so one stopped during that tick runs again after it (docs/pitfalls.md):
+        it is stopped again until a look ``settle`` seconds later finds it stopped."""
+        for _ in range(attempts):
+            result = next(iter(self.graphql(mutation, {"id": state_id}).values()))
+            assert result["__typename"] == stopped, result
+            time.sleep(settle)
+            if status() == "STOPPED":
+                return
+        raise AssertionError(f"{state_id} is running again after {attempts} stops")
 
     def materialize_all(self, partitions: list[str]) -> str:
         """What "Materialize all" on the global asset graph does, with a range of days picked in its
