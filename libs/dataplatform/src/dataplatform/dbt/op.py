@@ -7,8 +7,10 @@ them, every table carries the row count dbt reports, and a step that ends stops 
 import json
 import signal
 import subprocess
+import threading
 from collections.abc import Iterator, Mapping
 from datetime import date, timedelta
+from queue import SimpleQueue
 from typing import Any
 
 from dagster import (
@@ -114,7 +116,7 @@ def build_dbt_assets(plan: DomainPlan, project: DbtProject, manifest: Mapping[st
         invocation = dbt.cli(args, context=context)
         row_counts: dict[str, int] = {}
         try:
-            events = report_unplanned_checks(context, asset_events(invocation, row_counts))
+            events = report_unplanned_checks(context, read_ahead(asset_events(invocation, row_counts)))
             yield from report_publishing(context, events, plan.blue_relations, plan.tables, row_counts)
         except DagsterDbtCliRuntimeError as error:
             if hint := explain_missing_relations(str(error), relation_owners(manifest, translator)):
@@ -163,3 +165,34 @@ def asset_events(invocation: DbtCliInvocation, row_counts: dict[str, int]) -> It
             manifest=invocation.manifest, dagster_dbt_translator=invocation.dagster_dbt_translator,
             context=invocation.context, target_path=invocation.target_path, project=invocation.project,
         )
+
+
+def read_ahead(events: Iterator[Any]) -> Iterator[Any]:
+    """``events``, in their order, drawn by a thread of their own as soon as they come.
+
+    dagster-dbt reads dbt's output in the step's thread, which also writes each event it yields to
+    the instance (on SQLite, a few transactions each). dbt writes into a pipe of 64 KB, less than
+    half of a domain's build output, so on a burst of results dbt waited for those writes before
+    going on. Read ahead, dbt's output is drained as dbt writes it. An error of ``events`` (dbt's
+    failure) is raised here, where the step reads them.
+    """
+    queue: SimpleQueue = SimpleQueue()
+    end = object()
+
+    def draw() -> None:
+        try:
+            for event in events:
+                queue.put((event, None))
+        except BaseException as error:  # noqa: BLE001 - raised again in the step's thread
+            queue.put((end, error))
+        else:
+            queue.put((end, None))
+
+    threading.Thread(target=draw, name="dbt-events", daemon=True).start()
+    while True:
+        event, error = queue.get()
+        if event is end:
+            if error is not None:
+                raise error
+            return
+        yield event
