@@ -37,6 +37,8 @@ CHANGES = {
     "dbt_startup": ("dagster_dbt", "core/resource.py", lambda text: text.replace("_cli_version", "_dbt_cli_version")),
     "sensor_loop": ("dagster", "_daemon/sensor.py", lambda text: text.replace(
         "MIN_INTERVAL_LOOP_TIME", "SENSOR_LOOP_SECONDS")),
+    "sqlite_engines": ("dagster", "_core/storage/event_log/sqlite/sqlite_event_log.py", lambda text: text.replace(
+        "_connect(", "_open_connection(")),
     "run_defs": ("dagster", "components/core/load_defs.py", lambda text: text.replace(
         "def get_library_json_enriched_defs(tree: ComponentTree | None)",
         "def get_library_json_enriched_defs(tree: ComponentTree | None, *, include_schemas: bool = True)", 1)),

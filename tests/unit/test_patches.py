@@ -77,7 +77,8 @@ def test_platform_patches_switches_them_off_one_by_one(monkeypatch):
     assert install("run coordinator") == [] and not any(active(p.name) for p in PATCHES)
     monkeypatch.setenv("PLATFORM_PATCHES", "backfill_units,dbt_startup")
     assert {name for name, state, _ in status() if state == "on"} == {"backfill_units", "dbt_startup"}
-    assert {name for name, state, _ in status() if state == "off"} == {"backfill_split", "dialog", "run_defs", "sensor_loop", "warm_runs"}
+    assert {name for name, state, _ in status() if state == "off"} == {"backfill_split", "dialog", "run_defs", "sensor_loop",
+                                                                       "sqlite_engines", "warm_runs"}
 
 
 def render_table() -> str:
