@@ -7,10 +7,10 @@ one to four connections (its run's file, then the index of assets and checks): a
 domain's build of 50 dbt nodes, 0.9 ms of CPU each, taken beside its dbt on a small machine. With
 the patch a storage keeps an engine per file it writes (the index and the newest runs'), still with
 SQLAlchemy's ``NullPool``: each use opens and closes its own connection, as before, so nothing is
-held across a fork or shared between threads. Only the embedded instance (SQLite) has this code;
-the production instance (PostgreSQL) pools its connections already. Installed by each location
-before it builds its definitions (``dataplatform.location.load_location``): the code server and
-every run it starts. Delete it when Dagster reuses its SQLite engines.
+held across a fork or shared between threads. Dagster's PostgreSQL event log (the production
+instance's) already builds one such engine per storage. Installed by each location before it
+builds its definitions (``dataplatform.location.load_location``): the code server and every run it
+starts. Delete it when Dagster reuses its SQLite engines.
 """
 
 import collections
