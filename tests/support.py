@@ -55,6 +55,14 @@ print(json.dumps({
 """
 
 
+def printed_json(script: str, *args, **run) -> object:
+    """What ``script``, run in a fresh interpreter of this environment with ``args``, prints as JSON
+    on its last line; its error output if it fails. ``run``: subprocess.run's options (cwd, env)."""
+    result = subprocess.run([sys.executable, "-c", script, *map(str, args)], capture_output=True, text=True, **run)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.splitlines()[-1])
+
+
 def describe_location(name: str, env: dict | None = None, root: Path = REPO) -> dict:
     """Load one code location of the workspace at ``root`` (this checkout, or the fixture's with
     ``fixture_env``) in a fresh interpreter, no other location imported, and describe it."""

@@ -1,12 +1,10 @@
 """The run_defs patch (dataplatform.patches): a run's process builds its definitions without the
 catalogue of component types that only the UI reads; the code server still builds it."""
 
-import json
-import subprocess
-import sys
 import types
 
 import pytest
+from support import printed_json
 
 from dataplatform.patches.fit import DoesNotFit
 from dataplatform.patches.run_defs import fits
@@ -32,9 +30,7 @@ print(json.dumps({"code server": carries_catalogue(), "run": in_a_run}))
 
 
 def built(mode: str) -> dict:
-    result = subprocess.run([sys.executable, "-c", BUILT_HERE_AND_IN_A_RUN, mode], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.splitlines()[-1])
+    return printed_json(BUILT_HERE_AND_IN_A_RUN, mode)
 
 
 def test_the_installed_dagster_fits():

@@ -2,12 +2,10 @@
 engine per database file; every event is still written and read back, in this process and in a
 forked one (a run the warm_runs patch forks)."""
 
-import json
-import subprocess
-import sys
 import types
 
 import pytest
+from support import printed_json
 
 from dataplatform.patches.fit import DoesNotFit
 from dataplatform.patches.sqlite_engines import ENGINES_KEPT, fits
@@ -53,18 +51,12 @@ print(json.dumps({"engines built here": built_here, "engines built in the child"
 """
 
 
-def written(mode: str) -> dict:
-    result = subprocess.run([sys.executable, "-c", WRITTEN, mode], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.splitlines()[-1])
-
-
 def test_the_installed_dagster_fits():
     fits()
 
 
 def test_without_the_patch_each_connection_builds_an_engine():
-    figures = written("stock")
+    figures = printed_json(WRITTEN, "stock")
     # Six runs, two events each: a connection to the run's file per event, two to the index per
     # materialization, and the index's schema checked as the storage starts.
     assert figures["engines built here"] >= 6 * 2 + 6 * 2
@@ -72,7 +64,7 @@ def test_without_the_patch_each_connection_builds_an_engine():
 
 
 def test_with_the_patch_a_storage_builds_an_engine_per_file_and_every_event_reads_back():
-    figures = written("patched")
+    figures = printed_json(WRITTEN, "patched")
     # Here: the index and six runs' files (and the engine Dagster builds as the storage starts); the
     # child reuses the index's and builds one for each of its runs.
     assert figures["engines built here"] == 1 + 1 + 6

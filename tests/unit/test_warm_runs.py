@@ -4,12 +4,11 @@ has imported the location."""
 import importlib.util
 import json
 import os
-import subprocess
-import sys
 import types
 
 import pytest
 from dagster._grpc import server
+from support import printed_json
 
 from dataplatform.patches.fit import DoesNotFit
 from dataplatform.patches.warm_runs import PLATFORM_MODULES, RUN_MODULES, fits, location_modules
@@ -84,10 +83,10 @@ def a_job():
     hello()
 """
 CREATE_THE_RUN = """
-import sys, dagster as dg
+import json, sys, dagster as dg
 from a_job import a_job
 with dg.DagsterInstance.from_config(sys.argv[1]) as instance:
-    print(instance.create_run_for_job(a_job).run_id)
+    print(json.dumps(instance.create_run_for_job(a_job).run_id))
 """
 RUN_AFTER_PRELOAD = """
 import json, sys
@@ -109,13 +108,9 @@ def _imported_by_a_run(preload, tmp_path) -> list[str]:
     (tmp_path / "a_job.py").write_text(A_JOB)  # a module: the job must be reconstructable
     home = tmp_path / f"home{len(preload)}"
     home.mkdir()
-    python = lambda script, *args: subprocess.run([sys.executable, "-c", script, *map(str, args)], capture_output=True,
-                                                  text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(tmp_path)})
-    created = python(CREATE_THE_RUN, home)
-    assert created.returncode == 0, created.stderr[-3000:]
-    result = python(RUN_AFTER_PRELOAD, home, created.stdout.split()[-1], json.dumps(preload))
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.splitlines()[-1])
+    python = {"cwd": tmp_path, "env": {**os.environ, "PYTHONPATH": str(tmp_path)}}
+    run_id = printed_json(CREATE_THE_RUN, home, **python)
+    return printed_json(RUN_AFTER_PRELOAD, home, run_id, json.dumps(preload), **python)
 
 
 def test_a_run_forked_from_the_fork_server_imports_next_to_nothing_of_dagster(tmp_path):
@@ -145,9 +140,7 @@ def test_of_what_a_build_imported_the_outermost_modules_are_preloaded():
 
 
 def test_servers_created_before_and_after_the_install_fork_their_runs():
-    result = subprocess.run([sys.executable, "-c", SERVERS_BEFORE_AND_AFTER], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert json.loads(result.stdout.splitlines()[-1]) == ["forkserver", "forkserver"]
+    assert printed_json(SERVERS_BEFORE_AND_AFTER) == ["forkserver", "forkserver"]
 
 
 SPAWNED_WITHOUT_THE_PATCH = """
@@ -162,6 +155,4 @@ print(json.dumps(server._mp_ctx.get_start_method()))
 
 def test_without_the_patch_a_code_server_spawns_its_runs():
     """Stock Dagster: every run a code server starts is a fresh interpreter (multiprocessing spawn)."""
-    result = subprocess.run([sys.executable, "-c", SPAWNED_WITHOUT_THE_PATCH], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert json.loads(result.stdout.splitlines()[-1]) == "spawn"
+    assert printed_json(SPAWNED_WITHOUT_THE_PATCH) == "spawn"
