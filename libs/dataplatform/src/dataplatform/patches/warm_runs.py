@@ -12,9 +12,9 @@ location's modules, what building its definitions imported, and what Dagster imp
 run (``RUN_MODULES``: its instance's storage, its executor). A run is forked from it in
 milliseconds, builds its definitions afresh from the files on disk, as a spawned run does (only
 imported modules are shared), and ends through ``os._exit``, as every forked multiprocessing
-child does. The fork server is a fresh interpreter
-that the code server starts at its first run, never a fork of the gRPC server and its threads,
-and it ends with its code server (a reload starts a new code server, and so a new fork server).
+child does. The fork server is a fresh interpreter that the code server starts at its first
+run, never a fork of the gRPC server and its threads, and it ends with its code server (a reload
+starts a new code server, and so a new fork server).
 
 Production on Kubernetes starts a pod per run (K8sRunLauncher): its code servers start no run,
 and this changes nothing there. ``PLATFORM_PATCHES`` without ``warm_runs`` keeps Dagster's spawn.
